@@ -1,0 +1,1 @@
+"""Routing-log schema, ingestion into DuckDB, prices and queries. Never imports Textual."""

@@ -1,0 +1,41 @@
+"""The one function every component uses to append to the routing log.
+
+Several processes append at once (Codex starts matching hooks concurrently), so each record goes out as a
+single ``write()`` of the whole line on an ``O_APPEND`` descriptor; POSIX makes such appends atomic with
+respect to each other for regular files on local filesystems. An advisory ``flock`` is held as well, for
+filesystems where large appends could otherwise interleave.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from analytics.schema import stamp
+
+FILE_MODE = 0o600
+
+
+def encode_line(record: dict[str, Any]) -> bytes:
+    """One compact JSON object and a newline; non-ASCII kept as UTF-8, never a raw newline inside."""
+    return (json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode("utf-8")
+
+
+def append_event(path: str | os.PathLike[str], record: dict[str, Any]) -> dict[str, Any]:
+    """Stamp ``record`` (schema version, timestamp) and append it to ``path``; returns what was written."""
+    stamped = stamp(record)
+    data = encode_line(stamped)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        written = os.write(fd, data)
+        if written != len(data):
+            raise OSError(f"short write to {target}: {written} of {len(data)} bytes")
+    finally:
+        os.close(fd)
+    return stamped

@@ -1,0 +1,53 @@
+"""Where things live: Codex home, the routing log, and our own config/data dirs (platformdirs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "codex-router-tui"
+LOG_FILENAME = "routing_log.jsonl"
+ERROR_LOG_FILENAME = "routing_log.errors.log"
+
+
+def codex_home(override: str | os.PathLike[str] | None = None) -> Path:
+    """`--codex-home`, else `$CODEX_HOME`, else `~/.codex` (as Codex itself resolves it)."""
+    if override:
+        return Path(override).expanduser()
+    env = os.environ.get("CODEX_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".codex"
+
+
+def default_log_path(codex_home_dir: str | os.PathLike[str] | None = None) -> Path:
+    return codex_home(codex_home_dir) / LOG_FILENAME
+
+
+def error_log_path(log_path: str | os.PathLike[str]) -> Path:
+    """Hooks never write to stdout; their problems go to a file beside the routing log."""
+    return Path(log_path).with_name(ERROR_LOG_FILENAME)
+
+
+def config_dir() -> Path:
+    """User config (price overrides, router settings and priors). `CODEX_ROUTER_CONFIG_DIR` wins (tests)."""
+    env = os.environ.get("CODEX_ROUTER_CONFIG_DIR")
+    return Path(env) if env else Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def data_dir() -> Path:
+    """Derived data (DuckDB file, memory store). `CODEX_ROUTER_DATA_DIR` wins (tests)."""
+    env = os.environ.get("CODEX_ROUTER_DATA_DIR")
+    return Path(env) if env else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_db_path() -> Path:
+    return data_dir() / "routing.duckdb"
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def sample_log_dir() -> Path:
+    return repo_root() / "sample_logs"

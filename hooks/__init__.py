@@ -1,0 +1,1 @@
+"""What Codex runs: hook entry points, the route launcher, the verifier and Codex config writers."""

@@ -1,0 +1,62 @@
+"""`codex-router`: one entry point, one module per subcommand.
+
+Each subcommand module exposes ``configure(parser)`` and ``run(args) -> int`` and keeps heavy imports
+(polars, duckdb, torch) inside ``run`` so that `codex-router hook ...` starts in well under a second.
+Usage errors exit 2 (argparse's convention); each command's own failures exit non-zero with one clear line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "report": ("analytics.report_command", "spend, win rates, Perf/$ and regret from the routing log"),
+    "bench": ("router.bench_command", "replay a routing benchmark (CodeRouterBench or a generic dataset)"),
+    "route": ("hooks.route_command", "classify a task, pick a model, run `codex exec`, verify and log it"),
+    "hook": ("hooks.hook_command", "entry points that Codex hooks call (post-tool-use, stop, notify)"),
+    "install": ("hooks.install_command", "merge our hooks into $CODEX_HOME/hooks.json"),
+    "profiles": ("hooks.profiles_command", "write one Codex profile per routed model"),
+    "whatif": ("router.whatif_command", "off-policy estimate of a router change on the logged history"),
+}
+
+
+class CommandError(Exception):
+    """A failure the user can act on; printed as one line, exit code carried along."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codex-router",
+        description="Execution-feedback model routing for Codex CLI: route tasks, log outcomes, review cost.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub = subparsers.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
+        module.configure(sub)
+        sub.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._module.run(args) or 0)
+    except CommandError as exc:
+        print(f"codex-router {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"codex-router {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Token prices per model: the user's override file, then genai-prices, then our bundled defaults.
+
+Codex stores no prices (DESIGN §6), so cost is derived from token counts:
+``(input - cached) * p_in + cached * p_cache_read + output * p_out`` — cached tokens are inside ``input``
+and reasoning tokens inside ``output`` (never counted twice). Rates are resolved once per model and kept,
+so pricing a million events is a vectorised multiply (see ``analytics.store``), not a million lookups.
+
+genai-prices prices per request and knows long-context tiers; our token counts are per task (many
+requests, each normally below a tier threshold), so the base tier is the right per-token rate. An unknown
+model is *unpriced* (``None``), never silently $0.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from analytics.paths import config_dir
+
+DEFAULTS_PATH = Path(__file__).with_name("default_prices.toml")
+OVERRIDE_FILENAME = "prices.toml"
+_PROBE_TOKENS = 1000  # small enough to stay in every model's base tier
+_FIELDS = ("input_per_mtok", "cached_input_per_mtok", "output_per_mtok")
+
+
+class PriceFileError(ValueError):
+    """A prices TOML file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """USD per million tokens, and where the figures came from (override | genai-prices | bundled)."""
+
+    model: str
+    input_per_mtok: float
+    cached_input_per_mtok: float
+    output_per_mtok: float
+    source: str
+
+    def cost(self, input: int = 0, cached_input: int = 0, output: int = 0) -> float:
+        uncached = max(input - cached_input, 0)
+        return (uncached * self.input_per_mtok + cached_input * self.cached_input_per_mtok
+                + output * self.output_per_mtok) / 1_000_000
+
+
+def _read_table(path: Path, source: str) -> dict[str, ModelPrice]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PriceFileError(f"{path}: cannot read ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PriceFileError(f"{path}: not valid TOML ({exc})") from exc
+    models = data.get("models", {})
+    if not isinstance(models, dict):
+        raise PriceFileError(f"{path}: [models] must be a table of [models.\"NAME\"] tables")
+    out: dict[str, ModelPrice] = {}
+    for name, entry in models.items():
+        if not isinstance(entry, dict):
+            raise PriceFileError(f"{path}: models.{name} must be a table")
+        values: dict[str, float] = {}
+        for field in _FIELDS:
+            value = entry.get(field, entry.get("input_per_mtok") if field == "cached_input_per_mtok" else None)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise PriceFileError(f"{path}: models.{name}.{field} must be a non-negative number, got {value!r}")
+            values[field] = float(value)
+        out[name.lower()] = ModelPrice(model=name, source=source, **values)
+    return out
+
+
+def _genai_price(model: str) -> ModelPrice | None:
+    from genai_prices import Usage, calc_price
+
+    def per_mtok(usage: Usage) -> float:
+        total: Decimal = calc_price(usage, model_ref=model).total_price
+        return float(total) * 1_000_000 / _PROBE_TOKENS
+
+    try:
+        input_rate = per_mtok(Usage(input_tokens=_PROBE_TOKENS))
+        cached_rate = per_mtok(Usage(input_tokens=_PROBE_TOKENS, cache_read_tokens=_PROBE_TOKENS))
+        output_rate = per_mtok(Usage(output_tokens=_PROBE_TOKENS))
+    except LookupError:
+        return None
+    return ModelPrice(model, input_rate, cached_rate, output_rate, "genai-prices")
+
+
+class PriceBook:
+    """Resolves a model name to its rates once; ``price`` and ``cost`` are then dictionary lookups."""
+
+    def __init__(self, overrides: dict[str, ModelPrice], defaults: dict[str, ModelPrice]) -> None:
+        self._overrides = overrides
+        self._defaults = defaults
+        self._cache: dict[str, ModelPrice | None] = {}
+
+    @classmethod
+    def load(cls, override: Path | None = None) -> PriceBook:
+        """``override`` defaults to ``config_dir()/prices.toml``; a missing file simply means no overrides."""
+        path = override if override is not None else config_dir() / OVERRIDE_FILENAME
+        overrides = _read_table(path, "override") if path.exists() else {}
+        return cls(overrides, _read_table(DEFAULTS_PATH, "bundled"))
+
+    def price(self, model: str | None) -> ModelPrice | None:
+        if not model:
+            return None
+        if model not in self._cache:
+            key = model.lower()
+            found = self._overrides.get(key) or _genai_price(model) or self._defaults.get(key)
+            self._cache[model] = found
+        return self._cache[model]
+
+    def cost(self, model: str | None, input: int = 0, cached_input: int = 0, output: int = 0,
+             reasoning: int = 0) -> float | None:
+        """USD for one run; ``reasoning`` is accepted for symmetry but already inside ``output``."""
+        del reasoning
+        found = self.price(model)
+        return None if found is None else found.cost(input, cached_input, output)

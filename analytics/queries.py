@@ -1,0 +1,279 @@
+"""The questions the dashboard and `codex-router report` ask, one function each, answered as Polars frames.
+
+Every function takes a ``Store`` (or a DuckDB connection/cursor) and an optional ``since``/``until``
+(a date, a datetime or an ISO string; ``until`` given as a date includes that whole day). Timestamps are UTC.
+
+Definitions (DESIGN §3): a *run* is an ``outcome`` event; AvgPerf% = 100 x mean score; Perf/$ = AvgPerf% /
+total USD; win rate = share of scored runs with score >= ``threshold``. Cost comes from the logged
+``cost_usd`` or, failing that, from tokens x prices; a run with neither is *unpriced* and its cost is null
+(never $0). Codex sessions that never passed through the router (no outcome carries their session id) add
+to spend by day / model / project, never to AvgPerf (they have no score).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import polars as pl
+
+from analytics.schema import parse_ts
+
+DEFAULT_THRESHOLD = 0.5
+BUCKETS = ("hour", "day", "week", "month")
+Moment = date | datetime | str | None
+
+
+def _con(source: Any):
+    return source.con if hasattr(source, "con") else source
+
+
+def _bound(value: Moment, end: bool) -> datetime | None:
+    """A naive-UTC datetime; a bare date means the start of that day (``since``) or of the next (``until``)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        value = date.fromisoformat(text) if len(text) == 10 else parse_ts(text)
+    if isinstance(value, datetime):
+        moment = parse_ts(value.isoformat()) if value.tzinfo else value
+        return moment.replace(tzinfo=None)
+    day = value + timedelta(days=1) if end else value
+    return datetime.combine(day, time())
+
+
+def date_range(since: Moment = None, until: Moment = None) -> tuple[datetime | None, datetime | None]:
+    """Parse a date filter once (raises ValueError on a bad date), as the other functions do."""
+    start, stop = _bound(since, end=False), _bound(until, end=True)
+    if start and stop and start >= stop:
+        raise ValueError(f"empty date range: since {since} is not before until {until}")
+    return start, stop
+
+
+def _where(since: Moment, until: Moment, column: str = "ts") -> tuple[str, list[Any]]:
+    start, stop = date_range(since, until)
+    clauses, params = [], []
+    if start is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(start)
+    if stop is not None:
+        clauses.append(f"{column} < ?")
+        params.append(stop)
+    return (" AND ".join(clauses) or "TRUE"), params
+
+
+def _frame(source: Any, sql: str, params: list[Any]) -> pl.DataFrame:
+    return _con(source).sql(sql, params=params).pl()
+
+
+def dimension_model_stats(source: Any, since: Moment = None, until: Moment = None,
+                          threshold: float = DEFAULT_THRESHOLD, min_runs: int = 3) -> pl.DataFrame:
+    """Per dimension x model: runs, avg score, win rate, cost; ``leader`` marks each dimension's best model.
+
+    The leader has the best average score among models with at least ``min_runs`` runs there (one lucky
+    run should not lead a dimension); when no model has that many, among all of them.
+    """
+    where, params = _where(since, until)
+    sql = f"""
+    WITH s AS (
+        SELECT COALESCE(dimension, 'unknown') AS dimension, model, count(*) AS runs,
+               avg(score) AS avg_score,
+               avg(CASE WHEN score >= ? THEN 1.0 WHEN score IS NOT NULL THEN 0.0 END) AS win_rate,
+               sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs
+        FROM priced_events WHERE event = 'outcome' AND {where}
+        GROUP BY ALL
+    )
+    SELECT *, row_number() OVER (PARTITION BY dimension ORDER BY runs >= ? DESC, avg_score DESC NULLS LAST,
+                                 win_rate DESC NULLS LAST, cost_usd ASC NULLS LAST, model) = 1 AS leader
+    FROM s ORDER BY dimension, avg_score DESC NULLS LAST, model
+    """
+    return _frame(source, sql, [threshold, *params, int(min_runs)])
+
+
+def model_stats(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+    """Per model: runs, avg score, AvgPerf%, cost of the runs, Perf/$ (null when the cost is 0 or unknown)."""
+    where, params = _where(since, until)
+    sql = f"""
+    SELECT model, count(*) AS runs, avg(score) AS avg_score, 100 * avg(score) AS avg_perf,
+           sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
+           CASE WHEN sum(cost) > 0 THEN 100 * avg(score) / sum(cost) END AS perf_per_dollar
+    FROM priced_events WHERE event = 'outcome' AND {where}
+    GROUP BY model ORDER BY runs DESC, model
+    """
+    return _frame(source, sql, params)
+
+
+def totals(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+    """One row: events, runs, avg score, AvgPerf%, run cost, Perf/$, plus Codex-only spend and malformed lines."""
+    where, params = _where(since, until)
+    sql = f"""
+    WITH e AS (SELECT * FROM priced_events WHERE {where}),
+         runs AS (SELECT count(*) AS runs, avg(score) AS avg_score, sum(cost) AS cost_usd,
+                         count(*) FILTER (WHERE unpriced) AS unpriced_runs FROM e WHERE event = 'outcome'),
+         codex AS (SELECT sum(cost) AS cost, count(DISTINCT session_id) AS sessions
+                   FROM session_spend WHERE {where})
+    SELECT (SELECT count(*) FROM e) AS events, runs.runs, runs.avg_score, 100 * runs.avg_score AS avg_perf,
+           runs.cost_usd, runs.unpriced_runs,
+           CASE WHEN runs.cost_usd > 0 THEN 100 * runs.avg_score / runs.cost_usd END AS perf_per_dollar,
+           codex.sessions AS codex_sessions, COALESCE(codex.cost, 0) AS codex_cost_usd,
+           COALESCE(runs.cost_usd, 0) + COALESCE(codex.cost, 0) AS total_spend_usd,
+           (SELECT count(*) FROM malformed) AS malformed
+    FROM runs, codex
+    """
+    return _frame(source, sql, params + params)
+
+
+def regret_over_time(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+    """Per scored run in time order: best score, regret, its ``kind`` and the running total.
+
+    ``oracle`` when the outcome carries every model's score (``oracle_scores``, benchmark replays):
+    best − achieved. Otherwise ``estimated`` from the route's ``decision.candidates``: the best expected
+    score − the chosen model's expected score. Runs with neither have no regret (kind null).
+    """
+    where, params = _where(since, until, "o.ts")
+    sql = f"""
+    WITH o AS (SELECT * FROM events o WHERE event = 'outcome' AND score IS NOT NULL AND {where}),
+         r AS (SELECT task_id, ts AS route_ts,
+                      json_transform(json_extract(raw, '$.decision.candidates'),
+                                     '[{{"model":"VARCHAR","exp_score":"DOUBLE"}}]') AS candidates
+               FROM events WHERE event = 'route' AND task_id IS NOT NULL),
+         j AS (
+            SELECT o.ts, o.line, o.file, o.task_id, o.model, o.score,
+                   list_max(map_values(json_transform(json_extract(o.raw, '$.oracle_scores'),
+                                                      '"MAP(VARCHAR, DOUBLE)"'))) AS oracle_best,
+                   list_max(list_transform(r.candidates, lambda c: c.exp_score)) AS est_best,
+                   list_filter(r.candidates, lambda c: c.model = o.model)[1].exp_score AS est_chosen
+            FROM o ASOF LEFT JOIN r ON o.task_id = r.task_id AND o.ts >= r.route_ts
+         ),
+         k AS (
+            SELECT *, CASE WHEN oracle_best IS NOT NULL THEN 'oracle'
+                           WHEN est_best IS NOT NULL AND est_chosen IS NOT NULL THEN 'estimated' END AS kind
+            FROM j
+         )
+    SELECT ts, task_id, model, score,
+           CASE kind WHEN 'oracle' THEN oracle_best WHEN 'estimated' THEN est_best END AS best,
+           CASE kind WHEN 'oracle' THEN GREATEST(oracle_best - score, 0)
+                     WHEN 'estimated' THEN GREATEST(est_best - est_chosen, 0) END AS regret,
+           kind,
+           sum(CASE kind WHEN 'oracle' THEN GREATEST(oracle_best - score, 0)
+                         WHEN 'estimated' THEN GREATEST(est_best - est_chosen, 0) ELSE 0 END)
+               OVER (ORDER BY ts, file, line ROWS UNBOUNDED PRECEDING) AS cumulative
+    FROM k ORDER BY ts, file, line
+    """
+    return _frame(source, sql, params)
+
+
+def regret_summary(frame: pl.DataFrame) -> dict[str, Any]:
+    """Cumulative regret and its label: oracle only if every counted run was oracle, else estimated."""
+    kinds = set(frame.get_column("kind").drop_nulls().to_list()) if frame.height else set()
+    kind = "none" if not kinds else ("oracle" if kinds == {"oracle"} else "estimated")
+    cumulative = float(frame.get_column("cumulative")[-1]) if frame.height else 0.0
+    return {"cumulative": cumulative, "kind": kind, "runs": int(frame.get_column("regret").drop_nulls().len())
+            if frame.height else 0}
+
+
+def spend_by_day(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+    """Spend per UTC day per model, router runs and Codex-only sessions together."""
+    where, params = _where(since, until)
+    sql = f"""
+    SELECT ts::DATE AS day, model, sum(cost) AS cost_usd, count(*) FILTER (WHERE source = 'router') AS runs,
+           count(DISTINCT task_id) FILTER (WHERE source = 'codex') AS codex_sessions,
+           bool_or(unpriced) AS unpriced
+    FROM spend WHERE {where} GROUP BY ALL ORDER BY day, model
+    """
+    return _frame(source, sql, params)
+
+
+def spend_over_time(source: Any, since: Moment = None, until: Moment = None, bucket: str = "day") -> pl.DataFrame:
+    """Spend per time bucket per model with each model's running total (for the spend chart)."""
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}, got {bucket!r}")
+    where, params = _where(since, until)
+    sql = f"""
+    WITH b AS (SELECT date_trunc('{bucket}', ts) AS period, model, sum(cost) AS cost_usd
+               FROM spend WHERE {where} GROUP BY ALL)
+    SELECT period, model, cost_usd,
+           sum(COALESCE(cost_usd, 0)) OVER (PARTITION BY model ORDER BY period) AS cumulative_usd
+    FROM b ORDER BY period, model
+    """
+    return _frame(source, sql, params)
+
+
+def spend_by_project(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+    """Spend per working directory (the project), with run and Codex-session counts."""
+    where, params = _where(since, until)
+    sql = f"""
+    SELECT COALESCE(cwd, '(unknown)') AS project, sum(cost) AS cost_usd,
+           count(*) FILTER (WHERE source = 'router') AS runs,
+           count(DISTINCT task_id) FILTER (WHERE source = 'codex') AS codex_sessions,
+           bool_or(unpriced) AS unpriced
+    FROM spend WHERE {where} GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, project
+    """
+    return _frame(source, sql, params)
+
+
+def spend_by_dimension(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+    """Spend of router runs per task dimension."""
+    where, params = _where(since, until)
+    sql = f"""
+    SELECT COALESCE(dimension, 'unknown') AS dimension, count(*) AS runs, avg(score) AS avg_score,
+           sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced
+    FROM priced_events WHERE event = 'outcome' AND {where}
+    GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, dimension
+    """
+    return _frame(source, sql, params)
+
+
+_EVENT_VIEW_COLUMNS = ("ts, event, task_id, model, dimension, score, cost AS cost_usd, unpriced, status, "
+                       "router, session_id, cwd, tool, task, file, line")
+
+
+def recent_events(source: Any, limit: int = 50, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+    """The newest events first (any kind), for the live feed."""
+    where, params = _where(since, until)
+    sql = (f"SELECT {_EVENT_VIEW_COLUMNS} FROM priced_events WHERE {where} "
+           "ORDER BY ts DESC, file, line DESC LIMIT ?")
+    return _frame(source, sql, [*params, int(limit)])
+
+
+def most_expensive_tasks(source: Any, limit: int = 10, since: Moment = None,
+                         until: Moment = None) -> pl.DataFrame:
+    """Costliest runs, with the task text from the run or from its route."""
+    where, params = _where(since, until, "o.ts")
+    sql = f"""
+    SELECT o.ts, o.task_id, COALESCE(o.task, r.task) AS task, o.model, o.dimension, o.score,
+           o.cost AS cost_usd, o.cwd
+    FROM (SELECT * FROM priced_events o WHERE event = 'outcome' AND cost IS NOT NULL AND {where}) o
+    ASOF LEFT JOIN (SELECT task_id, ts, task FROM events WHERE event = 'route' AND task_id IS NOT NULL) r
+        ON o.task_id = r.task_id AND o.ts >= r.ts
+    ORDER BY o.cost DESC, o.ts LIMIT ?
+    """
+    return _frame(source, sql, [*params, int(limit)])
+
+
+def range_events(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+    """Every event in the range with its typed columns, derived cost and the full raw record (export)."""
+    where, params = _where(since, until)
+    sql = f"SELECT * EXCLUDE (inode) FROM priced_events WHERE {where} ORDER BY ts, file, line"
+    return _frame(source, sql, params)
+
+
+def malformed_lines(source: Any, limit: int | None = None) -> pl.DataFrame:
+    """Lines set aside during ingestion: file, line number, the reason and (the start of) the text."""
+    sql = "SELECT file, line, error, text FROM malformed ORDER BY file, line"
+    params: list[Any] = []
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return _frame(source, sql, params)
+
+
+def unpriced_models(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+    """Models whose runs or sessions could not be priced (no logged cost, no price anywhere)."""
+    where, params = _where(since, until)
+    sql = f"""
+    SELECT model, count(*) FILTER (WHERE source = 'router') AS runs,
+           count(DISTINCT task_id) FILTER (WHERE source = 'codex') AS codex_sessions
+    FROM spend WHERE unpriced AND {where} GROUP BY model ORDER BY model
+    """
+    return _frame(source, sql, params)

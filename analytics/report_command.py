@@ -1,0 +1,182 @@
+"""Spend, win rates, Perf/$ and regret from the routing log(s) and Codex rollouts.
+
+Reads every --log into the DuckDB cache (--db, default in the user data dir; rebuilt from the logs if it
+is corrupt, replaced by a temporary in-memory copy if another process such as the dashboard holds it),
+adds Codex rollout sessions from --codex-home, and prints tables or, with --json, one JSON object.
+Regret is labelled "oracle" only when every run carried all models' scores; otherwise "estimated".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from hooks.cli import CommandError
+
+
+def _day_or_moment(text: str) -> str:
+    from analytics.queries import date_range
+
+    try:
+        date_range(text, None)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD) or ISO 8601 time: {text!r}") from exc
+    return text
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log", action="append", type=Path, metavar="PATH",
+                        help="routing log to read (repeatable; default: $CODEX_HOME/routing_log.jsonl)")
+    parser.add_argument("--codex-home", type=Path, metavar="DIR",
+                        help="Codex home whose sessions/ and archived_sessions/ rollouts are added "
+                             "(default: $CODEX_HOME or ~/.codex)")
+    parser.add_argument("--db", type=Path, metavar="PATH",
+                        help="DuckDB cache file (default: routing.duckdb in the user data dir)")
+    parser.add_argument("--since", type=_day_or_moment, metavar="DATE", help="first day (UTC) to include")
+    parser.add_argument("--until", type=_day_or_moment, metavar="DATE", help="last day (UTC) to include")
+    parser.add_argument("--threshold", type=float, default=0.5, metavar="S",
+                        help="score that counts as a win in the win rate (default 0.5)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+
+def _check_inputs(args: argparse.Namespace) -> list[Path]:
+    from analytics.paths import default_log_path
+
+    if not 0.0 <= args.threshold <= 1.0:
+        raise CommandError(f"--threshold must be within [0, 1], got {args.threshold}", 2)
+    if args.since and args.until:
+        from analytics.queries import date_range
+
+        try:
+            date_range(args.since, args.until)
+        except ValueError as exc:
+            raise CommandError(str(exc), 2) from exc
+    logs = args.log or [default_log_path(args.codex_home)]
+    for log in logs:
+        if not log.exists():
+            hint = " (the default; pass --log PATH to read another)" if not args.log else ""
+            raise CommandError(f"no routing log at {log}{hint}", 2)
+        if not log.is_file() or not os.access(log, os.R_OK):
+            raise CommandError(f"cannot read routing log {log}", 2)
+    if args.codex_home is not None and not args.codex_home.is_dir():
+        raise CommandError(f"--codex-home {args.codex_home} is not a directory", 2)
+    return logs
+
+
+def _open_store(db: Path | None):
+    from analytics.store import MEMORY, Store, StoreError, StoreLockedError
+
+    try:
+        store, rebuilt = Store.open_or_rebuild(db)
+    except StoreLockedError as exc:
+        print(f"codex-router report: {exc}; using a temporary in-memory copy", file=sys.stderr)
+        return Store(MEMORY)
+    except StoreError as exc:
+        raise CommandError(str(exc), 1) from exc
+    if rebuilt:
+        print(f"codex-router report: {store.path} was corrupt; rebuilt it from the logs", file=sys.stderr)
+    return store
+
+
+def build_report(store: Any, since: str | None, until: str | None, threshold: float = 0.5) -> dict[str, Any]:
+    """The --json object (also what the tables print): plain JSON values only."""
+    from analytics import queries as q
+
+    total = q.totals(store, since, until).row(0, named=True)
+    models = q.model_stats(store, since, until)
+    dims = q.dimension_model_stats(store, since, until, threshold=threshold)
+    regret = q.regret_summary(q.regret_over_time(store, since, until))
+    days = q.spend_by_day(store, since, until)
+    return {
+        "events": total["events"],
+        "malformed": total["malformed"],
+        "totals": {"runs": total["runs"], "cost_usd": total["cost_usd"], "avg_perf": total["avg_perf"],
+                   "perf_per_dollar": total["perf_per_dollar"], "unpriced_runs": total["unpriced_runs"],
+                   "codex_sessions": total["codex_sessions"], "codex_cost_usd": total["codex_cost_usd"],
+                   "total_spend_usd": total["total_spend_usd"]},
+        "models": models.select("model", "runs", "avg_score", "cost_usd", "perf_per_dollar",
+                                "unpriced_runs").to_dicts(),
+        "dimensions": dims.select("dimension", "model", "runs", "win_rate", "avg_score", "cost_usd",
+                                  "leader").to_dicts(),
+        "regret": regret,
+        "spend_by_day": [{**row, "day": row["day"].isoformat() if isinstance(row["day"], date) else row["day"]}
+                         for row in days.select("day", "model", "cost_usd", "unpriced").to_dicts()],
+        "unpriced_models": q.unpriced_models(store, since, until).get_column("model").to_list(),
+    }
+
+
+def _money(value: float | None) -> str:
+    return "unpriced" if value is None else f"${value:,.4f}"
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _table(title: str, headers: list[str], rows: list[list[str]]) -> str:
+    if not rows:
+        return f"{title}\n  (none)\n"
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [title, "  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render(report: dict[str, Any]) -> str:
+    t = report["totals"]
+    out = [
+        f"Events {report['events']}  runs {t['runs']}  malformed lines {report['malformed']}",
+        f"AvgPerf {_num(t['avg_perf'], 2)}%  run cost {_money(t['cost_usd'])}  "
+        f"Perf/$ {_num(t['perf_per_dollar'], 2)}  Codex-only sessions {t['codex_sessions']} "
+        f"({_money(t['codex_cost_usd'])})  total spend {_money(t['total_spend_usd'])}",
+        f"Cumulative regret {report['regret']['cumulative']:.3f} ({report['regret']['kind']})",
+        "",
+        _table("Models", ["model", "runs", "avg score", "cost", "Perf/$"],
+               [[str(m["model"]), str(m["runs"]), _num(m["avg_score"]), _money(m["cost_usd"]),
+                 _num(m["perf_per_dollar"], 2)] for m in report["models"]]),
+        _table("Dimensions (* = leader)", ["dimension", "model", "runs", "win rate", "avg score", "cost"],
+               [[d["dimension"], f"{d['model']}{' *' if d['leader'] else ''}", str(d["runs"]),
+                 _num(d["win_rate"], 2), _num(d["avg_score"]), _money(d["cost_usd"])]
+                for d in report["dimensions"]]),
+        _table("Spend by day", ["day", "model", "cost"],
+               [[d["day"], str(d["model"]), _money(d["cost_usd"])] for d in report["spend_by_day"]]),
+    ]
+    if report["unpriced_models"]:
+        out.append("UNPRICED models (add them to prices.toml in the config dir): "
+                   + ", ".join(map(str, report["unpriced_models"])) + "\n")
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    logs = _check_inputs(args)
+
+    from analytics.ingest import LogIngester
+    from analytics.paths import codex_home
+    from analytics.prices import PriceBook, PriceFileError
+    from analytics.rollouts import RolloutIngester
+
+    try:
+        book = PriceBook.load()
+    except PriceFileError as exc:
+        raise CommandError(str(exc), 2) from exc
+    store = _open_store(args.db)
+    try:
+        rollouts = RolloutIngester(store, codex_home(args.codex_home), prices=book).poll()
+        LogIngester(store, logs, prices=book).poll()
+        for problem in rollouts.errors:
+            print(f"codex-router report: skipped rollout {problem}", file=sys.stderr)
+        report = build_report(store, args.since, args.until, args.threshold)
+    except OSError as exc:
+        raise CommandError(f"cannot read {exc.filename}: {exc.strerror}", 2) from exc
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(report, default=str))
+    else:
+        print(render(report), end="")
+    return 0

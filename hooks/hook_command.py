@@ -1,0 +1,240 @@
+"""Entry points Codex hooks run: `hook post-tool-use` and `hook stop` (JSON payload on stdin), and
+`hook notify JSON` (the legacy `notify` program, which gets the JSON as its last argument).
+
+Each appends one `tool` or `turn` event to the routing log. A hook must never disturb Codex: it always
+exits 0, prints nothing on stdout, reads at most MAX_PAYLOAD_BYTES within READ_DEADLINE_S, and writes its
+problems to the error log beside the routing log. Only the standard library and the log writer are
+imported here, so the whole hook finishes well within a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+READ_DEADLINE_S = 0.6
+MAX_MESSAGE_CHARS = 500
+PENDING_DIRNAME = "pending_routes"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", choices=("post-tool-use", "stop", "notify"),
+                        help="post-tool-use / stop: Codex hook events (payload on stdin); notify: legacy notify")
+    parser.add_argument("payload", nargs="?", metavar="JSON", help="notify only: the JSON argument Codex appends")
+    parser.add_argument("--log", type=Path, metavar="PATH", help="routing log to append to")
+
+
+def read_stdin(limit: int = MAX_PAYLOAD_BYTES, deadline_s: float = READ_DEADLINE_S) -> tuple[bytes, str | None]:
+    """Read stdin up to ``limit`` bytes before ``deadline_s``; returns (data, problem or None)."""
+    fd = sys.stdin.fileno()
+    chunks: list[bytes] = []
+    size = 0
+    end = time.monotonic() + deadline_s
+    while True:
+        remaining = end - time.monotonic()
+        if remaining <= 0:
+            return b"".join(chunks), f"stdin still open after {deadline_s}s; read {size} bytes"
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks), None
+        size += len(chunk)
+        if size > limit:
+            return b"", f"payload larger than {limit} bytes; ignored"
+        chunks.append(chunk)
+
+
+def _exit_code(response: Any) -> int | None:
+    """The tool's exit code where the response has one (dict field, or Codex's "Exit code: N" text)."""
+    if isinstance(response, str):
+        try:
+            response = json.loads(response)
+        except ValueError:
+            for line in response.splitlines()[:5]:
+                if line.lower().startswith("exit code:"):
+                    try:
+                        return int(line.split(":", 1)[1].strip())
+                    except ValueError:
+                        return None
+            return None
+    if isinstance(response, dict):
+        for key in ("exit_code", "exitCode", "returncode"):
+            value = response.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+        metadata = response.get("metadata")
+        if isinstance(metadata, dict):
+            return _exit_code(metadata)
+    return None
+
+
+def _duration_ms(response: Any) -> float | None:
+    if isinstance(response, str):
+        for line in response.splitlines()[:5]:
+            if line.lower().startswith("wall time:"):
+                try:
+                    return round(float(line.split(":", 1)[1].split()[0]) * 1000, 1)
+                except (ValueError, IndexError):
+                    return None
+        return None
+    if isinstance(response, dict):
+        for key, scale in (("duration_ms", 1.0), ("duration_seconds", 1000.0), ("duration", 1000.0)):
+            value = response.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return round(float(value) * scale, 1)
+            if isinstance(value, dict) and isinstance(value.get("secs"), int):
+                return round(value["secs"] * 1000 + value.get("nanos", 0) / 1e6, 1)
+        metadata = response.get("metadata")
+        if isinstance(metadata, dict):
+            return _duration_ms(metadata)
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def tool_event(payload: dict[str, Any]) -> dict[str, Any]:
+    response = payload.get("tool_response")
+    return {"event": "tool", "source": "hook:PostToolUse", "session_id": _text(payload.get("session_id")),
+            "turn_id": _text(payload.get("turn_id")), "model": _text(payload.get("model")),
+            "tool": _text(payload.get("tool_name")), "tool_use_id": _text(payload.get("tool_use_id")),
+            "exit_code": _exit_code(response), "duration_ms": _duration_ms(response),
+            "cwd": _text(payload.get("cwd")), "permission_mode": _text(payload.get("permission_mode"))}
+
+
+def turn_event(payload: dict[str, Any]) -> dict[str, Any]:
+    from hooks.redact import redact
+
+    record = {"event": "turn", "source": "hook:Stop", "session_id": _text(payload.get("session_id")),
+              "turn_id": _text(payload.get("turn_id")), "model": _text(payload.get("model")),
+              "cwd": _text(payload.get("cwd")), "transcript_path": _text(payload.get("transcript_path")),
+              "stop_hook_active": bool(payload.get("stop_hook_active")),
+              "last_message": redact(_text(payload.get("last_assistant_message")), MAX_MESSAGE_CHARS)}
+    task_id = _pending_task(record["cwd"])
+    if task_id:
+        record["task_id"] = task_id
+    return record
+
+
+def notify_event(payload: dict[str, Any]) -> dict[str, Any] | None:
+    from hooks.redact import redact
+
+    if payload.get("type") != "agent-turn-complete":
+        return None
+    inputs = payload.get("input-messages")
+    first = inputs[0] if isinstance(inputs, list) and inputs and isinstance(inputs[0], str) else None
+    record = {"event": "turn", "source": "notify", "session_id": _text(payload.get("thread-id")),
+              "turn_id": _text(payload.get("turn-id")), "cwd": _text(payload.get("cwd")),
+              "task": redact(first), "last_message": redact(_text(payload.get("last-assistant-message")),
+                                                             MAX_MESSAGE_CHARS)}
+    task_id = _pending_task(record["cwd"])
+    if task_id:
+        record["task_id"] = task_id
+    return record
+
+
+def pending_dir() -> Path:
+    """Where `route --interactive` leaves a marker the Stop hook uses to tie a Codex session to a task."""
+    from analytics.paths import data_dir
+
+    return data_dir() / PENDING_DIRNAME
+
+
+def _pending_task(cwd: str | None) -> str | None:
+    """The task id of an open `route --interactive` in this directory, so its session can be found later."""
+    if not cwd:
+        return None
+    folder = pending_dir()
+    try:
+        markers = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return None
+    here = os.path.realpath(cwd)
+    for marker in markers:
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and os.path.realpath(str(data.get("cwd", ""))) == here \
+                and _alive(data.get("pid")):
+            return str(data.get("task_id"))
+    return None
+
+
+def _alive(pid: object) -> bool:
+    """A marker whose `route --interactive` died without cleaning up must not claim later sessions."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def handle(kind: str, raw: bytes | str | None) -> dict[str, Any] | None:
+    """The event to log for one hook call (None when there is nothing to log); ValueError for bad input."""
+    if raw is None or not raw.strip():
+        raise ValueError("empty payload")
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"payload is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise ValueError(f"payload is a JSON {type(payload).__name__}, not an object")
+    if kind == "post-tool-use":
+        record = tool_event(payload)
+    elif kind == "stop":
+        record = turn_event(payload)
+    else:
+        record = notify_event(payload)
+    return None if record is None else {k: v for k, v in record.items() if v is not None}
+
+
+def run(args: argparse.Namespace) -> int:
+    from analytics.paths import default_log_path, error_log_path
+
+    log_path = args.log or default_log_path()
+    try:
+        if args.kind == "notify":
+            raw, problem = args.payload, None
+        else:
+            raw, problem = read_stdin()
+        if problem:
+            raise ValueError(problem)
+        record = handle(args.kind, raw)
+        if record is not None:
+            from analytics.logwriter import append_event
+
+            append_event(log_path, record)
+    except Exception as exc:  # noqa: BLE001 - a hook must never fail Codex; the problem is logged instead
+        _log_error(error_log_path(log_path), args.kind, exc)
+    return 0
+
+
+def _log_error(path: Path, kind: str, exc: BaseException) -> None:
+    from analytics.schema import utc_now_iso
+
+    detail = "" if isinstance(exc, ValueError) else "\n" + "".join(traceback.format_exception(exc))[-2000:]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, f"{utc_now_iso()} hook {kind}: {exc}{detail}\n".encode("utf-8", "replace"))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass

@@ -1,0 +1,374 @@
+"""Priors: what each model is expected to score and cost in a context, from counts, shrunk when thin.
+
+A context is a path of (key, value) levels, coarse to fine: () (every task), ("dimension", d), then the
+metadata keys in ``RouterSettings.prior_keys`` (the task's source benchmark, its repo) when present.
+Language and difficulty get their own paths under the dimension; they feed the policy's *metadata* vote.
+
+Estimation walks the path from the root. At each level the parent estimate is first moved by the
+level's *offset* (how much better or worse, and how much dearer, the models seen here did than their parent
+estimates, shrunk by ``strength``), then each model's own cell is blended in by its count. So one observed
+model in an unfamiliar context (an agentic task costing 100x a probing task) moves every model's
+expectation, while models with their own evidence keep it. Scores shift additively; costs multiply (in log
+space), since costs differ between contexts by orders of magnitude.
+
+A user can edit a cell (valid until the router learns something new for that cell) or pin it (kept
+until ``reset_user_values``); the learned counts are kept underneath either way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from router.settings import DEFAULT_PRIOR_KEYS
+
+Path = tuple[tuple[str, str], ...]
+METADATA_KEYS = ("language", "difficulty")
+
+
+class PriorsError(ValueError):
+    """A malformed priors table; the message names the entry and field."""
+
+
+@dataclass
+class Cell:
+    """Learned sums for one (context, model), plus an optional user value on top."""
+
+    n: int = 0
+    score_sum: float = 0.0
+    cost_n: int = 0
+    cost_sum: float = 0.0
+    user_score: float | None = None
+    user_cost: float | None = None
+    pinned: bool = False
+
+    @property
+    def learned_score(self) -> float | None:
+        return self.score_sum / self.n if self.n else None
+
+    @property
+    def learned_cost(self) -> float | None:
+        return self.cost_sum / self.cost_n if self.cost_n else None
+
+    @property
+    def edited(self) -> bool:
+        return self.user_score is not None or self.user_cost is not None
+
+    @property
+    def score(self) -> float | None:
+        return self.user_score if self.user_score is not None else self.learned_score
+
+    @property
+    def cost(self) -> float | None:
+        return self.user_cost if self.user_cost is not None else self.learned_cost
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A model's expected score/cost in one context; ``n`` counts observations at the finest level."""
+
+    score: float
+    cost_usd: float | None
+    n: int
+    n_total: int
+
+
+def context_path(dimension: str | None, metadata: Mapping[str, Any] | None, keys: Sequence[str]) -> Path:
+    """The nested levels for a task: dimension, then each prior key present in its metadata, in order."""
+    path: list[tuple[str, str]] = []
+    if dimension:
+        path.append(("dimension", str(dimension)))
+    for key in keys:
+        value = (metadata or {}).get(key)
+        if value is not None and value != "":
+            path.append((key, str(value)))
+    return tuple(path)
+
+
+def metadata_paths(dimension: str | None, metadata: Mapping[str, Any] | None) -> list[Path]:
+    """One path per known language/difficulty, under the dimension so it refines the dimension prior."""
+    base: Path = (("dimension", str(dimension)),) if dimension else ()
+    return [(*base, (key, str(value))) for key in METADATA_KEYS
+            if (value := (metadata or {}).get(key)) not in (None, "")]
+
+
+def source_from_task_id(task_id: str) -> str | None:
+    """CodeRouterBench ids look like ``dim<k>_<source>_<id>``; the middle part names the source benchmark."""
+    parts = str(task_id).split("_", 2)
+    if len(parts) == 3 and parts[0].startswith("dim") and parts[0][3:].isdigit():
+        return parts[1]
+    return None
+
+
+class Priors:
+    """Counts per (context path, model); see the module docstring for how estimates are shrunk."""
+
+    def __init__(self, strength: float = 10.0) -> None:
+        self.strength = float(strength)
+        self.cells: dict[Path, dict[str, Cell]] = {}
+
+    # ---- building -------------------------------------------------------------------------------
+    @property
+    def models(self) -> list[str]:
+        return sorted(self.cells.get((), {}))
+
+    def cell(self, path: Path, model: str) -> Cell:
+        return self.cells.setdefault(tuple(path), {}).setdefault(model, Cell())
+
+    def observe(self, path: Path, model: str, score: float, cost_usd: float | None,
+                extra_paths: Iterable[Path] = ()) -> None:
+        """Count one outcome at every level of ``path`` (and the metadata paths); drops unpinned edits."""
+        levels = [path[:i] for i in range(len(path) + 1)] + list(extra_paths)
+        for level in levels:
+            cell = self.cell(level, model)
+            cell.n += 1
+            cell.score_sum += float(score)
+            if cost_usd is not None and math.isfinite(cost_usd) and cost_usd >= 0:
+                cell.cost_n += 1
+                cell.cost_sum += float(cost_usd)
+            if cell.edited and not cell.pinned:
+                cell.user_score = cell.user_cost = None
+
+    def observe_task(self, dimension: str | None, metadata: Mapping[str, Any] | None, keys: Sequence[str],
+                     model: str, score: float, cost_usd: float | None) -> None:
+        self.observe(context_path(dimension, metadata, keys), model, score, cost_usd,
+                     extra_paths=metadata_paths(dimension, metadata))
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]], keys: Sequence[str] = DEFAULT_PRIOR_KEYS,
+                  strength: float = 10.0) -> Priors:
+        """From result rows (``dimension, model, score, cost_usd`` and any metadata keys, e.g. ``source``).
+
+        A missing ``source`` is read from a CodeRouterBench task id. Rows whose cost is null count for
+        the score only.
+        """
+        priors = cls(strength)
+        for i, row in enumerate(rows):
+            model, score = row.get("model"), row.get("score")
+            if not model or score is None:
+                raise PriorsError(f"row {i}: needs 'model' and 'score' (got {dict(row)!r:.200})")
+            metadata = dict(row)
+            if not metadata.get("source") and row.get("task_id"):
+                metadata["source"] = source_from_task_id(row["task_id"])
+            cost = row.get("cost_usd")
+            priors.observe_task(row.get("dimension"), metadata, keys, str(model), float(score),
+                                None if cost is None else float(cost))
+        return priors
+
+    @classmethod
+    def from_events(cls, events: Any, keys: Sequence[str] = DEFAULT_PRIOR_KEYS, strength: float = 10.0) -> Priors:
+        """From routing-log records (a list of dicts, or a polars frame of them or with a ``raw`` JSON column).
+
+        ``outcome`` events give model, score and cost; the matching ``route`` event (same task_id) supplies
+        dimension, language, difficulty and prior keys when the outcome lacks them.
+        """
+        priors = cls(strength)
+        for record, metadata in outcome_records(events):
+            priors.observe_task(metadata.get("dimension"), metadata, keys, record["model"],
+                                float(record["score"]), _cost(record))
+        return priors
+
+    # ---- user edits -----------------------------------------------------------------------------
+    def edit(self, path: Path, model: str, score: float | None = None, cost_usd: float | None = None,
+             pin: bool = False) -> None:
+        if score is not None and not 0.0 <= score <= 1.0:
+            raise PriorsError(f"score {score} for {model} at {format_path(path)}: must be within [0, 1]")
+        if cost_usd is not None and not cost_usd >= 0:
+            raise PriorsError(f"cost {cost_usd} for {model} at {format_path(path)}: must be >= 0")
+        cell = self.cell(path, model)
+        cell.user_score = score if score is not None else cell.user_score
+        cell.user_cost = cost_usd if cost_usd is not None else cell.user_cost
+        cell.pinned = pin
+
+    def reset_user_values(self) -> int:
+        """Return every edited or pinned cell to its learned values; how many cells changed."""
+        changed = 0
+        for models in self.cells.values():
+            for cell in models.values():
+                if cell.edited or cell.pinned:
+                    cell.user_score = cell.user_cost = None
+                    cell.pinned = False
+                    changed += 1
+        return changed
+
+    # ---- estimating -----------------------------------------------------------------------------
+    def estimate(self, path: Path, models: Sequence[str]) -> dict[str, Estimate]:
+        """Every model's shrunk expectation at the finest level of ``path``."""
+        root = self.cells.get((), {})
+        known = [c.score for c in root.values() if c.score is not None]
+        fallback = sum(known) / len(known) if known else 0.5
+        score = {m: _first(root.get(m, Cell()).score, fallback) for m in models}
+        cost: dict[str, float | None] = {m: root[m].cost if m in root else None for m in models}
+        n = {m: root[m].n if m in root else 0 for m in models}
+        total = dict(n)
+        for depth in range(1, len(path) + 1):
+            level = self.cells.get(path[:depth], {})
+            score, cost = self._shrink_level(level, models, score, cost)
+            n = {m: level[m].n if m in level else 0 for m in models}
+            total = {m: total[m] + n[m] for m in models}
+        return {m: Estimate(score[m], cost[m], n[m], total[m]) for m in models}
+
+    def _shrink_level(self, level: Mapping[str, Cell], models: Sequence[str], parent_score: dict[str, float],
+                      parent_cost: dict[str, float | None]) -> tuple[dict[str, float], dict[str, float | None]]:
+        tau = self.strength
+        seen = [(m, c) for m, c in level.items() if m in parent_score and c.n and c.score is not None]
+        weight = sum(c.n for _, c in seen)
+        offset = sum(c.n * (c.score - parent_score[m]) for m, c in seen) / (weight + tau) if seen else 0.0
+        priced = [(m, c) for m, c in level.items()
+                  if m in parent_cost and c.cost_n and c.cost and parent_cost[m]]
+        cost_weight = sum(c.cost_n for _, c in priced)
+        log_scale = (sum(c.cost_n * math.log(c.cost / parent_cost[m]) for m, c in priced)
+                     / (cost_weight + tau)) if priced else 0.0
+        scores: dict[str, float] = {}
+        costs: dict[str, float | None] = {}
+        for m in models:
+            cell = level.get(m)
+            target = min(1.0, max(0.0, parent_score[m] + offset))
+            scores[m] = _blend(cell.score if cell else None, cell.n if cell else 0, target, tau,
+                               cell is not None and cell.user_score is not None)
+            parent = parent_cost[m] * math.exp(log_scale) if parent_cost[m] else None
+            own = cell.cost if cell and cell.cost else None
+            if own is None:
+                costs[m] = parent
+            elif parent is None or (cell and cell.user_cost is not None):
+                costs[m] = own
+            else:
+                k = cell.cost_n if cell else 0
+                costs[m] = math.exp((k * math.log(own) + tau * math.log(parent)) / (k + tau))
+        return scores, costs
+
+    # ---- persistence ----------------------------------------------------------------------------
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per cell (the ``[[priors]]`` tables of router.toml), learned means not sums."""
+        out = []
+        for path in sorted(self.cells):
+            for model in sorted(self.cells[path]):
+                cell = self.cells[path][model]
+                record: dict[str, Any] = dict(path)
+                record.update(model=model, n=cell.n, score=_round(cell.learned_score),
+                              cost_n=cell.cost_n, cost_usd=_round(cell.learned_cost))
+                if cell.user_score is not None:
+                    record["user_score"] = cell.user_score
+                if cell.user_cost is not None:
+                    record["user_cost_usd"] = cell.user_cost
+                if cell.pinned:
+                    record["pinned"] = True
+                out.append({k: v for k, v in record.items() if v is not None})
+        return out
+
+    @classmethod
+    def from_records(cls, records: Sequence[Mapping[str, Any]], strength: float = 10.0,
+                     source: str = "priors") -> Priors:
+        """Inverse of ``to_records``; errors name the entry index and field."""
+        priors = cls(strength)
+        value_fields = {"model", "n", "score", "cost_n", "cost_usd", "user_score", "user_cost_usd", "pinned"}
+        for i, record in enumerate(records):
+            where = f"{source}[{i}]"
+            if not isinstance(record, Mapping):
+                raise PriorsError(f"{where}: expected a table")
+            model = record.get("model")
+            if not isinstance(model, str) or not model:
+                raise PriorsError(f"{where}.model: required, a model name")
+            path = tuple((str(k), _str_field(record, k, where)) for k in record if k not in value_fields)
+            cell = priors.cell(path, model)
+            cell.n = _int_field(record, "n", where)
+            cell.cost_n = _int_field(record, "cost_n", where)
+            score = _num_field(record, "score", where, 0.0, 1.0)
+            cost = _num_field(record, "cost_usd", where, 0.0, math.inf)
+            if cell.n and score is None:
+                raise PriorsError(f"{where}.score: required when n > 0")
+            if cell.cost_n and cost is None:
+                raise PriorsError(f"{where}.cost_usd: required when cost_n > 0")
+            cell.score_sum = (score or 0.0) * cell.n
+            cell.cost_sum = (cost or 0.0) * cell.cost_n
+            cell.user_score = _num_field(record, "user_score", where, 0.0, 1.0)
+            cell.user_cost = _num_field(record, "user_cost_usd", where, 0.0, math.inf)
+            pinned = record.get("pinned", False)
+            if not isinstance(pinned, bool):
+                raise PriorsError(f"{where}.pinned: must be true or false")
+            cell.pinned = pinned
+        return priors
+
+
+def format_path(path: Path) -> str:
+    return "/".join(f"{k}={v}" for k, v in path) or "(all tasks)"
+
+
+def outcome_records(events: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Scored ``outcome`` records, each with its context merged from the task's ``route`` event."""
+    records = _as_records(events)
+    routes: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if record.get("event") == "route" and record.get("task_id"):
+            context = {k: v for k, v in record.items() if k not in ("event", "model", "ts", "decision")}
+            features = ((record.get("decision") or {}).get("features") or {})
+            context.update({k: v for k, v in (features.get("keys") or {}).items() if v is not None})
+            routes[str(record["task_id"])] = context
+    out = []
+    for record in records:
+        if record.get("event") != "outcome" or record.get("score") is None or not record.get("model"):
+            continue
+        if record.get("status") not in (None, "ok"):
+            continue
+        context = dict(routes.get(str(record.get("task_id")), {}))
+        context.update({k: v for k, v in record.items() if v is not None})
+        if not context.get("source") and context.get("task_id"):
+            context["source"] = source_from_task_id(str(context["task_id"]))
+        out.append((record, context))
+    return out
+
+
+def _as_records(events: Any) -> list[dict[str, Any]]:
+    if hasattr(events, "to_dicts"):
+        rows = events.to_dicts()
+        if rows and "raw" in rows[0]:
+            return [json.loads(row["raw"]) for row in rows if row.get("raw")]
+        return rows
+    return [dict(e) for e in events]
+
+
+def _cost(record: Mapping[str, Any]) -> float | None:
+    cost = record.get("cost_usd")
+    return None if cost is None or record.get("unpriced") else float(cost)
+
+
+def _blend(own: float | None, n: int, target: float, tau: float, user: bool) -> float:
+    if own is None:
+        return target
+    if user:
+        return own
+    return (n * own + tau * target) / (n + tau) if n + tau > 0 else own
+
+
+def _first(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 10)
+
+
+def _str_field(record: Mapping[str, Any], key: str, where: str) -> str:
+    value = record[key]
+    if not isinstance(value, str):
+        raise PriorsError(f"{where}.{key}: a context key must be a string (got {value!r})")
+    return value
+
+
+def _int_field(record: Mapping[str, Any], key: str, where: str) -> int:
+    value = record.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise PriorsError(f"{where}.{key}: must be a non-negative integer (got {value!r})")
+    return value
+
+
+def _num_field(record: Mapping[str, Any], key: str, where: str, low: float, high: float) -> float | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise PriorsError(f"{where}.{key}: must be a number in [{low}, {high}] (got {value!r})")
+    return float(value)

@@ -1,0 +1,112 @@
+"""ACRouter's user-editable knobs, validated in one place so a bad value is refused with the field's name.
+
+The reward is r = eps_perf * s + eps_cost * kappa, where s is the expected score in [0, 1] and kappa the
+*relative log cost* (see ``COST_UNIT``): raw USD would make eps_cost meaningless, because a coding task
+costs from a fraction of a cent to a dollar depending on the kind of task. The 0.1 scale was chosen on
+CodeRouterBench's probing split (train -> val): with the paper's eps_cost = -0.1 it gives the best
+AvgPerf at about half the cost of ignoring cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+COST_LOG_SCALE = 0.1
+COST_UNIT = ("kappa = 0.1 x log2(expected cost / geometric mean of the candidates' expected costs): "
+             "+0.1 per doubling, so at eps_cost = -0.1 a model twice as dear must score 0.01 higher")
+DEFAULT_PRIOR_KEYS = ("source", "bench", "repo")
+
+
+class SettingsError(ValueError):
+    """A setting with a bad value; the message names the field (and the file when there is one)."""
+
+
+@dataclass
+class RouterSettings:
+    """Every number the policy uses; defaults were chosen on CodeRouterBench's probing split only.
+
+    ``prior_strength``: pseudo-count by which a finer prior level (source, repo) is shrunk toward its parent.
+    ``prior_weight_cap``: the most observations a population prior may count for when voting against
+    nearest neighbours (a population mean is not worth 1,000 similar tasks).
+    ``optimism``: bonus ``optimism / sqrt(1 + n)`` on the reward of a model with ``n`` observations in the
+    task's finest context, so an unfamiliar kind of task gets each plausible model tried.
+    ``exploration``: probability mass spread uniformly over all models (logged as the propensity).
+    """
+
+    eps_perf: float = 1.0
+    eps_cost: float = -0.1
+    k: int = 10
+    threshold: float = 0.5
+    memory_size: int = 20000
+    exploration: float = 0.0
+    optimism: float = 0.1
+    prior_strength: float = 10.0
+    prior_weight_cap: float = 20.0
+    prior_keys: tuple[str, ...] = field(default=DEFAULT_PRIOR_KEYS)
+
+    cost_unit: str = field(default=COST_UNIT, init=False)
+
+    def __post_init__(self) -> None:
+        self.prior_keys = tuple(self.prior_keys)
+        self.validate()
+
+    def validate(self) -> None:
+        def need(ok: bool, name: str, what: str) -> None:
+            if not ok:
+                raise SettingsError(f"setting '{name}' = {getattr(self, name)!r}: {what}")
+
+        for name in ("eps_perf", "eps_cost", "threshold", "exploration", "optimism", "prior_strength",
+                     "prior_weight_cap"):
+            value = getattr(self, name)
+            need(isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value),
+                 name, "must be a finite number")
+        for name in ("k", "memory_size"):
+            value = getattr(self, name)
+            need(isinstance(value, int) and not isinstance(value, bool), name, "must be an integer")
+        need(self.k >= 1, "k", "must be at least 1")
+        need(self.memory_size >= 1, "memory_size", "must be at least 1")
+        need(-1.0 <= self.threshold <= 1.0, "threshold", "a cosine similarity, between -1 and 1")
+        need(0.0 <= self.exploration <= 1.0, "exploration", "a probability, between 0 and 1")
+        need(self.optimism >= 0, "optimism", "must be >= 0")
+        need(self.prior_strength >= 0, "prior_strength", "must be >= 0")
+        need(self.prior_weight_cap > 0, "prior_weight_cap", "must be > 0")
+        need(all(isinstance(k, str) and k for k in self.prior_keys), "prior_keys",
+             "must be a list of metadata key names")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for TOML and the log (``cost_unit`` included: it is shown next to eps_cost)."""
+        out = asdict(self)
+        out["prior_keys"] = list(self.prior_keys)
+        return out
+
+    def to_log(self) -> dict[str, Any]:
+        """The subset a `route` event records, enough to re-score a decision later."""
+        return {name: getattr(self, name) for name in
+                ("eps_perf", "eps_cost", "cost_unit", "k", "threshold", "exploration", "optimism",
+                 "prior_weight_cap")}
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], source: str = "settings") -> RouterSettings:
+        """Build from a TOML table or a logged settings dict; unknown keys are refused, ``cost_unit`` ignored."""
+        known = {f.name for f in fields(cls) if f.init}
+        unknown = sorted(set(data) - known - {"cost_unit"})
+        if unknown:
+            raise SettingsError(f"{source}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        values = {key: value for key, value in data.items() if key in known}
+        if "prior_keys" in values and not isinstance(values["prior_keys"], list | tuple):
+            raise SettingsError(f"{source}: setting 'prior_keys' must be a list of strings")
+        for name in ("eps_perf", "eps_cost", "threshold", "exploration", "optimism", "prior_strength",
+                     "prior_weight_cap"):
+            if isinstance(values.get(name), int) and not isinstance(values[name], bool):
+                values[name] = float(values[name])
+        try:
+            return cls(**values)
+        except SettingsError as exc:
+            raise SettingsError(f"{source}: {exc}") from None
+
+    def replace(self, **changes: Any) -> RouterSettings:
+        """A validated copy with some fields changed (what the settings screen calls)."""
+        return RouterSettings.from_mapping({**self.to_dict(), **changes})

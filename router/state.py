@@ -1,0 +1,162 @@
+"""The router's persisted state: settings + priors in ``config_dir()/router.toml``, memory in ``data_dir()``.
+
+router.toml is meant to be read and edited by people, so it holds learned means and counts (not sums) and
+any user edits/pins beside them. Every write is atomic (temp file, fsync, rename, mode 0600): a crash
+leaves the previous file. A file that does not parse is refused with its path and line, and a running
+process keeps its last good state (``reload``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from analytics.paths import config_dir as default_config_dir
+from analytics.paths import data_dir as default_data_dir
+from router.memory import MEMORY_FILENAME, Memory, MemoryStoreError
+from router.policy import ACRouter
+from router.priors import Priors, PriorsError
+from router.settings import RouterSettings, SettingsError
+
+STATE_FILENAME = "router.toml"
+DEFAULT_MODELS = ("claude-opus-4-6", "claude-sonnet-4-6", "gpt-5.4", "glm-5", "kimi-k2.5", "MiniMax-M2.7",
+                  "Qwen3-Max", "qwen3.5-plus")
+
+
+class StateError(ValueError):
+    """router.toml or the memory file cannot be used; the message names the file (and line)."""
+
+
+class RouterState:
+    """Settings, priors, memory and the model list, with the one ``ACRouter`` built over them."""
+
+    def __init__(self, settings: RouterSettings | None = None, priors: Priors | None = None,
+                 memory: Memory | None = None, models: Sequence[str] | None = None,
+                 config_dir: Path | None = None, data_dir: Path | None = None) -> None:
+        self.settings = settings or RouterSettings()
+        self.priors = priors or Priors(self.settings.prior_strength)
+        self.memory = memory or Memory(self.settings.memory_size)
+        self.models = list(models or self.priors.models or DEFAULT_MODELS)
+        self.config_dir = Path(config_dir) if config_dir else default_config_dir()
+        self.data_dir = Path(data_dir) if data_dir else default_data_dir()
+        self._router: ACRouter | None = None
+
+    @property
+    def state_path(self) -> Path:
+        return self.config_dir / STATE_FILENAME
+
+    @property
+    def memory_path(self) -> Path:
+        return self.data_dir / MEMORY_FILENAME
+
+    @classmethod
+    def load(cls, config_dir: Path | None = None, data_dir: Path | None = None) -> RouterState:
+        """Read what is saved; anything missing starts from defaults (first start)."""
+        config = Path(config_dir) if config_dir else default_config_dir()
+        data = Path(data_dir) if data_dir else default_data_dir()
+        path = config / STATE_FILENAME
+        settings, priors, models = RouterSettings(), None, None
+        if path.exists():
+            settings, priors, models = _read_state(path)
+        memory_file = data / MEMORY_FILENAME
+        memory = None
+        if memory_file.exists():
+            try:
+                memory = Memory.load(memory_file, capacity=settings.memory_size)
+            except MemoryStoreError as exc:
+                raise StateError(str(exc)) from None
+        return cls(settings, priors, memory, models, config, data)
+
+    def reload(self) -> None:
+        """Re-read from disk; on any error this state stays as it was (the last good one) and the error is raised."""
+        fresh = RouterState.load(self.config_dir, self.data_dir)
+        self.settings, self.priors, self.memory, self.models = fresh.settings, fresh.priors, fresh.memory, fresh.models
+        self._router = None
+
+    def router(self) -> ACRouter:
+        """The one router over this state (decisions and updates change ``priors`` and ``memory`` in place)."""
+        if self._router is None:
+            self._router = ACRouter(self.models, self.priors, self.memory, self.settings)
+        self._router.settings = self.settings
+        return self._router
+
+    def save(self) -> Path:
+        """Write router.toml and the memory file atomically; returns router.toml's path."""
+        if self._router is not None:
+            self.models = list(self._router.models)
+        document = tomlkit.document()
+        document.add(tomlkit.comment("ACRouter state: settings and priors. Edit with care; "
+                                     "'codex-router-tui' rewrites this file when you save in the Router tab."))
+        document.add("models", self.models)
+        settings = tomlkit.table()
+        for key, value in self.settings.to_dict().items():
+            if key != "cost_unit":
+                settings.add(key, value)
+        settings.add(tomlkit.comment(f"eps_cost multiplies {self.settings.cost_unit}"))
+        document.add("settings", settings)
+        priors = tomlkit.aot()
+        for record in self.priors.to_records():
+            priors.append(tomlkit.item(record))
+        document.add("priors", priors)
+        _write_atomic(self.state_path, tomlkit.dumps(document).encode("utf-8"))
+        self.memory.save(self.memory_path)
+        return self.state_path
+
+    def reset_priors(self) -> int:
+        """Edited and pinned cells go back to their learned values; how many changed."""
+        return self.priors.reset_user_values()
+
+    def rebuild_from_events(self, events: Any, encode: Any) -> None:
+        """Replace priors and memory with what the routing log's outcomes say (texts re-embedded by ``encode``)."""
+        self.priors = Priors.from_events(events, keys=self.settings.prior_keys, strength=self.settings.prior_strength)
+        self.memory = Memory.from_events(events, encode, capacity=self.settings.memory_size)
+        self.models = list(dict.fromkeys([*self.models, *self.priors.models]))
+        self._router = None
+
+
+def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise StateError(f"{path}: invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StateError(f"{path}: cannot read: {exc}") from None
+    unknown = sorted(set(data) - {"models", "settings", "priors"})
+    if unknown:
+        raise StateError(f"{path}: unknown top-level key(s) {', '.join(unknown)}")
+    models = data.get("models")
+    if models is not None and (not isinstance(models, list) or not all(isinstance(m, str) and m for m in models)):
+        raise StateError(f"{path}: 'models' must be a list of model names")
+    table = data.get("settings", {})
+    if not isinstance(table, dict):
+        raise StateError(f"{path}: [settings] must be a table")
+    records = data.get("priors", [])
+    if not isinstance(records, list):
+        raise StateError(f"{path}: 'priors' must be an array of tables ([[priors]])")
+    try:
+        settings = RouterSettings.from_mapping(table, source=f"{path} [settings]")
+        priors = Priors.from_records(records, strength=settings.prior_strength, source=f"{path} priors")
+    except (SettingsError, PriorsError) as exc:
+        raise StateError(str(exc)) from None
+    return settings, priors, models or None
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

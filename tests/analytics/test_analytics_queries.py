@@ -1,0 +1,120 @@
+"""Queries on the fixture log, whose answers are worked out by hand in routing_fixtures.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+
+from analytics import queries as q
+from analytics.store import Store
+
+GPT, GLM, QWEN = 0.046, 0.01 + 0.02, 0.77
+
+
+def test_totals(loaded: Store) -> None:
+    t = q.totals(loaded).row(0, named=True)
+    assert (t["events"], t["runs"], t["unpriced_runs"], t["malformed"]) == (8, 5, 1, 2)
+    assert t["avg_perf"] == pytest.approx(56.0)
+    assert t["cost_usd"] == pytest.approx(GPT + GLM + QWEN)
+    assert t["perf_per_dollar"] == pytest.approx(56.0 / (GPT + GLM + QWEN))
+
+
+def test_model_stats(loaded: Store) -> None:
+    rows = {r["model"]: r for r in q.model_stats(loaded).to_dicts()}
+    assert set(rows) == {"gpt-5.4", "glm-5", "qwen3.5-plus", "mystery-model"}
+    assert (rows["glm-5"]["runs"], rows["glm-5"]["avg_score"]) == (2, pytest.approx(0.4))
+    assert rows["glm-5"]["perf_per_dollar"] == pytest.approx(40.0 / GLM)
+    assert rows["gpt-5.4"]["cost_usd"] == pytest.approx(GPT)
+    assert rows["qwen3.5-plus"]["cost_usd"] == pytest.approx(QWEN)
+    unpriced = rows["mystery-model"]
+    assert (unpriced["cost_usd"], unpriced["perf_per_dollar"], unpriced["unpriced_runs"]) == (None, None, 1)
+
+
+def test_dimension_model_stats_win_rate_and_leader(loaded: Store) -> None:
+    frame = q.dimension_model_stats(loaded)
+    rows = {(r["dimension"], r["model"]): r for r in frame.to_dicts()}
+    assert rows[("bug_fixing", "gpt-5.4")]["win_rate"] == 1.0 and rows[("bug_fixing", "gpt-5.4")]["leader"]
+    assert rows[("bug_fixing", "glm-5")]["win_rate"] == 0.0 and not rows[("bug_fixing", "glm-5")]["leader"]
+    assert rows[("algorithm", "qwen3.5-plus")]["win_rate"] == 0.0
+    assert rows[("algorithm", "mystery-model")]["win_rate"] == 1.0
+    leaders = frame.filter(pl.col("leader")).select("dimension", "model").rows()
+    assert sorted(leaders) == [("algorithm", "glm-5"), ("bug_fixing", "gpt-5.4")]
+    strict = {(r["dimension"], r["model"]): r for r in q.dimension_model_stats(loaded, threshold=0.9).to_dicts()}
+    assert strict[("algorithm", "glm-5")]["win_rate"] == 0.0
+
+
+def test_regret_oracle_and_estimated(loaded: Store) -> None:
+    frame = q.regret_over_time(loaded)
+    by_task = {r["task_id"]: r for r in frame.to_dicts()}
+    assert by_task["t1"]["kind"] == "estimated" and by_task["t1"]["regret"] == pytest.approx(0.1)
+    assert by_task["t3"]["kind"] == "oracle" and by_task["t3"]["regret"] == pytest.approx(0.2)
+    assert by_task["t2"]["kind"] is None and by_task["t2"]["regret"] is None
+    summary = q.regret_summary(frame)
+    assert summary["kind"] == "estimated" and summary["cumulative"] == pytest.approx(0.3)
+    later = q.regret_summary(q.regret_over_time(loaded, since="2026-11-02"))
+    assert later["kind"] == "oracle" and later["cumulative"] == pytest.approx(0.2)
+
+
+def test_date_filters_apply_to_every_query(loaded: Store) -> None:
+    assert q.totals(loaded, since="2026-11-02").row(0, named=True)["runs"] == 3
+    assert q.totals(loaded, until="2026-11-01").row(0, named=True)["runs"] == 2
+    assert q.totals(loaded, since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 1)).row(0, named=True)["runs"] == 2
+    assert q.totals(loaded, since="2026-11-01T09:30:00Z", until="2026-11-02T08:30:00+00:00").row(
+        0, named=True)["runs"] == 2
+    assert q.model_stats(loaded, until="2026-11-01").get_column("model").sort().to_list() == ["glm-5", "gpt-5.4"]
+    assert q.dimension_model_stats(loaded, since="2026-11-02").get_column("dimension").unique().to_list() == [
+        "algorithm"]
+    assert q.spend_by_day(loaded, since="2026-11-02").get_column("day").unique().to_list() == [dt.date(2026, 11, 2)]
+    assert q.range_events(loaded, since="2026-11-03").height == 0
+    assert q.recent_events(loaded, until="2026-11-01").height == 3
+    assert q.spend_by_project(loaded, since="2026-11-02").get_column("project").to_list() == ["/p/beta"]
+    with pytest.raises(ValueError):
+        q.totals(loaded, since="2026-11-03", until="2026-11-01")
+    with pytest.raises(ValueError):
+        q.totals(loaded, since="last tuesday")
+
+
+def test_spend_queries_and_unpriced(loaded: Store) -> None:
+    days = {(str(r["day"]), r["model"]): r for r in q.spend_by_day(loaded).to_dicts()}
+    assert days[("2026-11-01", "gpt-5.4")]["cost_usd"] == pytest.approx(GPT)
+    assert days[("2026-11-02", "mystery-model")]["cost_usd"] is None
+    assert days[("2026-11-02", "mystery-model")]["unpriced"]
+    assert q.unpriced_models(loaded).get_column("model").to_list() == ["mystery-model"]
+    projects = q.spend_by_project(loaded).rows(named=True)
+    assert [p["project"] for p in projects] == ["/p/beta", "/p/alpha"]
+    assert projects[1]["cost_usd"] == pytest.approx(GPT + 0.01)
+    dims = {r["dimension"]: r for r in q.spend_by_dimension(loaded).to_dicts()}
+    assert dims["algorithm"]["cost_usd"] == pytest.approx(0.02 + QWEN) and dims["bug_fixing"]["runs"] == 2
+    over = q.spend_over_time(loaded, bucket="day").filter(pl.col("model") == "glm-5")
+    assert over.get_column("cumulative_usd").to_list() == pytest.approx([0.01, 0.03])
+    with pytest.raises(ValueError):
+        q.spend_over_time(loaded, bucket="fortnight")
+
+
+def test_event_lists(loaded: Store) -> None:
+    recent = q.recent_events(loaded, limit=2)
+    assert recent.get_column("event").to_list() == ["turn", "tool"]
+    top = q.most_expensive_tasks(loaded, limit=2).to_dicts()
+    assert [t["task_id"] for t in top] == ["t4", "t1"] and top[1]["task"] == "fix the parser"
+    export = q.range_events(loaded)
+    assert export.height == 8 and "raw" in export.columns
+    t1 = export.filter((pl.col("task_id") == "t1") & (pl.col("event") == "outcome")).row(0, named=True)
+    assert json.loads(t1["raw"])["custom_key"] == {"kept": True}
+    bad = q.malformed_lines(loaded).to_dicts()
+    assert [(b["line"], b["error"].split(":")[0]) for b in bad] == [(9, "not JSON"), (10, "score")]
+
+
+def test_price_override_applies_without_rebuild(loaded: Store) -> None:
+    from analytics.paths import config_dir
+    from analytics.prices import PriceBook
+
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "prices.toml").write_text(
+        '[models."mystery-model"]\ninput_per_mtok = 10\noutput_per_mtok = 20\n', encoding="utf-8")
+    loaded.refresh_prices(PriceBook.load())
+    assert q.unpriced_models(loaded).height == 0
+    row = q.model_stats(loaded).filter(pl.col("model") == "mystery-model").row(0, named=True)
+    assert row["cost_usd"] == pytest.approx((100 * 10 + 100 * 20) / 1e6)

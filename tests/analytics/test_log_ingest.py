@@ -1,0 +1,246 @@
+"""Incremental ingestion: complete lines only, resume, truncation, rotation, overwrite, malformed lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from routing_fixtures import line, write
+
+from analytics.ingest import LogIngester
+from analytics.store import Store, StoreCorruptError, StoreLockedError
+
+
+def ev(i: int, **extra) -> str:
+    return line(v=1, ts=f"2026-11-01T10:{i // 60:02d}:{i % 60:02d}Z", event="tool", task_id=f"t{i}", **extra)
+
+
+def task_ids(store: Store) -> list[str]:
+    return [r[0] for r in store.execute("SELECT task_id FROM events ORDER BY ts, file, line").fetchall()]
+
+
+def test_partial_last_line_waits_for_its_newline(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text(ev(1) + "\n" + ev(2)[:15], encoding="utf-8")
+    ingester = LogIngester(store, [log])
+    assert ingester.poll().new_events == 1
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(ev(2)[15:])
+    assert ingester.poll().new_events == 0  # still no newline
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write("\n")
+    result = ingester.poll()
+    assert (result.new_events, result.new_malformed) == (1, 0)
+    assert task_ids(store) == ["t1", "t2"]
+    assert store.execute("SELECT line FROM events ORDER BY line").fetchall() == [(1,), (2,)]
+
+
+def test_restart_resumes_without_duplicates_or_gaps(tmp_path: Path) -> None:
+    log, db = tmp_path / "log.jsonl", tmp_path / "r.duckdb"
+    write(log, ev(1), ev(2))
+    with Store(db) as store:
+        LogIngester(store, [log]).poll()
+    write(log, ev(3))
+    with Store(db) as store:
+        ingester = LogIngester(store, [log])
+        assert ingester.poll().new_events == 1
+        assert ingester.poll().new_events == 0
+        assert task_ids(store) == ["t1", "t2", "t3"]
+        assert store.execute("SELECT max(line) FROM events").fetchall() == [(3,)]
+
+
+@pytest.mark.parametrize("small_batch", [0, 5000], ids=["bulk-sql", "python"])
+def test_malformed_lines_are_kept_aside_with_line_numbers(store: Store, tmp_path: Path, small_batch: int) -> None:
+    log = tmp_path / "log.jsonl"
+    write(log, ev(1), "{not json", "", ev(2), '["a list"]', line(v=1, ts="2026-11-01", event="nope"),
+          line(v=1, ts="2026-11-01", event="route", model=5), ev(3))
+    result = LogIngester(store, [log], small_batch=small_batch).poll()
+    assert (result.new_events, result.new_malformed) == (3, 4)
+    rows = store.execute("SELECT file, line, error FROM malformed ORDER BY line").fetchall()
+    assert [(r[1], r[2].split(":")[0]) for r in rows] == [(2, "not JSON"), (5, "line is a JSON list, not an object"),
+                                                          (6, "event"), (7, "model")]
+    assert {r[0] for r in rows} == {str(log)}
+    assert store.execute("SELECT line FROM events ORDER BY line").fetchall() == [(1,), (4,), (8,)]
+
+
+@pytest.mark.parametrize("small_batch", [0, 5000], ids=["bulk-sql", "python"])
+def test_invalid_utf8_line_is_malformed_not_fatal(store: Store, tmp_path: Path, small_batch: int) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_bytes((ev(1) + "\n").encode() + b'{"v":1,"event":"tool","ts":"2026-11-01","x":"\xff"}\n'
+                    + (ev(2) + "\n").encode())
+    result = LogIngester(store, [log], small_batch=small_batch).poll()
+    assert (result.new_events, result.new_malformed) == (2, 1)
+    assert store.execute("SELECT line, error FROM malformed").fetchall() == [(2, "not UTF-8 text")]
+
+
+def test_unknown_keys_survive_in_raw_and_seed_record_is_a_tool_event(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    write(log, ev(1, future={"nested": [1, 2]}),
+          line(timestamp="2026-11-01T09:00:00", model="glm-5", tool="shell", exit_code=2, task_hint="go"))
+    LogIngester(store, [log]).poll()
+    rows = store.execute("SELECT event, ts, model, task, exit_code, raw FROM events ORDER BY line").fetchall()
+    assert json.loads(rows[0][5])["future"] == {"nested": [1, 2]}
+    assert rows[1][:5] == ("tool", rows[1][1], "glm-5", "go", 2)
+    assert rows[1][1].isoformat() == "2026-11-01T09:00:00"
+
+
+def test_bulk_and_python_paths_agree(store: Store, tmp_path: Path) -> None:
+    """The same records through the bulk SQL, the bulk SQL beside a bad line, and Python give the same rows."""
+    records = [ev(1, score=0.5, exit_code=True, difficulty=3, tokens={"input": 5, "output": 2}),
+               line(v=1, ts="2026-11-01T10:00:00.5+02:00", event="outcome", task_id='q"uote', cost_usd=1e-3),
+               line(v=1, ts="2026-11-01 10:00", event="turn", task="naïve ✓", status={"code": 3}),
+               line(timestamp="2026-11-01T09:00:00", model="m", tool="shell", exit_code=0, task_hint="hint")]
+    clean, mixed, small = tmp_path / "clean.jsonl", tmp_path / "mixed.jsonl", tmp_path / "small.jsonl"
+    write(clean, *records)
+    write(mixed, "garbage", *records)
+    write(small, *records)
+    LogIngester(store, [clean, mixed], small_batch=0).poll()
+    LogIngester(store, [small]).poll()
+    cols = "event, ts, v, task_id, task, score, exit_code, difficulty, tokens_input, cost_usd, status, model, raw"
+    by_file = [store.execute(f"SELECT {cols} FROM events WHERE file = ? ORDER BY line", [str(p)]).fetchall()
+               for p in (clean, mixed, small)]
+    assert len(by_file[0]) == 4 and by_file[0] == by_file[1] == by_file[2]
+    assert by_file[0][1][1].isoformat() == "2026-11-01T08:00:00.500000"
+
+
+def test_truncation_rereads_from_the_start(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    write(log, ev(1), ev(2), ev(3))
+    ingester = LogIngester(store, [log])
+    ingester.poll()
+    write(log, ev(4), mode="w")  # copytruncate-style: the old lines happened, the new one is new
+    assert ingester.poll().new_events == 1
+    assert task_ids(store) == ["t1", "t2", "t3", "t4"]
+
+
+def test_rotation_drains_the_old_file_then_reads_the_new(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    write(log, ev(1), ev(2))
+    ingester = LogIngester(store, [log])
+    ingester.poll()
+    write(log, ev(3))  # written after our last poll, before rotation
+    log.rename(tmp_path / "log.jsonl.1")
+    write(log, ev(4), ev(5))
+    assert ingester.poll().new_events == 3
+    assert sorted(task_ids(store)) == ["t1", "t2", "t3", "t4", "t5"]
+    assert ingester.poll().new_events == 0
+
+
+def test_replaced_by_a_copy_of_itself_resumes(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    write(log, ev(1), ev(2))
+    ingester = LogIngester(store, [log])
+    ingester.poll()
+    copy = tmp_path / "tmp"
+    copy.write_bytes(log.read_bytes() + (ev(3) + "\n").encode())
+    os.replace(copy, log)  # new inode, same first line
+    assert ingester.poll().new_events == 1
+    assert task_ids(store) == ["t1", "t2", "t3"]
+
+
+def test_overwrite_in_place_replaces_the_files_rows(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    write(log, ev(1), ev(2))
+    ingester = LogIngester(store, [log])
+    ingester.poll()
+    with log.open("r+", encoding="utf-8") as handle:  # same inode, different content, not shorter
+        handle.write(ev(7) + "\n" + ev(8) + "\n" + ev(9) + "\n")
+    assert ingester.poll().new_events == 3
+    assert task_ids(store) == ["t7", "t8", "t9"]
+
+
+def test_poll_is_stat_only_when_nothing_changed(store: Store, tmp_path: Path, monkeypatch) -> None:
+    log = tmp_path / "log.jsonl"
+    write(log, ev(1))
+    ingester = LogIngester(store, [log, tmp_path / "missing.jsonl"])
+    ingester.poll()
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("poll read a file that had not changed")
+
+    monkeypatch.setattr(ingester, "_read", no_reading)
+    monkeypatch.setattr("analytics.ingest._first_line_hash", no_reading)
+    assert ingester.poll().new_events == 0
+
+
+def test_chunks_smaller_than_the_file_and_long_lines(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    write(log, *[ev(i, task="x" * (i * 37)) for i in range(1, 40)])
+    result = LogIngester(store, [log], chunk_bytes=256).poll()
+    assert result.new_events == 39
+    assert store.execute("SELECT count(DISTINCT line), max(line) FROM events").fetchall() == [(39, 39)]
+
+
+def test_store_usable_from_a_worker_thread(loaded: Store) -> None:
+    from analytics.queries import totals
+
+    out: dict = {}
+    worker = threading.Thread(target=lambda: out.update(totals(loaded).row(0, named=True)))
+    worker.start()
+    worker.join(timeout=60)
+    assert out["runs"] == 5
+
+
+def test_locked_database_raises_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "locked.duckdb"
+    Store(db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+         "sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreLockedError, match=str(db)):
+            Store(db)
+    finally:
+        holder.communicate("", timeout=60)
+
+
+def test_corrupt_database_is_reported_and_rebuilt_from_the_log(tmp_path: Path, fixture_log: Path) -> None:
+    db = tmp_path / "bad.duckdb"
+    db.write_bytes(b"this is not a database" * 500)
+    with pytest.raises(StoreCorruptError, match=str(db)):
+        Store(db)
+    store, rebuilt = Store.open_or_rebuild(db)
+    with store:
+        assert rebuilt
+        assert LogIngester(store, [fixture_log]).poll().new_events == 8
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-1, 2, allow_nan=False),
+                    st.sampled_from([2**31, 2**40, 2**64, 1.0, 1e300, -0.0]),
+                    st.sampled_from(["", "x", "a\"b", "tab\t", "2026-11-01T10:00:00Z", "2026-11-01 10:00",
+                                     " 2026-11-01", "2026-11-01T10:00:00.1234567+0530", "2026-1-1", "route",
+                                     "outcome", "ü", "null"]),
+                    st.text(max_size=5),
+                    st.just({"input": 3}), st.just({"input": -1}), st.just({"output": 1.5}), st.just([1]))
+_KEYS = st.sampled_from(["v", "ts", "event", "task_id", "score", "exit_code", "tokens", "difficulty", "model",
+                         "timestamp", "task_hint", "decision", "cost_usd", "status"])
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(st.dictionaries(_KEYS, _VALUES, max_size=6), min_size=1, max_size=40),
+       base=st.sampled_from([{"v": 1, "ts": "2026-11-01T10:00:00Z", "event": "tool"}, {}]))
+def test_bulk_sql_never_disagrees_with_normalize(tmp_path_factory, records: list[dict], base: dict) -> None:
+    """Whatever the line, the bulk path stores exactly what the Python path stores."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    bulk, python = folder / "bulk.jsonl", folder / "python.jsonl"
+    lines = [json.dumps({**base, **record}) for record in records]
+    write(bulk, *lines)
+    write(python, *lines)
+    with Store(folder / "db.duckdb") as store:
+        LogIngester(store, [bulk], small_batch=0).poll()
+        LogIngester(store, [python]).poll()
+        cols = "line, ts, v, event, task_id, task, score, exit_code, difficulty, tokens_input, cost_usd, status, raw"
+        rows = [store.execute(f"SELECT {cols} FROM events WHERE file = ? ORDER BY line", [str(p)]).fetchall()
+                for p in (bulk, python)]
+        bad = [store.execute("SELECT line, error FROM malformed WHERE file = ? ORDER BY line", [str(p)]).fetchall()
+               for p in (bulk, python)]
+    assert rows[0] == rows[1]
+    assert bad[0] == bad[1]

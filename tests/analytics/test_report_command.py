@@ -1,0 +1,105 @@
+"""`codex-router report`: tables, the --json keys, filters, and clear exit-2 errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analytics.paths import repo_root
+from hooks.cli import main
+
+REPORT_KEYS = {"events", "malformed", "totals", "models", "dimensions", "regret", "spend_by_day"}
+TOTALS_KEYS = {"runs", "cost_usd", "avg_perf", "perf_per_dollar"}
+MODEL_KEYS = {"model", "runs", "avg_score", "cost_usd", "perf_per_dollar"}
+DIMENSION_KEYS = {"dimension", "model", "runs", "win_rate", "avg_score", "cost_usd"}
+DAY_KEYS = {"day", "model", "cost_usd"}
+
+
+def report_json(capsys, *argv: str) -> dict:
+    assert main(["report", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def check_shape(report: dict) -> None:
+    assert REPORT_KEYS <= report.keys()
+    assert TOTALS_KEYS <= report["totals"].keys()
+    assert all(MODEL_KEYS <= m.keys() for m in report["models"])
+    assert all(DIMENSION_KEYS <= d.keys() for d in report["dimensions"])
+    assert {"cumulative", "kind"} <= report["regret"].keys()
+    assert report["regret"]["kind"] in ("oracle", "estimated", "none")
+    assert all(DAY_KEYS <= d.keys() for d in report["spend_by_day"])
+
+
+def test_json_report_on_the_fixture_log(capsys, fixture_log: Path, tmp_path: Path) -> None:
+    report = report_json(capsys, "--log", str(fixture_log), "--db", str(tmp_path / "r.duckdb"))
+    check_shape(report)
+    assert (report["events"], report["malformed"], report["totals"]["runs"]) == (8, 2, 5)
+    assert report["totals"]["avg_perf"] == pytest.approx(56.0)
+    assert report["regret"]["kind"] == "estimated"
+    assert report["unpriced_models"] == ["mystery-model"]
+    assert {d["day"] for d in report["spend_by_day"]} == {"2026-11-01", "2026-11-02"}
+
+
+def test_date_filters_and_repeated_logs(capsys, fixture_log: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"v": 1, "ts": "2026-11-05T00:00:00Z", "event": "outcome", "model": "glm-5",
+                                 "score": 1.0, "cost_usd": 0.5}) + "\n", encoding="utf-8")
+    report = report_json(capsys, "--log", str(fixture_log), "--log", str(other), "--since", "2026-11-02",
+                         "--until", "2026-11-05")
+    assert report["totals"]["runs"] == 4
+    assert report["regret"]["kind"] == "oracle"
+
+
+def test_tables_by_default(capsys, fixture_log: Path) -> None:
+    assert main(["report", "--log", str(fixture_log)]) == 0
+    out = capsys.readouterr().out
+    assert "Models" in out and "Dimensions" in out and "Spend by day" in out
+    assert "UNPRICED models" in out and "mystery-model" in out and "unpriced" in out
+
+
+def test_missing_default_log_says_so(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(["report"]))
+    assert exc.value.code == 2
+    assert "no routing log at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--since", "2026-02-30"], ["--until", "soon"], ["--threshold", "2"],
+                                  ["--bogus"]])
+def test_bad_flags_exit_2(capsys, fixture_log: Path, argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(["report", "--log", str(fixture_log), *argv]))
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip()
+
+
+def test_unreadable_paths_exit_2(capsys, tmp_path: Path, fixture_log: Path) -> None:
+    assert main(["report", "--log", str(tmp_path / "nope.jsonl")]) == 2
+    assert "nope.jsonl" in capsys.readouterr().err
+    assert main(["report", "--log", str(tmp_path)]) == 2
+    assert main(["report", "--log", str(fixture_log), "--codex-home", str(tmp_path / "absent")]) == 2
+    assert "absent" in capsys.readouterr().err
+
+
+def test_corrupt_db_is_rebuilt(capsys, fixture_log: Path, tmp_path: Path) -> None:
+    db = tmp_path / "bad.duckdb"
+    db.write_bytes(b"\x00garbage" * 1000)
+    report = report_json(capsys, "--log", str(fixture_log), "--db", str(db))
+    assert report["totals"]["runs"] == 5
+
+
+def test_sample_log_report() -> None:
+    sample = repo_root() / "sample_logs" / "routing_log.jsonl"
+    if not sample.exists():
+        pytest.skip("sample_logs/routing_log.jsonl is not generated yet")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "hooks.cli", "report", "--log", str(sample), "--json"],
+                          capture_output=True, text=True, timeout=240, cwd=repo_root())
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    check_shape(report)
+    assert report["totals"]["runs"] > 0

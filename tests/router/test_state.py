@@ -1,0 +1,75 @@
+"""RouterState: first start, save/load round trip, clear TOML errors, last good state kept, reset."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analytics.paths import config_dir, data_dir
+from router.priors import Priors
+from router.settings import RouterSettings
+from router.state import DEFAULT_MODELS, RouterState, StateError
+
+DIM = (("dimension", "code_generation"),)
+
+
+def test_first_start_has_defaults():
+    state = RouterState.load()
+    assert state.models == list(DEFAULT_MODELS) and len(state.models) == 8
+    assert state.settings == RouterSettings() and len(state.memory) == 0
+    decision = state.router().decide(_features())
+    assert decision.chosen in DEFAULT_MODELS
+
+
+def _features(embedding=None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(text="t", dimension="code_generation", dimension_confidence=1.0, language=None,
+                           language_confidence=0.0, difficulty=None, difficulty_confidence=0.0,
+                           embedding=embedding, metadata={})
+
+
+def test_round_trip_through_config_and_data_dirs():
+    state = RouterState(RouterSettings(eps_cost=-0.4, k=3),
+                        Priors.from_rows([{"dimension": "code_generation", "model": "a", "score": 1.0,
+                                           "cost_usd": 0.01}, {"dimension": "code_generation", "model": "b",
+                                                               "score": 0.0, "cost_usd": 0.02}]))
+    assert state.models == ["a", "b"]
+    state.router().update(_features(np.array([1.0, 0.0], np.float32)), "b", 1.0, 0.03, task_id="t1")
+    state.priors.edit(DIM, "a", score=0.4, pin=True)
+    path = state.save()
+    assert path == config_dir() / "router.toml" and (data_dir() / "memory.npz").exists()
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = RouterState.load()
+    assert again.settings == state.settings and again.models == ["a", "b"]
+    assert again.priors.to_records() == state.priors.to_records()
+    assert [e.task_id for e in again.memory.entries()] == ["t1"]
+    assert again.reset_priors() == 1 and again.priors.estimate(DIM, ["a"])["a"].score > 0.9
+
+
+def test_invalid_toml_names_file_and_line_and_keeps_last_good_state():
+    state = RouterState(RouterSettings(k=4))
+    state.save()
+    path = config_dir() / "router.toml"
+    path.write_text("[settings]\nk = 4\n\n[priors\nmodel = 1\n", encoding="utf-8")
+    with pytest.raises(StateError) as caught:
+        RouterState.load()
+    assert str(path) in str(caught.value) and "line 4" in str(caught.value)
+    with pytest.raises(StateError):
+        state.reload()
+    assert state.settings.k == 4
+    path.write_text("[settings]\nk = 0\n", encoding="utf-8")
+    with pytest.raises(StateError, match=r"router.toml \[settings\].*'k'"):
+        RouterState.load()
+    path.write_text('[[priors]]\nmodel = "a"\nn = 2\nscore = "high"\n', encoding="utf-8")
+    with pytest.raises(StateError, match=r"priors\[0\]\.score"):
+        RouterState.load()
+
+
+def test_rebuild_from_log_events():
+    events = [{"event": "route", "task_id": "t", "task": "write a parser", "dimension": "code_generation"},
+              {"event": "outcome", "task_id": "t", "model": "glm-5", "score": 1.0, "cost_usd": 0.001}]
+    state = RouterState()
+    state.rebuild_from_events(events, lambda texts: np.ones((len(texts), 4), np.float32))
+    assert state.priors.cell(DIM, "glm-5").n == 1 and len(state.memory) == 1
+    assert "glm-5" in state.router().models

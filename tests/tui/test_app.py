@@ -1,0 +1,266 @@
+"""Pilot tests of every dashboard flow against the deterministic FakeServices."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import FIXTURE_LOG, FakeServices, wait_for_workers
+from textual.widgets import DataTable, Input, Log, Select, Static
+
+from analytics.logwriter import append_event
+from tui.app import CodexRouterApp
+from tui.config import TuiConfig
+from tui.messages import DashboardRefreshed, FeedRefreshed
+from tui.screens.composer import ComposerScreen
+from tui.screens.router import RouterScreen
+from tui.screens.sprint import SprintScreen
+from tui.services import ServiceError, SessionPaths, resolve_paths
+
+
+def table_text(table: DataTable) -> str:
+    return "\n".join(" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count))
+
+
+class RecordingApp(CodexRouterApp):
+    """Keeps every FeedRefreshed / DashboardRefreshed it handled, to assert on posted messages."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.feeds: list[FeedRefreshed] = []
+        self.refreshed: list[DashboardRefreshed] = []
+
+    def on_feed_refreshed(self, message: FeedRefreshed) -> None:
+        self.feeds.append(message)
+
+    def on_dashboard_refreshed(self, message: DashboardRefreshed) -> None:
+        self.refreshed.append(message)
+
+
+async def test_demo_start_paints_before_embedder_and_never_writes_samples(tmp_path: Path) -> None:
+    session = resolve_paths(None, None, None, demo=False)  # CODEX_HOME is empty: falls back to demo
+    assert session.demo and "no log" in session.reason
+    samples = Path(__file__).resolve().parents[2] / "sample_logs"
+    assert session.write_log.parent != samples and samples not in session.db.parents
+    assert any(p.parent == samples for p in session.logs)
+    gate = threading.Event()
+    services = FakeServices(session, embed_gate=gate)
+    app = RecordingApp(services, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.app.workers.wait_for_complete() if gate.is_set() else None
+        for _ in range(50):
+            if app.refreshed:
+                break
+            await pilot.pause(0.02)
+        assert "DEMO" in app.sub_title and "sample_logs" in app.sub_title
+        status = str(app.dashboard.query_one("#status", Static).render())
+        assert "loading" in status  # the dashboard painted while the model is still loading
+        assert app.refreshed and app.refreshed[0].data.totals.runs > 0
+        gate.set()
+        await wait_for_workers(pilot)
+        assert "ready" in str(app.dashboard.query_one("#status", Static).render())
+    scratch = session.scratch
+    assert scratch is not None and not scratch.exists()  # the temp DB/log are removed on exit
+
+
+async def test_panels_show_the_fixture(fake_services: FakeServices) -> None:
+    app = RecordingApp(fake_services, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_workers(pilot)
+        totals = str(app.dashboard.query_one("#totals", Static).render())
+        assert "24" in totals and "Regret (estimated)" in totals
+        wins = table_text(app.dashboard.query_one("#winrates", DataTable))
+        assert "bug_fixing" in wins and "★" in wins
+        assert "fixture task 23" in table_text(app.dashboard.query_one("#feed", DataTable))
+
+
+async def test_live_append_reaches_every_panel(fake_services: FakeServices, log_copy: Path) -> None:
+    app = RecordingApp(fake_services, config=TuiConfig(poll=0.2))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_workers(pilot)
+        before = len(app.feeds)
+        append_event(log_copy, {"event": "outcome", "task_id": "t-live", "model": "gpt-5.4", "score": 1.0,
+                                "dimension": "agentic", "cost_usd": 0.5, "status": "ok",
+                                "ts": "2026-11-12T17:00:00.000Z"})
+        for _ in range(100):  # the watcher/poll posts LogChanged from another thread
+            if any(m.data.new_events for m in app.feeds[before:]):
+                break
+            await pilot.pause(0.02)
+        await wait_for_workers(pilot)
+        new = [m for m in app.feeds[before:] if m.data.new_events]
+        assert new and new[0].data.new_events == 1  # only the appended line was read
+        assert "25" in str(app.dashboard.query_one("#totals", Static).render())
+        assert "agentic" in table_text(app.dashboard.query_one("#winrates", DataTable))
+        feed = app.dashboard.query_one("#feed", DataTable)
+        assert "t-live" in " ".join(str(c) for c in feed.get_row_at(0))
+
+
+async def test_ingest_error_is_a_banner_not_a_traceback(fake_services: FakeServices) -> None:
+    def broken() -> None:
+        raise ServiceError("/x/routing.duckdb: database is locked by another process")
+
+    fake_services.ingest = broken
+    app = CodexRouterApp(fake_services, watch=False, config_error="tui.toml: poll = 'x'")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_workers(pilot)
+        banner = app.dashboard.query_one("#banner", Static)
+        assert banner.display and "locked" in str(banner.render())
+        assert any("tui.toml" in n.message for n in app._notifications)
+
+
+async def test_router_edits_validated_and_used_by_composer(fake_services: FakeServices) -> None:
+    app = CodexRouterApp(fake_services, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("f3")
+        await wait_for_workers(pilot)
+        screen = app.screen
+        assert isinstance(screen, RouterScreen)
+        assert "log2(cost" in str(screen.query_one(".unit", Static).render()) or \
+            any("κ" in str(w.render()) for w in screen.query(".unit"))
+        eps = screen.query_one("#set-eps_cost", Input)
+        # a bad value is refused and nothing changes
+        eps.value = "abc"
+        await pilot.press("tab") if False else None
+        screen.apply_setting("eps_cost", "abc")
+        await wait_for_workers(pilot)
+        assert fake_services.settings.eps_cost == -0.1
+        assert eps.value == "-0.1"
+        assert "refused" in str(screen.query_one("#router-note", Static).render())
+        screen.apply_setting("exploration", "2")
+        await wait_for_workers(pilot)
+        assert fake_services.settings.exploration == 0.0
+        # a good value applies at once, and the what-if shows it beside the current one before Save
+        eps.focus()
+        eps.value = "-0.5"
+        await pilot.press("enter")
+        await wait_for_workers(pilot)
+        assert fake_services.settings.eps_cost == -0.5 and fake_services.saved.eps_cost == -0.1
+        whatif = str(screen.query_one("#whatif-text", Static).render())
+        assert "current" in whatif and "edited" in whatif and "estimate" in whatif
+        # pin a prior cell (bad, then good), save, reset
+        screen.query_one("#priors", DataTable).focus()
+        await pilot.press("down")
+        screen.query_one("#cell-score", Input).value = "1.5"
+        await pilot.press("ctrl+n")
+        await pilot.press("enter")
+        await wait_for_workers(pilot)
+        assert not any(v[3] for v in fake_services.cells.values())
+        screen.query_one("#cell-score", Input).value = "0.9"
+        await pilot.press("enter")
+        await wait_for_workers(pilot)
+        assert "pinned" in table_text(screen.query_one("#priors", DataTable))
+        await pilot.press("ctrl+s")
+        await wait_for_workers(pilot)
+        assert fake_services.saved.eps_cost == -0.5
+        await pilot.press("ctrl+r")
+        await wait_for_workers(pilot)
+        assert "pinned" not in table_text(screen.query_one("#priors", DataTable))
+        # the composer decides with the edited ε2: the cheap model wins now
+        await pilot.press("f4")
+        composer = app.screen
+        composer.query_one("#task", Input).value = "fix the failing invoice test"
+        composer.query_one("#task", Input).focus()
+        await pilot.press("enter")
+        await wait_for_workers(pilot)
+        assert composer.decision.chosen == "qwen3.5-plus"
+
+
+async def test_compose_override_launch(fake_services: FakeServices) -> None:
+    app = CodexRouterApp(fake_services, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("f4")
+        composer = app.screen
+        assert isinstance(composer, ComposerScreen)
+        await pilot.press("enter")  # empty task: refused with a message
+        await wait_for_workers(pilot)
+        assert "type a task" in str(composer.query_one("#decision-summary", Static).render())
+        await pilot.press(*"fix the bug")
+        await pilot.press("enter")
+        await wait_for_workers(pilot)
+        assert composer.decision.chosen == "claude-sonnet-4-6"
+        candidates = table_text(composer.query_one("#candidates", DataTable))
+        assert "prior vote" in " ".join(str(c.label) for c in composer.query_one("#candidates", DataTable)
+                                        .columns.values()) and "★" in candidates
+        assert "fixture task 1" in table_text(composer.query_one("#neighbours", DataTable))
+        composer.query_one("#override", Select).value = "gpt-5.4"
+        await pilot.press("ctrl+l")
+        await wait_for_workers(pilot)
+        assert fake_services.launches == [("claude-sonnet-4-6", "gpt-5.4")]
+        log = "\n".join(composer.query_one("#progress", Log).lines)
+        assert "override" in log and "codex started" in log and "done: ok" in log
+
+
+async def test_sprint_range_and_export(fake_services: FakeServices, tmp_path: Path) -> None:
+    app = CodexRouterApp(fake_services, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("f6")
+        await wait_for_workers(pilot)
+        sprint = app.screen
+        assert isinstance(sprint, SprintScreen)
+        assert "Last 7 days" in str(sprint.query_one("#sprint-totals", Static).render())
+        assert "ESTIMATED" in " ".join(str(w.render()) for w in sprint.query(".caption"))
+        sprint.query_one("#start", Input).value = "2026-13-01"
+        sprint.action_show_range()
+        await wait_for_workers(pilot)
+        assert any("YYYY-MM-DD" in n.message for n in app._notifications)
+        sprint.query_one("#start", Input).value = "2026-11-12"
+        sprint.action_show_range()
+        await wait_for_workers(pilot)
+        totals = str(sprint.query_one("#sprint-totals", Static).render())
+        assert "Since 2026-11-12" in totals and "8 runs" in totals
+        target = tmp_path / "out" / "sprint"
+        sprint.query_one("#export-path", Input).value = str(target)
+        await pilot.press("ctrl+s")
+        await wait_for_workers(pilot)
+        await pilot.press("ctrl+t")
+        await wait_for_workers(pilot)
+        assert pl.read_csv(target.with_suffix(".csv")).height == 8
+        assert pl.read_parquet(target.with_suffix(".parquet")).height == 8
+
+
+@pytest.mark.parametrize(("size", "narrow"), [((60, 30), True), ((200, 50), False)])
+async def test_layouts(fake_services: FakeServices, size: tuple[int, int], narrow: bool) -> None:
+    app = CodexRouterApp(fake_services, watch=False)
+    async with app.run_test(size=size) as pilot:
+        await wait_for_workers(pilot)
+        screen = app.dashboard
+        assert screen.has_class("-narrow") is narrow
+        totals, wins = screen.query_one("#totals").region, screen.query_one("#winrates").region
+        if narrow:  # stacked, full width, one under the other
+            assert totals.width >= 56 and wins.y > totals.y and wins.x == totals.x
+        else:  # side by side
+            assert wins.y == totals.y and wins.x > totals.x
+
+
+async def test_keymap_help_and_palette(fake_services: FakeServices) -> None:
+    app = CodexRouterApp(fake_services, watch=False,
+                         config=TuiConfig(keymap={"open-router": "f9", "no-such-id": "f10"}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_workers(pilot)
+        assert any("no-such-id" in n.message for n in app._notifications)
+        await pilot.press("f9")
+        await wait_for_workers(pilot)
+        assert isinstance(app.screen, RouterScreen)
+        await pilot.press("f1")
+        help_table = app.screen.query_one("#help-table", DataTable)
+        rows = table_text(help_table)
+        assert "f9 open-router" in rows and "router-save" in rows and "sprint-export-csv" in rows
+        await pilot.press("escape")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Router control", "Route composer", "Sprint review", "Save"} <= set(titles)
+
+
+def test_cli_help_and_bad_poll(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0 and "--demo" in capsys.readouterr().out
+    assert main(["--poll", "0"]) == 2
+    assert "--poll" in capsys.readouterr().err
+
+
+def test_fixture_is_the_shipped_one() -> None:
+    assert FIXTURE_LOG.exists() and SessionPaths  # the snapshot tests depend on it

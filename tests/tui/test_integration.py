@@ -1,0 +1,77 @@
+"""The same flows on the real Services (analytics Store/LogIngester/queries, router what-if, launcher)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import FIXED_NOW, wait_for_workers
+from test_app import RecordingApp, table_text
+from textual.widgets import DataTable, Static
+
+from analytics.logwriter import append_event
+from tui.config import TuiConfig
+from tui.services import Services, SessionPaths
+
+
+@pytest.fixture
+def real_services(log_copy: Path, tmp_path: Path) -> Services:
+    session = SessionPaths(logs=[log_copy], db=tmp_path / "db" / "routing.duckdb", write_log=log_copy)
+    return Services(session, clock=lambda: FIXED_NOW)
+
+
+async def test_real_dashboard_and_live_append(real_services: Services, log_copy: Path) -> None:
+    app = RecordingApp(real_services, config=TuiConfig(poll=0.2), load_embedder=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_workers(pilot)
+        totals = str(app.dashboard.query_one("#totals", Static).render())
+        assert "24" in totals and "Regret (estimated)" in totals
+        assert "★" in table_text(app.dashboard.query_one("#winrates", DataTable))
+        append_event(log_copy, {"event": "outcome", "task_id": "t-live", "model": "gpt-5.4", "score": 1.0,
+                                "dimension": "agentic", "cost_usd": 0.5, "status": "ok",
+                                "ts": "2026-11-12T17:00:00.000Z"})
+        for _ in range(150):
+            if any(m.data.new_events for m in app.feeds[1:]):
+                break
+            await pilot.pause(0.02)
+        await wait_for_workers(pilot)
+        assert [m.data.new_events for m in app.feeds if m.data.new_events][-1] == 1
+        feed = app.dashboard.query_one("#feed", DataTable)
+        assert "t-live" in " ".join(str(c) for c in feed.get_row_at(0))
+        assert "25" in str(app.dashboard.query_one("#totals", Static).render())
+
+
+def test_real_sprint_and_export(real_services: Services, tmp_path: Path) -> None:
+    data = real_services.sprint("custom", "2026-11-12")
+    assert data.totals.runs == 8 and data.label == "Since 2026-11-12"
+    assert set(data.by_model["model"]) == {"gpt-5.4", "claude-sonnet-4-6", "qwen3.5-plus"}
+    always = data.always
+    assert always.height == 3 and always["model"].str.starts_with("Always-").all()
+    out = real_services.export("custom", "2026-11-12", tmp_path / "x", "parquet")
+    assert pl.read_parquet(out).filter(pl.col("event") == "outcome").height == 8
+    csv = real_services.export("custom", "2026-11-12", tmp_path / "x.csv", "csv")
+    assert pl.read_csv(csv).height == 16
+    assert not list(tmp_path.glob(".x*"))  # no temp file left behind
+    real_services.close()
+
+
+async def test_locked_db_is_a_banner(real_services: Services) -> None:
+    db = real_services.session.db
+    db.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); sys.stdin.read()", str(db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        app = RecordingApp(real_services, watch=False, load_embedder=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for_workers(pilot)
+            banner = app.dashboard.query_one("#banner", Static)
+            assert banner.display and "locked" in str(banner.render())
+            assert not app.feeds and not app.refreshed
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)

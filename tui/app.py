@@ -1,0 +1,304 @@
+"""The Textual app: owns the services object, the log watcher and the ingest/embedding workers.
+
+Workers only call ``Services`` and post messages; the handlers here and on each screen own widget state.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message_pump import MessagePump
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from tui.config import TuiConfig
+from tui.messages import (
+    DashboardRefreshed,
+    EmbedderState,
+    FeedRefreshed,
+    LogChanged,
+    RegretRefreshed,
+    ServiceFailed,
+)
+from tui.screens.composer import ComposerScreen
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.help import HelpScreen
+from tui.screens.router import RouterScreen
+from tui.screens.sprint import SprintScreen
+from tui.services import ServiceError, Services
+from tui.viewdata import FeedData, RegretData
+from tui.watch import LogWatcher
+
+T = TypeVar("T")
+REGRET_MIN_GAP_S = 1.0
+
+
+class CodexRouterApp(App):
+    """codex-router-tui: live routing dashboard, router control, route composer and sprint review."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live in other folders
+    TITLE = "codex-router-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", id="help"),
+        Binding("f2", "show_mode('dashboard')", "Dashboard", id="open-dashboard"),
+        Binding("f3", "show_mode('router')", "Router", id="open-router"),
+        Binding("f4", "show_mode('composer')", "Compose", id="open-composer"),
+        Binding("f6", "show_mode('sprint')", "Sprint", id="open-sprint"),
+        Binding("f5", "refresh", "Refresh", id="refresh"),
+        Binding("ctrl+q", "quit", "Quit", id="quit"),
+    ]
+    MODES = {
+        "dashboard": DashboardScreen,  # registers itself as ``app.dashboard`` when mounted
+        "router": RouterScreen,
+        "composer": ComposerScreen,
+        "sprint": SprintScreen,
+    }
+    PALETTE = {
+        "help": ("Help", "every key, its id (for [keymap] in tui.toml) and what it does"),
+        "open-dashboard": ("Dashboard", "live panels: totals, win rates, Perf/$, regret, spend, feed"),
+        "open-router": ("Router control", "priors, ε weights, k, threshold, exploration; what-if before Save"),
+        "open-composer": ("Route composer", "type a task, see the decision, override, launch"),
+        "open-sprint": ("Sprint review", "spend by model/dimension/project, Always-<model>, export"),
+        "refresh": ("Refresh now", "ingest new log lines and re-run every query"),
+    }
+
+    def __init__(self, services: Services, config: TuiConfig | None = None, config_error: str = "",
+                 load_embedder: bool = True, watch: bool = True) -> None:
+        super().__init__()
+        self.services = services
+        self.config = config or TuiConfig()
+        self.config_error = config_error
+        self.load_embedder_on_start = load_embedder
+        self.embedder_state = "loading" if load_embedder else "not loaded"
+        self.watch_files = watch
+        self.watcher: LogWatcher | None = None
+        self._jobs: dict[str, list[bool]] = {"ingest": [False, False], "regret": [False, False]}  # running, pending
+        self.last_regret: RegretData | None = None
+        self.last_feed: FeedData | None = None
+        self._have_aggregates = False
+        self._regret_next = 0.0
+        self._regret_timer: Timer | None = None
+        self.last_data = None
+        self.dashboard: DashboardScreen | None = None
+        self.banner_text = ""
+        self.status_text = ""
+        session = services.session
+        self.sub_title = (f"DEMO — sample_logs/ ({session.reason}); writes go to a temp folder"
+                          if session.demo else ", ".join(str(p) for p in session.logs))
+
+    # -- start-up ------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._apply_keymap()
+        self.switch_mode("dashboard")
+        if self.config_error:
+            self.report_error(f"config: {self.config_error} (defaults used)")
+        if self.watch_files:
+            self.watcher = LogWatcher(self.services.session.logs, lambda: self.post_message(LogChanged()))
+            for problem in self.watcher.start():
+                self.notify(f"not watching {problem}; polling instead", severity="warning")
+            self.set_interval(self.config.poll, self._stat_poll, name="stat-poll")
+        if self.load_embedder_on_start:
+            self.load_embedder()
+        self._update_status()
+        self.post_message(LogChanged())
+
+    def _apply_keymap(self) -> None:
+        known = {b.id for b in self.all_bindings() if b.id}
+        unknown = sorted(set(self.config.keymap) - known)
+        if unknown:
+            self.report_error(f"config: unknown binding id(s) in [keymap]: {', '.join(unknown)}")
+        self.set_keymap({k: v for k, v in self.config.keymap.items() if k in known})
+
+    def all_bindings(self) -> list[Binding]:
+        """The app's and every screen's bindings (what the help screen lists and the keymap can remap)."""
+        out = [b for b in self.BINDINGS if isinstance(b, Binding)]
+        for screen in self.MODES.values():
+            out.extend(b for b in getattr(screen, "BINDINGS", []) if isinstance(b, Binding))
+        return out
+
+    def on_unmount(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.services.close()
+
+    # -- live ingest ---------------------------------------------------------------------------------
+    def _stat_poll(self) -> None:
+        if self.watcher is not None and self.watcher.poll():
+            self.post_message(LogChanged())
+
+    @on(LogChanged)
+    def _log_changed(self) -> None:
+        self._request("ingest")
+
+    def _request(self, group: str) -> None:
+        """Start the group's worker, or, when one is running, run it once more when that one ends.
+
+        A burst of file events thus costs at most two ingests, and slow queries never pile up threads.
+        """
+        job = self._jobs[group]
+        if job[0]:
+            job[1] = True
+            return
+        job[0] = True
+        (self.ingest if group == "ingest" else self.refresh_regret)()
+
+    def action_refresh(self) -> None:
+        self.post_message(LogChanged())
+
+    @work(thread=True, exclusive=True, group="ingest")
+    def ingest(self) -> None:
+        """Feed first (the cheap query), then the aggregates only when something new arrived."""
+        feed = self.call_service(self, "ingest", lambda s: s.ingest())
+        if feed is None:
+            return
+        self.post_message(FeedRefreshed(feed))
+        if feed.new_events or not self._have_aggregates:
+            data = self.call_service(self, "ingest", lambda s: s.aggregates())
+            if data is not None:
+                self._have_aggregates = True
+                self.post_message(DashboardRefreshed(data))
+
+    @work(thread=True, exclusive=True, group="regret")
+    def refresh_regret(self) -> None:
+        """The slowest query, off the ingest path so new lines reach the other panels without waiting."""
+        started = time.monotonic()
+        data = self.call_service(self, "regret", lambda s: s.regret())
+        self._regret_next = time.monotonic() + max(REGRET_MIN_GAP_S, 2 * (time.monotonic() - started))
+        if data is not None:
+            self.post_message(RegretRefreshed(data))
+
+    def call_service(self, target: MessagePump, where: str, call: Callable[[Services], T]) -> T | None:
+        """Run ``call`` (in a worker thread); a failure becomes a ServiceFailed message to ``target``.
+
+        Unexpected exceptions are reported the same way (and logged with their traceback to the Textual
+        log), so a bug in one panel's query never takes the whole dashboard down.
+        """
+        try:
+            return call(self.services)
+        except ServiceError as exc:
+            text = str(exc)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback on screen
+            self.log.error(traceback.format_exc())
+            text = f"unexpected {type(exc).__name__}: {exc}"
+        target.post_message(ServiceFailed(where, text))
+        return None
+
+    @on(FeedRefreshed)
+    def _show_feed(self, message: FeedRefreshed) -> None:
+        self.last_feed = message.data
+        self.banner_text = ""
+        if self.dashboard is not None:
+            self.dashboard.show_feed(message.data)
+            self.dashboard.set_banner("")
+        if message.data.new_malformed:
+            self.notify(f"{message.data.new_malformed} malformed log line(s) skipped", severity="warning")
+
+    @on(DashboardRefreshed)
+    def _show_dashboard(self, message: DashboardRefreshed) -> None:
+        self.last_data = message.data
+        if self.dashboard is not None:
+            self.dashboard.show(message.data)
+        self._want_regret()
+
+    def _want_regret(self) -> None:
+        """Regret is the slowest query (seconds on a million events): it refreshes after new data, but
+        never more often than twice its own duration, so ingests keep most of the CPU."""
+        wait = self._regret_next - time.monotonic()
+        if wait <= 0:
+            self._request("regret")
+        elif self._regret_timer is None:
+            self._regret_timer = self.set_timer(wait, self._regret_timer_fired)
+
+    def _regret_timer_fired(self) -> None:
+        self._regret_timer = None
+        self._request("regret")
+
+    @on(RegretRefreshed)
+    def _show_regret(self, message: RegretRefreshed) -> None:
+        self.last_regret = message.data
+        if self.dashboard is not None:
+            self.dashboard.show_regret(message.data)
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        job = self._jobs.get(event.worker.group)
+        if job is None or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        job[0] = False
+        if job[1]:
+            job[1] = False
+            self._request(event.worker.group)
+
+    @on(ServiceFailed)
+    def _service_failed(self, message: ServiceFailed) -> None:
+        self.report_error(f"{message.where}: {message.message}")
+
+    def report_error(self, text: str) -> None:
+        """A notification now and a banner that stays on the dashboard until the next good refresh."""
+        self.notify(text, severity="error", timeout=8)
+        self.banner_text = text
+        if self.dashboard is not None:
+            self.dashboard.set_banner(text)
+
+    # -- embedding model -----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="embedder")
+    def load_embedder(self) -> None:
+        self.post_message(EmbedderState("loading"))
+        try:
+            self.services.load_embedder()
+        except Exception as exc:  # noqa: BLE001 - the dashboard keeps running without the composer
+            self.post_message(EmbedderState("failed", str(exc)))
+            return
+        self.post_message(EmbedderState("ready"))
+
+    @on(EmbedderState)
+    def _embedder_state(self, message: EmbedderState) -> None:
+        self.embedder_state = message.state
+        if message.state == "failed":
+            self.report_error(message.detail)
+        self._update_status()
+
+    def _update_status(self) -> None:
+        session = self.services.session
+        label = {"loading": "loading…", "ready": "ready", "failed": "failed"}.get(self.embedder_state,
+                                                                                   self.embedder_state)
+        logs = f"{len(session.logs)} log(s)" if len(session.logs) > 1 else str(session.logs[0])
+        self.status_text = f"embedding model: {label}  ·  following {logs}  ·  DB {session.db}"
+        if self.dashboard is not None:
+            self.dashboard.set_status(self.status_text)
+
+    # -- navigation ----------------------------------------------------------------------------------
+    def action_show_mode(self, mode: str) -> None:
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.all_bindings(), self.current_keys()))
+
+    def current_keys(self) -> dict[str, str]:
+        """Binding id → the keys that trigger it now (after the user's keymap)."""
+        keymap = self.config.keymap
+        return {b.id: keymap.get(b.id, b.key) for b in self.all_bindings() if b.id}
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        actions = {"help": self.action_help, "refresh": self.action_refresh}
+        for binding_id, (title, help_text) in self.PALETTE.items():
+            if binding_id.startswith("open-"):
+                mode = binding_id.removeprefix("open-")
+                yield SystemCommand(title, help_text, lambda m=mode: self.switch_mode(m))
+            else:
+                yield SystemCommand(title, help_text, actions[binding_id])
+        for binding in getattr(screen, "BINDINGS", []):
+            if isinstance(binding, Binding) and binding.id and binding.description:
+                yield SystemCommand(f"{binding.description}", f"{screen.__class__.__name__} ({binding.id})",
+                                    lambda b=binding, s=screen: s.run_action(b.action))

@@ -1,0 +1,51 @@
+"""Display formatting only (numbers → short strings, strength → colour); no arithmetic on domain values."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+
+def usd(value: float | None) -> str:
+    if value is None:
+        return "unpriced"
+    if abs(value) >= 100:
+        return f"${value:,.0f}"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    return f"${value:.4f}"
+
+
+def num(value: float | int | None, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.{digits}f}"
+
+
+def pct(value: float | None) -> str:
+    """``value`` is already a percentage (AvgPerf%)."""
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def strength_style(value: float | None) -> str:
+    """Red → yellow → green for a value in [0, 1]."""
+    if value is None:
+        return "dim"
+    if value >= 0.7:
+        return "bold green"
+    if value >= 0.5:
+        return "green"
+    if value >= 0.3:
+        return "yellow"
+    return "red"
+
+
+def rate_cell(value: float | None, n: int | None, leader: bool) -> Text:
+    if value is None:
+        return Text("·", style="dim")
+    label = f"{'★' if leader else ' '}{value * 100:3.0f}%"
+    text = Text(label, style=strength_style(value) + (" bold underline" if leader else ""))
+    if n is not None:
+        text.append(f" n={n}", style="dim")
+    return text

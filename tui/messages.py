@@ -1,0 +1,97 @@
+"""Messages workers post to the app; handlers (on the UI thread) own all widget state."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from tui.viewdata import (
+    DashboardData,
+    DecisionView,
+    FeedData,
+    LaunchOutcome,
+    RegretData,
+    RouterView,
+    SprintData,
+    WhatIfView,
+)
+
+
+class LogChanged(Message):
+    """The watched log (or its folder) changed: a watchdog event or the stat-poll fallback saw it."""
+
+
+class FeedRefreshed(Message):
+    def __init__(self, data: FeedData) -> None:
+        super().__init__()
+        self.data = data
+
+
+class DashboardRefreshed(Message):
+    def __init__(self, data: DashboardData) -> None:
+        super().__init__()
+        self.data = data
+
+
+class RegretRefreshed(Message):
+    def __init__(self, data: RegretData) -> None:
+        super().__init__()
+        self.data = data
+
+
+class ServiceFailed(Message):
+    """A worker hit a problem the user can act on; shown as a notification, never a traceback."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__()
+        self.where = where
+        self.message = message
+
+
+class EmbedderState(Message):
+    def __init__(self, state: str, detail: str = "") -> None:
+        super().__init__()
+        self.state = state  # "loading" | "ready" | "failed"
+        self.detail = detail
+
+
+class RouterViewChanged(Message):
+    def __init__(self, view: RouterView, note: str = "") -> None:
+        super().__init__()
+        self.view = view
+        self.note = note
+
+
+class WhatIfReady(Message):
+    def __init__(self, view: WhatIfView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class DecisionReady(Message):
+    def __init__(self, decision: DecisionView) -> None:
+        super().__init__()
+        self.decision = decision
+
+
+class LaunchProgress(Message):
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+
+
+class LaunchFinished(Message):
+    def __init__(self, outcome: LaunchOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class SprintReady(Message):
+    def __init__(self, data: SprintData) -> None:
+        super().__init__()
+        self.data = data
+
+
+class ExportDone(Message):
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path

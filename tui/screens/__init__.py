@@ -1,0 +1,1 @@
+"""The app's screens: main dashboard, router control, composer, sprint review, help."""

@@ -1,0 +1,216 @@
+"""Router control: the priors table and the ε/k/threshold/exploration knobs, validated edits, Save and Reset.
+
+Edits change the live router at once (the composer decides with them); Save persists them atomically.
+Before Save, the what-if estimate of the edited setting is shown beside the current one.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual_plotext import PlotextPlot
+
+from tui.format import num, usd
+from tui.messages import RouterViewChanged, ServiceFailed, WhatIfReady
+from tui.viewdata import RouterView, WhatIfView
+
+
+class RouterScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="router-save"),
+        Binding("ctrl+r", "reset", "Reset priors", id="router-reset"),
+        Binding("ctrl+n", "edit_cell", "Edit cell", id="router-edit-cell"),
+        Binding("ctrl+o", "whatif", "What-if", id="router-whatif"),
+    ]
+    DEFAULT_CSS = """
+    RouterScreen #router-body { height: 1fr; }
+    RouterScreen #priors-pane { width: 3fr; }
+    RouterScreen #settings-pane { width: 2fr; min-width: 40; }
+    RouterScreen.-narrow #router-body { layout: vertical; }
+    RouterScreen.-narrow #priors-pane, RouterScreen.-narrow #settings-pane { width: 100%; height: auto; }
+    RouterScreen #priors { height: 1fr; min-height: 8; }
+    RouterScreen .setting { height: 3; }
+    RouterScreen .setting Label { width: 20; padding: 1 1 0 0; }
+    RouterScreen .setting Input { width: 12; }
+    RouterScreen .unit { padding: 1 0 0 1; color: $text-muted; width: 1fr; height: 3; }
+    RouterScreen #cell-editor { height: 3; }
+    RouterScreen #cell-editor Input { width: 14; }
+    RouterScreen #frontier { height: 12; }
+    RouterScreen #router-buttons { height: 3; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: RouterView | None = None
+        self.selected: tuple[str, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="router-body"):
+            with Vertical(id="priors-pane"):
+                yield Static("Priors: dimension × model (pinned = edited by you, learned = from data)")
+                yield DataTable(id="priors", cursor_type="row")
+                with Horizontal(id="cell-editor"):
+                    yield Label("", id="cell-label")
+                    yield Input(placeholder="score 0..1", id="cell-score")
+                    yield Input(placeholder="cost USD", id="cell-cost")
+                    yield Button("Pin cell", id="pin-cell")
+            with VerticalScroll(id="settings-pane"):
+                yield Static("Settings (Enter applies; nothing is saved until Save)")
+                yield Vertical(id="settings")
+                with Horizontal(id="router-buttons"):
+                    yield Button("Save", id="save", variant="primary")
+                    yield Button("Reset priors", id="reset", variant="warning")
+                    yield Button("What-if", id="whatif")
+                yield Static("", id="router-note")
+                yield Static("What-if: edit a setting to compare it with the current one.", id="whatif-text")
+                yield PlotextPlot(id="frontier")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_view()
+
+    # -- workers -------------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="router")
+    def load_view(self) -> None:
+        self._run(lambda s: s.router_view(), "")
+
+    @work(thread=True, exclusive=True, group="router")
+    def apply_setting(self, name: str, text: str) -> None:
+        self._run(lambda s: s.set_setting(name, text), f"{name} = {text.strip()} (unsaved)")
+
+    @work(thread=True, exclusive=True, group="router")
+    def pin_cell(self, dimension: str, model: str, score: str, cost: str) -> None:
+        self._run(lambda s: s.set_cell(dimension, model, score, cost), f"pinned {dimension} × {model} (unsaved)")
+
+    @work(thread=True, exclusive=True, group="router")
+    def reset_priors(self) -> None:
+        self._run(lambda s: s.reset_priors(), "priors reset to learned values")
+
+    @work(thread=True, exclusive=True, group="router")
+    def save(self) -> None:
+        saved = self.app.call_service(self, "router", lambda s: (s.save_router(), s.router_view()))
+        if saved is not None:
+            self.post_message(RouterViewChanged(saved[1], f"saved to {saved[0]}"))
+
+    @work(thread=True, exclusive=True, group="whatif")
+    def run_whatif(self) -> None:
+        view = self.app.call_service(self, "what-if", lambda s: s.whatif())
+        if view is None:
+            return
+        if view is not None:
+            self.post_message(WhatIfReady(view))
+
+    def _run(self, call, note: str) -> None:
+        view = self.app.call_service(self, "router", call)
+        if view is not None:
+            self.post_message(RouterViewChanged(view, note))
+
+    # -- handlers ------------------------------------------------------------------------------------
+    @on(RouterViewChanged)
+    def _view_changed(self, message: RouterViewChanged) -> None:
+        self.view = message.view
+        self._render_priors(message.view)
+        self._render_settings(message.view)
+        if message.note:
+            self.query_one("#router-note", Static).update(message.note)
+            self.notify(message.note)
+        if message.note and "unsaved" in message.note:
+            self.run_whatif()
+
+    @on(ServiceFailed)
+    def _failed(self, message: ServiceFailed) -> None:
+        message.stop()
+        self.notify(f"{message.where}: {message.message}", severity="error", timeout=8)
+        self.query_one("#router-note", Static).update(f"refused: {message.message}")
+        if self.view is not None:
+            self._render_settings(self.view)
+
+    @on(WhatIfReady)
+    def _whatif(self, message: WhatIfReady) -> None:
+        view: WhatIfView = message.view
+
+        def line(label: str, values: dict) -> str:
+            return (f"{label:<9} AvgPerf {num(values.get('avg_perf'), 1)}%  cost {usd(values.get('cost_usd'))}"
+                    f"  Perf/$ {num(values.get('perf_per_usd'))}")
+
+        self.query_one("#whatif-text", Static).update(
+            f"What-if ({view.method}, an estimate from the logged history):\n"
+            f"{line('current', view.current)}\n{line('edited', view.edited)}")
+        plt = self.query_one("#frontier", PlotextPlot).plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title("ε2 frontier (estimated)")
+        if view.frontier.height:
+            plt.plot(view.frontier["cost_usd"].to_list(), view.frontier["avg_perf"].to_list(), marker="braille")
+            plt.xlabel("cost USD")
+            plt.ylabel("AvgPerf%")
+        self.query_one("#frontier", PlotextPlot).refresh()
+
+    def _render_priors(self, view: RouterView) -> None:
+        table = self.query_one("#priors", DataTable)
+        if not table.columns:
+            table.add_columns("dimension", "model", "exp score", "exp cost", "n", "source")
+        table.clear()
+        for cell in view.cells:
+            table.add_row(cell.dimension, cell.model, num(cell.exp_score, 3), usd(cell.exp_cost_usd),
+                          num(cell.count), "pinned" if cell.pinned else "learned",
+                          key=f"{cell.dimension}\t{cell.model}")
+
+    def _render_settings(self, view: RouterView) -> None:
+        box = self.query_one("#settings", Vertical)
+        existing = {w.id for w in box.query(Input)}
+        for setting in view.settings:
+            input_id = f"set-{setting.name}"
+            if input_id in existing:
+                self.query_one(f"#{input_id}", Input).value = str(setting.value)
+                continue
+            box.mount(Horizontal(Label(setting.label), Input(str(setting.value), id=input_id),
+                                 Static(setting.unit, classes="unit"), classes="setting"))
+
+    @on(DataTable.RowHighlighted, "#priors")
+    def _row(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is None or self.view is None:
+            return
+        dimension, model = event.row_key.value.split("\t")
+        self.selected = (dimension, model)
+        cell = next(c for c in self.view.cells if (c.dimension, c.model) == self.selected)
+        self.query_one("#cell-label", Label).update(f"{dimension} × {model}")
+        self.query_one("#cell-score", Input).value = f"{cell.exp_score:.3f}"
+        self.query_one("#cell-cost", Input).value = "" if cell.exp_cost_usd is None else f"{cell.exp_cost_usd:.4f}"
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.input.id and event.input.id.startswith("set-"):
+            self.apply_setting(event.input.id.removeprefix("set-"), event.value)
+        elif event.input.id in ("cell-score", "cell-cost"):
+            self.action_pin_cell()
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        actions = {"save": self.action_save, "reset": self.action_reset, "pin-cell": self.action_pin_cell,
+                   "whatif": self.action_whatif}
+        actions[event.button.id]()
+
+    def action_save(self) -> None:
+        self.save()
+
+    def action_reset(self) -> None:
+        self.reset_priors()
+
+    def action_whatif(self) -> None:
+        self.run_whatif()
+
+    def action_edit_cell(self) -> None:
+        self.query_one("#cell-score", Input).focus()
+
+    def action_pin_cell(self) -> None:
+        if self.selected is None:
+            self.notify("select a prior cell first", severity="warning")
+            return
+        self.pin_cell(*self.selected, self.query_one("#cell-score", Input).value,
+                      self.query_one("#cell-cost", Input).value)

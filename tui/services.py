@@ -1,0 +1,433 @@
+"""The only module in `tui/` that calls into analytics, router and hooks.
+
+Screens and workers talk to a ``Services`` object and get plain view data back (``tui.viewdata``), so the
+UI holds no SQL, cost arithmetic or routing math, and every flow can be tested against a fake service.
+Every method here may block (DuckDB, embeddings, subprocesses): call them from worker threads only.
+Failures the user can act on are raised as ``ServiceError`` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from analytics import paths
+from tui.viewdata import (
+    CandidateView,
+    DashboardData,
+    DecisionView,
+    FeedData,
+    LaunchOutcome,
+    PriorCell,
+    RegretData,
+    RouterView,
+    SettingField,
+    SprintData,
+    Totals,
+    WhatIfView,
+)
+
+RECENT_LIMIT = 50
+FEED_EVENTS = ("route", "outcome", "override")
+CHART_POINTS = 2000
+EXPENSIVE_LIMIT = 20
+RANGES = {"today": "Today", "7d": "Last 7 days", "14d": "Last 14 days", "custom": "Custom start date"}
+EDITABLE_SETTINGS = ("eps_perf", "eps_cost", "k", "threshold", "exploration")
+
+
+class ServiceError(Exception):
+    """A failure the user can act on (locked DB, unreadable log, bad value): shown as a notification."""
+
+
+@dataclass
+class SessionPaths:
+    """Where this run reads and writes; demo mode keeps every write in a temporary folder."""
+
+    logs: list[Path]
+    db: Path
+    write_log: Path
+    demo: bool = False
+    reason: str = ""  # why demo mode (shown in the header)
+    scratch: Path | None = None
+    watch_dirs: list[Path] = field(default_factory=list)
+
+
+def resolve_paths(logs: list[str] | None, codex_home: str | None, db: str | None, demo: bool) -> SessionPaths:
+    """Demo mode — asked for, or no log exists yet — reads sample_logs/ and writes to a temp DB and log."""
+    chosen = [Path(p).expanduser() for p in logs] if logs else [paths.default_log_path(codex_home)]
+    reason = ""
+    if not demo and not logs and not chosen[0].exists():
+        demo, reason = True, f"no log at {chosen[0]} yet"
+    if demo:
+        scratch = Path(tempfile.mkdtemp(prefix="codex-router-tui-demo-"))
+        samples = sorted(paths.sample_log_dir().glob("*.jsonl"))
+        write_log = scratch / paths.LOG_FILENAME
+        return SessionPaths(logs=[*samples, write_log], db=scratch / "demo.duckdb", write_log=write_log,
+                            demo=True, reason=reason or "--demo", scratch=scratch,
+                            watch_dirs=sorted({p.parent for p in [*samples, write_log]}))
+    return SessionPaths(logs=chosen, db=Path(db).expanduser() if db else paths.default_db_path(),
+                        write_log=chosen[0], watch_dirs=sorted({p.parent for p in chosen}))
+
+
+def _range_bounds(key: str, start: str | None, now: datetime) -> tuple[datetime, datetime, str]:
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if key == "today":
+        return today, now, RANGES[key]
+    if key in ("7d", "14d"):
+        days = int(key[:-1])
+        return today - timedelta(days=days - 1), now, RANGES[key]
+    if key == "custom":
+        try:
+            since = datetime.combine(date.fromisoformat((start or "").strip()), datetime.min.time(), UTC)
+        except ValueError:
+            raise ServiceError(f"start date {start!r}: use YYYY-MM-DD") from None
+        if since > now:
+            raise ServiceError(f"start date {start}: is in the future")
+        return since, now, f"Since {since.date().isoformat()}"
+    raise ServiceError(f"unknown range {key!r}; one of {', '.join(RANGES)}")
+
+
+class Services:
+    """Real implementation over analytics.Store/LogIngester/queries, router.RouterState and hooks.launcher."""
+
+    def __init__(self, session: SessionPaths, clock: Callable[[], datetime] | None = None) -> None:
+        self.session = session
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._store: Any = None
+        self._ingester: Any = None
+        self._state: Any = None
+        self._saved_settings: Any = None
+        self._saved_priors: Any = None
+        self._lock = threading.RLock()
+        self._features: Any = None
+        self.cwd = Path.cwd()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def open(self) -> None:
+        from analytics.ingest import LogIngester
+        from analytics.prices import PriceBook, PriceFileError
+        from analytics.store import Store, StoreError
+
+        with self._lock:
+            if self._store is not None:
+                return
+            try:
+                self._store, _rebuilt = Store.open_or_rebuild(self.session.db)
+            except StoreError as exc:
+                raise ServiceError(str(exc)) from None
+            try:
+                prices = PriceBook.load()
+            except PriceFileError as exc:
+                self._store.close()
+                self._store = None
+                raise ServiceError(str(exc)) from None
+            self._ingester = LogIngester(self._store, list(self.session.logs), prices=prices)
+
+    def close(self) -> None:
+        import duckdb
+
+        with self._lock:
+            if self._store is not None:
+                try:
+                    self._store.close()
+                except duckdb.Error:
+                    pass  # a slow read query is still running at exit; the process ends it, nothing was written
+                self._store = None
+        if self.session.scratch is not None:
+            shutil.rmtree(self.session.scratch, ignore_errors=True)
+
+    # -- dashboard ---------------------------------------------------------------------------------
+    def ingest(self) -> FeedData:
+        """Ingest what was appended since the last call (never re-reading the file) and read the feed."""
+        from analytics import queries
+
+        with self._lock:
+            result = self._poll()
+            recent = queries.recent_events(self._store, limit=RECENT_LIMIT * 4)
+        return FeedData(recent=recent.filter(pl.col("event").is_in(FEED_EVENTS)).head(RECENT_LIMIT),
+                        new_events=result.new_events, new_malformed=result.new_malformed)
+
+    def aggregates(self) -> DashboardData:
+        """Totals, win rates, Perf/$ and spend over everything ingested so far."""
+        from analytics import queries
+
+        self.open()
+        with self._lock:
+            store = self._store
+            spend = queries.spend_by_day(store)
+            return DashboardData(
+                totals=_totals(queries.totals(store), None, spend),
+                win_rates=queries.dimension_model_stats(store).rename({"runs": "n"}),
+                perf_per_usd=queries.model_stats(store).rename({"perf_per_dollar": "perf_per_usd"}),
+                spend=spend.rename({"cost_usd": "spend_usd"}),
+            )
+
+    def _poll(self) -> Any:
+        """Bring the DB up to date with the logs (incremental: only what was appended is read)."""
+        self.open()
+        with self._lock:
+            try:
+                return self._ingester.poll()
+            except OSError as exc:
+                raise ServiceError(f"cannot read log: {exc}") from None
+
+    def regret(self) -> RegretData:
+        """Cumulative regret, oracle or estimated; the series is thinned to what a chart can show."""
+        from analytics import queries
+
+        self.open()
+        frame = queries.regret_over_time(self._store)
+        summary = queries.regret_summary(frame)
+        step = max(1, frame.height // CHART_POINTS)
+        series = frame.select(pl.col("cumulative").alias("cum_regret")).gather_every(step)
+        kind = summary["kind"] if summary["kind"] != "none" else "no data"
+        return RegretData(series, summary["cumulative"] if kind != "no data" else None, kind)
+
+    # -- embedding -----------------------------------------------------------------------------------
+    def load_embedder(self) -> None:
+        from router.embedding import shared_embedder
+
+        try:
+            shared_embedder().load()
+        except Exception as exc:  # noqa: BLE001 - any load failure becomes a banner, the dashboard keeps running
+            raise ServiceError(f"embedding model failed to load: {exc}") from None
+
+    # -- router control ------------------------------------------------------------------------------
+    def _router_state(self) -> Any:
+        from router.state import RouterState
+
+        if self._state is None:
+            try:
+                self._state = RouterState.load()
+            except ValueError as exc:
+                raise ServiceError(str(exc)) from None
+            self._remember_saved()
+        return self._state
+
+    def _remember_saved(self) -> None:
+        """What is on disk, for the what-if comparison of edited-but-unsaved values."""
+        self._saved_settings = self._state.settings
+        self._saved_priors = copy.deepcopy(self._state.priors)
+
+    def router_view(self) -> RouterView:
+        state = self._router_state()
+        settings = state.settings
+        cells = [PriorCell(path[0][1], model, cell.score, cell.cost, cell.n, cell.pinned)
+                 for path, models in sorted(state.priors.cells.items()) if len(path) == 1 and path[0][0] == "dimension"
+                 for model, cell in sorted(models.items()) if cell.score is not None]
+        fields_ = [
+            SettingField("eps_perf", "ε1 (performance)", settings.eps_perf, "× expected score s ∈ [0, 1]"),
+            SettingField("eps_cost", "ε2 (cost)", settings.eps_cost, f"× κ, κ = {settings.cost_unit}"),
+            SettingField("k", "k (neighbours)", settings.k, "tasks"),
+            SettingField("threshold", "threshold", settings.threshold, "cosine similarity"),
+            SettingField("exploration", "exploration", settings.exploration, "probability"),
+        ]
+        return RouterView(cells=cells, settings=fields_, dirty=bool(getattr(state, "dirty", False)))
+
+    def set_setting(self, name: str, text: str) -> RouterView:
+        from router.settings import SettingsError
+
+        if name not in EDITABLE_SETTINGS:
+            raise ServiceError(f"{name}: not an editable setting")
+        state = self._router_state()
+        value = _parse_number(name, text, integer=name == "k")
+        try:
+            state.settings = state.settings.replace(**{name: value})
+        except SettingsError as exc:
+            raise ServiceError(str(exc)) from None
+        state.router().settings = state.settings  # the composer decides with the edit at once
+        return self.router_view()
+
+    def set_cell(self, dimension: str, model: str, score_text: str, cost_text: str) -> RouterView:
+        state = self._router_state()
+        score = _parse_number("expected score", score_text)
+        cost = _parse_number("expected cost", cost_text)
+        from router.priors import context_path
+
+        try:
+            state.priors.edit(context_path(dimension, None, ()), model, score=score, cost_usd=cost, pin=True)
+        except ValueError as exc:
+            raise ServiceError(str(exc)) from None
+        return self.router_view()
+
+    def save_router(self) -> Path:
+        state = self._router_state()
+        try:
+            path = state.save()
+        except OSError as exc:
+            raise ServiceError(f"cannot save router state: {exc}") from None
+        self._remember_saved()
+        return path
+
+    def reset_priors(self) -> RouterView:
+        self._router_state().reset_priors()
+        return self.router_view()
+
+    def whatif(self) -> WhatIfView | None:
+        """Off-policy (doubly robust) estimate of the edited, unsaved setting beside the saved one."""
+        from router import whatif
+
+        state = self._router_state()
+        sample = whatif.logged_sample(self._policy_events())
+        if not sample.routes:
+            raise ServiceError("what-if: no logged policy routes with outcomes to estimate from yet")
+        options = {"priors": state.priors, "current_priors": self._saved_priors, "sample": sample}
+        try:
+            report = whatif.estimate_setting(None, self._saved_settings, state.settings, n_boot=200, **options)
+            front = whatif.frontier(None, self._saved_settings, state.settings, estimator="dr", **options)
+        except whatif.WhatIfError as exc:
+            raise ServiceError(str(exc)) from None
+
+        def side(estimates: dict[str, Any]) -> dict[str, float | None]:
+            dr = estimates["dr"]
+            return {"avg_perf": dr["avg_perf"].value, "cost_usd": dr["total_cost"].value,
+                    "perf_per_usd": dr["perf_per_dollar"].value}
+
+        points = pl.DataFrame([{"eps_cost": p.eps_cost, "avg_perf": p.avg_perf.value, "cost_usd": p.total_cost.value}
+                               for p in front.points], schema={"eps_cost": pl.Float64, "avg_perf": pl.Float64,
+                                                               "cost_usd": pl.Float64}).drop_nulls()
+        return WhatIfView(current=side(report.today.estimates), edited=side(report.candidate.estimates),
+                          method=f"doubly robust, {len(sample.routes)} logged routes", frontier=points)
+
+    def _policy_events(self, since: datetime | None = None, until: datetime | None = None) -> pl.DataFrame:
+        """The raw route/override/outcome records the what-if estimators read."""
+        from analytics import queries
+
+        self._poll()
+        with self._lock:
+            frame = queries.range_events(self._store, since=since, until=until)
+        return frame.filter(pl.col("event").is_in(["route", "override", "outcome"])).select("raw")
+
+    # -- composer ------------------------------------------------------------------------------------
+    def _extractor(self) -> Any:
+        from router.features import FeatureExtractor
+
+        if self._features is None:
+            self._features = FeatureExtractor()
+        return self._features
+
+    def decide(self, task: str) -> DecisionView:
+        """The router's decision and its explanation, before anything runs (launch re-decides and logs)."""
+        text = task.strip()
+        if not text:
+            raise ServiceError("type a task first")
+        features = self._extractor().extract(text, {"cwd": str(self.cwd)})
+        decision = self._router_state().router().decide(features)
+        return decision_view(text, decision.to_log())
+
+    def launch(self, decision: DecisionView, model: str, on_progress: Callable[[str], None],
+               cancel: threading.Event) -> LaunchOutcome:
+        """Run the route; picking another model than the router's is logged as an override."""
+        from hooks.launcher import RouteLauncher
+
+        launcher = RouteLauncher(self.session.write_log, state=self._router_state(), extractor=self._extractor())
+        try:
+            result = launcher.run(decision.task, model=None if model == decision.chosen else model, cwd=self.cwd,
+                                  on_progress=lambda kind, message: on_progress(f"{kind}: {message}"),
+                                  cancel=cancel)
+        except (OSError, ValueError) as exc:
+            raise ServiceError(f"cannot launch: {exc}") from None
+        return LaunchOutcome(task_id=result.task_id, model=result.model, status=result.status,
+                             score=result.score, cost_usd=result.cost_usd, message=result.message)
+
+    # -- sprint review -------------------------------------------------------------------------------
+    def sprint(self, key: str, start: str | None = None) -> SprintData:
+        from analytics import queries
+        from router import whatif
+
+        since, until, label = _range_bounds(key, start, self.clock())
+        self._poll()
+        with self._lock:
+            store = self._store
+            spend = queries.spend_by_day(store, since=since, until=until)
+            regret = queries.regret_summary(queries.regret_over_time(store, since=since, until=until))
+            totals = _totals(queries.totals(store, since=since, until=until), regret, spend)
+            by_model = queries.model_stats(store, since=since, until=until)
+            by_dimension = queries.spend_by_dimension(store, since=since, until=until)
+            by_project = queries.spend_by_project(store, since=since, until=until)
+            expensive = queries.most_expensive_tasks(store, since=since, until=until, limit=EXPENSIVE_LIMIT)
+            events = queries.range_events(store, since=since, until=until).height
+        always = pl.DataFrame(whatif.always_model_estimates(self._policy_events(since, until)))
+        return SprintData(label=label, since=since.isoformat(timespec="minutes"),
+                          until=until.isoformat(timespec="minutes"), totals=totals, by_model=by_model,
+                          by_dimension=by_dimension, by_project=by_project, always=always, expensive=expensive,
+                          events=events)
+
+    def export(self, key: str, start: str | None, target: Path, fmt: str) -> Path:
+        from analytics import queries
+
+        since, until, _label = _range_bounds(key, start, self.clock())
+        self._poll()
+        with self._lock:
+            frame = queries.range_events(self._store, since=since, until=until)
+        return write_export(frame, target, fmt)
+
+
+def write_export(frame: pl.DataFrame, target: Path, fmt: str) -> Path:
+    """Write to a temp file beside ``target`` and rename, so a failed export leaves nothing half-written."""
+    if fmt not in ("csv", "parquet"):
+        raise ServiceError(f"export format {fmt!r}: csv or parquet")
+    target = target.expanduser()
+    if target.suffix != f".{fmt}":
+        target = target.with_name(target.name + f".{fmt}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as tmp:
+            tmp_path = Path(tmp.name)
+        nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+        flat = frame.with_columns(pl.col(nested).map_elements(str, return_dtype=pl.String)) if nested else frame
+        (flat.write_csv if fmt == "csv" else frame.write_parquet)(tmp_path)
+        tmp_path.replace(target)
+    except OSError as exc:
+        raise ServiceError(f"cannot export to {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def _parse_number(name: str, text: str, integer: bool = False) -> float | int:
+    cleaned = text.strip()
+    try:
+        return int(cleaned) if integer else float(cleaned)
+    except ValueError:
+        kind = "an integer" if integer else "a number"
+        raise ServiceError(f"{name}: {cleaned!r} is not {kind}") from None
+
+
+def _totals(frame: pl.DataFrame, regret: dict[str, Any] | None = None,
+            spend: pl.DataFrame | None = None) -> Totals:
+    """The totals query's one row, the regret summary and the spend frame's first/last day → Totals."""
+    if frame.height == 0:
+        return Totals()
+    row = frame.row(0, named=True)
+    days = spend["day"].drop_nulls() if spend is not None and spend.height else None
+    return Totals(
+        runs=int(row.get("runs") or 0),
+        spend_usd=row.get("total_spend_usd", row.get("cost_usd")),
+        avg_perf=row.get("avg_perf"),
+        perf_per_usd=row.get("perf_per_dollar"),
+        regret=regret["cumulative"] if regret and regret["kind"] != "none" else None,
+        regret_kind=regret["kind"] if regret and regret["kind"] != "none" else "no data",
+        since=str(days.min()) if days is not None and days.len() else None,
+        until=str(days.max()) if days is not None and days.len() else None,
+        unpriced_runs=int(row.get("unpriced_runs") or 0),
+    )
+
+
+def decision_view(task: str, logged: dict[str, Any]) -> DecisionView:
+    """A `decision` object as the route event logs it (docs/architecture.md) → what the composer shows."""
+    features = logged.get("features", {})
+    candidates = [CandidateView(model=c["model"], exp_score=c["exp_score"], exp_cost_usd=c.get("exp_cost_usd"),
+                                reward=c["reward"], prob=c["prob"], votes=c.get("votes", {}))
+                  for c in logged.get("candidates", [])]
+    return DecisionView(task=task, chosen=logged["chosen"], propensity=logged["propensity"],
+                        dimension=features.get("dimension"), language=features.get("language"),
+                        difficulty=features.get("difficulty"), candidates=candidates,
+                        neighbours=list(logged.get("neighbours", [])))

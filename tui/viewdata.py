@@ -1,0 +1,142 @@
+"""Plain data the screens render. `tui.services` fills these from analytics/router/hooks; widgets only draw them.
+
+Keeping the shapes here (and not the domain objects themselves) lets every widget and its Pilot test run
+against a fake service, and keeps the UI free of SQL, cost arithmetic and routing math.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Totals:
+    runs: int = 0
+    spend_usd: float | None = 0.0
+    avg_perf: float | None = None  # AvgPerf% (0..100)
+    perf_per_usd: float | None = None
+    regret: float | None = None
+    regret_kind: str = "estimated"  # "oracle" | "estimated" | "no data"
+    since: str | None = None
+    until: str | None = None
+    unpriced_runs: int = 0
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """One refresh of every main-screen panel, posted by the ingest worker as a single message.
+
+    Frames: ``win_rates`` (dimension, model, win_rate 0..1, n, leader), ``perf_per_usd`` (model,
+    perf_per_usd), ``spend`` (day, model, spend_usd). The feed (``FeedData``) comes first, regret
+    (``RegretData``) last: new lines reach the screen without waiting for the slower aggregates.
+    """
+
+    totals: Totals
+    win_rates: pl.DataFrame
+    perf_per_usd: pl.DataFrame
+    spend: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class FeedData:
+    """What one ingest read, and the latest routes/outcomes (ts, event, task_id, model, router, score,
+    cost_usd, status, task), newest first."""
+
+    recent: pl.DataFrame
+    new_events: int = 0
+    new_malformed: int = 0
+
+
+@dataclass(frozen=True)
+class RegretData:
+    """Cumulative regret (``frame``: cum_regret per routed task, thinned for drawing) and its label."""
+
+    frame: pl.DataFrame
+    cumulative: float | None
+    kind: str  # "oracle" | "estimated" | "no data"
+
+
+@dataclass(frozen=True)
+class PriorCell:
+    dimension: str
+    model: str
+    exp_score: float
+    exp_cost_usd: float | None
+    count: int
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One editable router setting with the unit shown beside it (ε units must be visible where edited)."""
+
+    name: str
+    label: str
+    value: Any
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class RouterView:
+    cells: list[PriorCell]
+    settings: list[SettingField]
+    dirty: bool = False
+
+
+@dataclass(frozen=True)
+class WhatIfView:
+    """The current setting's estimate beside the edited one, both labelled as estimates, and the ε2 frontier."""
+
+    current: dict[str, float | None]
+    edited: dict[str, float | None]
+    method: str
+    frontier: pl.DataFrame = field(default_factory=pl.DataFrame)  # eps_cost, avg_perf, cost_usd
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    model: str
+    exp_score: float
+    exp_cost_usd: float | None
+    reward: float
+    prob: float
+    votes: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    task: str
+    chosen: str
+    propensity: float
+    dimension: str | None
+    language: str | None
+    difficulty: str | None
+    candidates: list[CandidateView]
+    neighbours: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LaunchOutcome:
+    task_id: str
+    model: str
+    status: str
+    score: float | None
+    cost_usd: float | None
+    message: str
+
+
+@dataclass(frozen=True)
+class SprintData:
+    label: str
+    since: str
+    until: str
+    totals: Totals
+    by_model: pl.DataFrame
+    by_dimension: pl.DataFrame
+    by_project: pl.DataFrame
+    always: pl.DataFrame  # model, avg_perf, cost_usd, perf_per_usd (estimates)
+    expensive: pl.DataFrame
+    events: int

@@ -1,0 +1,36 @@
+"""Render any query frame into a DataTable, formatting columns by their name (display only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tui.format import num, pct, usd
+
+
+def format_value(column: str, value: Any) -> str | Text:
+    if value is None:
+        return Text("unpriced", style="bold red") if column.endswith("usd") or column == "cost" else "—"
+    if column.endswith("usd") or column in ("cost", "spend"):
+        return usd(value)
+    if column.startswith("avg_perf"):
+        return pct(value)
+    if isinstance(value, float):
+        return num(value, 3 if abs(value) < 1 else 2)
+    if isinstance(value, int):
+        return num(value)
+    return Text(str(value)[:48])
+
+
+def fill_table(table: DataTable, frame: pl.DataFrame, empty: str = "nothing in this range") -> None:
+    table.clear(columns=True)
+    if frame.height == 0:
+        table.add_column(empty)
+        return
+    for column in frame.columns:
+        table.add_column(column.replace("_", " "), key=column)
+    for row in frame.iter_rows(named=True):
+        table.add_row(*(format_value(c, row[c]) for c in frame.columns))

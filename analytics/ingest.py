@@ -136,12 +136,12 @@ WITH parsed AS (
     ok = f"COALESCE({' AND '.join(checks)}, false)"
     if rejected:
         return f"{select}\nSELECT line, raw FROM typed WHERE NOT {ok} AND trim(raw, ' ' || chr(9)) <> '' ORDER BY line"
-    return (f"INSERT INTO events (file, inode, line, ts, {', '.join(_EVENT_COLUMNS)}, raw)\n{select}\n"
-            f"SELECT ?, ?, line, ts_value, {', '.join(_EVENT_COLUMNS)}, raw FROM typed WHERE {ok}")
+    return (f"INSERT INTO events (log, file, inode, line, ts, {', '.join(_EVENT_COLUMNS)}, raw)\n{select}\n"
+            f"SELECT ?, ?, ?, line, ts_value, {', '.join(_EVENT_COLUMNS)}, raw FROM typed WHERE {ok}")
 
 
-_ROW_COLUMNS = ("file", "inode", "line", "ts", *_EVENT_COLUMNS, "raw")
-_ROW_TYPES = {
+_ROW_COLUMNS = ("log", "file", "inode", "line", "ts", *_EVENT_COLUMNS, "raw")
+_ROW_TYPES = {  # other columns are strings
     "inode": pa.uint64(), "line": pa.int64(), "ts": pa.timestamp("us"), "v": pa.int32(),
     "propensity": pa.float64(), "score": pa.float64(), "cost_usd": pa.float64(), "latency_ms": pa.float64(),
     "exit_code": pa.int64(), **{f"tokens_{k}": pa.int64() for k in _TOKENS},
@@ -179,13 +179,11 @@ def _line_table(data: bytes, first_line: int) -> tuple[pa.Table, int] | None:
     """Complete lines of ``data`` (newlines dropped) as an Arrow string column, and how many are not
     empty; None if the bytes are not UTF-8. Record batches of ``BATCH_ROWS`` let DuckDB use every core.
     """
-    buf = np.frombuffer(data, dtype=np.uint8)
-    newline = buf == 10
-    ends = np.flatnonzero(newline)
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     offsets = np.empty(len(ends) + 1, dtype=np.int64)
     offsets[0] = 0
     offsets[1:] = ends - np.arange(len(ends))  # each line's end once the newlines before it are gone
-    raw = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(buf[~newline]))
+    raw = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data.replace(b"\n", b"")))
     try:
         raw.validate(full=True)
     except pa.ArrowInvalid:
@@ -211,7 +209,7 @@ def _float(value: object) -> float | None:
     return None if value is None else float(value)
 
 
-def _event_row(record: dict, raw: str, source: str, inode: int, line: int) -> tuple:
+def _event_row(record: dict, raw: str, log: str, source: str, inode: int, line: int) -> tuple:
     """The ``events`` row for a record ``normalize`` accepted (same columns the bulk SQL produces)."""
     get = record.get
     tokens = get("tokens") or {}
@@ -219,7 +217,7 @@ def _event_row(record: dict, raw: str, source: str, inode: int, line: int) -> tu
     if status is not None and not isinstance(status, str):
         status = json.dumps(status, separators=(",", ":"))
     return (
-        source, inode, line, parse_ts(record["ts"]).replace(tzinfo=None), _int(record, "v", record["v"], 2**31),
+        log, source, inode, line, parse_ts(record["ts"]).replace(tzinfo=None), _int(record, "v", record["v"], 2**31),
         record["event"],
         get("task_id"), get("task"), get("dimension"), get("language"),
         None if difficulty is None else str(difficulty), get("model"), get("profile"), get("router"),
@@ -233,12 +231,12 @@ def _event_row(record: dict, raw: str, source: str, inode: int, line: int) -> tu
     )
 
 
-def _judge_line(text: bytes, source: str, inode: int, line: int) -> tuple[tuple | None, str | None]:
+def _judge_line(text: bytes, log: str, source: str, inode: int, line: int) -> tuple[tuple | None, str | None]:
     """The authoritative (Python) verdict on one line: its ``events`` row, or why it is malformed."""
     try:
         raw = text.decode("utf-8")
         record = normalize(json.loads(raw))
-        return _event_row(record, raw, source, inode, line), None
+        return _event_row(record, raw, log, source, inode, line), None
     except UnicodeDecodeError:
         return None, "not UTF-8 text"
     except json.JSONDecodeError as exc:
@@ -325,14 +323,17 @@ class LogIngester:
                 st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
             return IngestResult()
         result = IngestResult()
-        first_hash = _first_line_hash(path)
+        try:
+            first_hash = _first_line_hash(path)
+        except FileNotFoundError:  # removed between stat and open: next poll sees what replaced it
+            return result
         if state is None:
             state = FileState(path, st.st_dev, st.st_ino, 0, 0, first_hash, 0, 0)
         elif (state.device, state.inode) != (st.st_dev, st.st_ino):
             if not (first_hash == state.first_hash and st.st_size >= state.offset and state.first_hash):
                 old = _find_inode(Path(path).parent, state.device, state.inode)
                 if old is not None:
-                    result += self._read(str(old), state, persist=False)
+                    result += self._read(str(old), state)
                 state = FileState(path, st.st_dev, st.st_ino, 0, 0, first_hash, 0, 0)
         elif st.st_size < state.offset:
             state.offset, state.lines = 0, 0
@@ -341,14 +342,18 @@ class LogIngester:
             self.store.execute("DELETE FROM malformed WHERE file = ? AND inode = ?", [path, state.inode])
             state.offset, state.lines = 0, 0
         state.device, state.inode, state.first_hash = st.st_dev, st.st_ino, first_hash
-        result += self._read(path, state, persist=True)
+        result += self._read(path, state)
         state.size, state.mtime_ns = st.st_size, st.st_mtime_ns
         self._save_state(state)
         self._states[path] = state
         return result
 
-    def _read(self, source: str, state: FileState, persist: bool) -> IngestResult:
-        """Ingest complete lines of ``source`` from ``state.offset`` on, one transaction per chunk."""
+    def _read(self, source: str, state: FileState) -> IngestResult:
+        """Ingest complete lines of ``source`` from ``state.offset`` on, one transaction per chunk.
+
+        ``source`` differs from ``state.path`` while a rotated file is drained; the saved state then still
+        names the old inode, so a crash mid-drain resumes the drain rather than repeating it.
+        """
         result = IngestResult()
         with open(source, "rb") as handle:
             while True:
@@ -364,9 +369,9 @@ class LogIngester:
                 if end < 0:
                     return result
                 data = data[: end + 1]
-                result += self._ingest_chunk(data, source, state, persist)
+                result += self._ingest_chunk(data, source, state)
 
-    def _ingest_chunk(self, data: bytes, source: str, state: FileState, persist: bool) -> IngestResult:
+    def _ingest_chunk(self, data: bytes, source: str, state: FileState) -> IngestResult:
         """Bulk SQL for big batches (a batch DuckDB cannot parse whole is retried with per-row tolerance);
         Python for small ones, where a query plan costs more than the lines. Rows and the new offset
         commit together, so a crash never loses or repeats a line.
@@ -387,8 +392,7 @@ class LogIngester:
                         chunk = self._slow_path(source, state, [(first_line + i, raw) for i, raw in enumerate(lines)])
                     else:
                         chunk = self._fast_path(lined[1], source, state, tolerant)
-                    if persist:
-                        self._save_state(advanced)
+                    self._save_state(advanced)
                     con.execute("COMMIT")
                     break
                 except duckdb.Error:
@@ -408,7 +412,8 @@ class LogIngester:
     def _fast_path(self, nonblank: int, source: str, state: FileState, tolerant: bool) -> IngestResult:
         """Bulk insert of the lines DuckDB accepts; the rest (if any) go to the Python path."""
         con = self.store.con
-        inserted = con.execute(_TOLERANT_SQL if tolerant else _FAST_SQL, [source, state.inode]).fetchall()[0][0]
+        inserted = con.execute(_TOLERANT_SQL if tolerant else _FAST_SQL,
+                               [state.path, source, state.inode]).fetchall()[0][0]
         if inserted == nonblank:
             return IngestResult(inserted, 0)
         rejected = con.execute(_REJECTED_SQL).fetchall()
@@ -421,10 +426,10 @@ class LogIngester:
         for line, raw in lines:
             if not raw.strip():
                 continue
-            row, error = _judge_line(raw, source, state.inode, line)
+            row, error = _judge_line(raw, state.path, source, state.inode, line)
             if row is None:
                 text = raw[:MALFORMED_TEXT_LIMIT].decode("utf-8", errors="replace")
-                malformed.append((source, state.inode, line, error, text))
+                malformed.append((state.path, source, state.inode, line, error, text))
             else:
                 rows.append(row)
         con = self.store.con
@@ -438,7 +443,7 @@ class LogIngester:
             finally:
                 con.unregister("_rows")
         if malformed:
-            con.executemany("INSERT INTO malformed VALUES (?, ?, ?, ?, ?)", malformed)
+            con.executemany("INSERT INTO malformed VALUES (?, ?, ?, ?, ?, ?)", malformed)
         return IngestResult(len(rows), len(malformed))
 
     def _save_state(self, state: FileState) -> None:

@@ -1,7 +1,8 @@
 """The questions the dashboard and `codex-router report` ask, one function each, answered as Polars frames.
 
-Every function takes a ``Store`` (or a DuckDB connection/cursor) and an optional ``since``/``until``
-(a date, a datetime or an ISO string; ``until`` given as a date includes that whole day). Timestamps are UTC.
+Every function takes a ``Store`` (or a DuckDB connection/cursor), an optional ``since``/``until`` (a date,
+a datetime or an ISO string; ``until`` given as a date includes that whole day; timestamps are UTC) and an
+optional ``logs`` (the routing logs to cover; the store may hold others; Codex sessions are always included).
 
 Definitions (DESIGN §3): a *run* is an ``outcome`` event; AvgPerf% = 100 x mean score; Perf/$ = AvgPerf% /
 total USD; win rate = share of scored runs with score >= ``threshold``. Cost comes from the logged
@@ -12,7 +13,9 @@ to spend by day / model / project, never to AvgPerf (they have no score).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -22,6 +25,7 @@ from analytics.schema import parse_ts
 DEFAULT_THRESHOLD = 0.5
 BUCKETS = ("hour", "day", "week", "month")
 Moment = date | datetime | str | None
+Logs = Iterable[str | Path] | None
 
 
 def _con(source: Any):
@@ -50,9 +54,19 @@ def date_range(since: Moment = None, until: Moment = None) -> tuple[datetime | N
     return start, stop
 
 
-def _where(since: Moment, until: Moment, column: str = "ts") -> tuple[str, list[Any]]:
+def log_scope(paths: Iterable[str | Path]) -> list[str]:
+    """Log paths as the ingester records them (absolute), for the ``logs=`` filter."""
+    return [str(Path(p).expanduser().absolute()) for p in paths]
+
+
+def _where(since: Moment, until: Moment, column: str = "ts", logs: Logs = None) -> tuple[str, list[Any]]:
+    """SQL condition + params for a date range and, optionally, a set of logs (Codex sessions have none)."""
     start, stop = date_range(since, until)
     clauses, params = [], []
+    if logs is not None:
+        prefix = column[: column.rfind(".") + 1]
+        clauses.append(f"({prefix}log IS NULL OR list_contains(?::VARCHAR[], {prefix}log))")
+        params.append(log_scope(logs))
     if start is not None:
         clauses.append(f"{column} >= ?")
         params.append(start)
@@ -66,14 +80,14 @@ def _frame(source: Any, sql: str, params: list[Any]) -> pl.DataFrame:
     return _con(source).sql(sql, params=params).pl()
 
 
-def dimension_model_stats(source: Any, since: Moment = None, until: Moment = None,
+def dimension_model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
                           threshold: float = DEFAULT_THRESHOLD, min_runs: int = 3) -> pl.DataFrame:
     """Per dimension x model: runs, avg score, win rate, cost; ``leader`` marks each dimension's best model.
 
     The leader has the best average score among models with at least ``min_runs`` runs there (one lucky
     run should not lead a dimension); when no model has that many, among all of them.
     """
-    where, params = _where(since, until)
+    where, params = _where(since, until, logs=logs)
     sql = f"""
     WITH s AS (
         SELECT COALESCE(dimension, 'unknown') AS dimension, model, count(*) AS runs,
@@ -90,9 +104,9 @@ def dimension_model_stats(source: Any, since: Moment = None, until: Moment = Non
     return _frame(source, sql, [threshold, *params, int(min_runs)])
 
 
-def model_stats(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """Per model: runs, avg score, AvgPerf%, cost of the runs, Perf/$ (null when the cost is 0 or unknown)."""
-    where, params = _where(since, until)
+    where, params = _where(since, until, logs=logs)
     sql = f"""
     SELECT model, count(*) AS runs, avg(score) AS avg_score, 100 * avg(score) AS avg_perf,
            sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
@@ -103,9 +117,10 @@ def model_stats(source: Any, since: Moment = None, until: Moment = None) -> pl.D
     return _frame(source, sql, params)
 
 
-def totals(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """One row: events, runs, avg score, AvgPerf%, run cost, Perf/$, plus Codex-only spend and malformed lines."""
-    where, params = _where(since, until)
+    where, params = _where(since, until, logs=logs)
+    bad, bad_params = _where(None, None, logs=logs)
     sql = f"""
     WITH e AS (SELECT * FROM priced_events WHERE {where}),
          runs AS (SELECT count(*) AS runs, avg(score) AS avg_score, sum(cost) AS cost_usd,
@@ -117,20 +132,20 @@ def totals(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFr
            CASE WHEN runs.cost_usd > 0 THEN 100 * runs.avg_score / runs.cost_usd END AS perf_per_dollar,
            codex.sessions AS codex_sessions, COALESCE(codex.cost, 0) AS codex_cost_usd,
            COALESCE(runs.cost_usd, 0) + COALESCE(codex.cost, 0) AS total_spend_usd,
-           (SELECT count(*) FROM malformed) AS malformed
+           (SELECT count(*) FROM malformed WHERE {bad}) AS malformed
     FROM runs, codex
     """
-    return _frame(source, sql, params + params)
+    return _frame(source, sql, params + params + bad_params)
 
 
-def regret_over_time(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+def regret_over_time(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """Per scored run in time order: best score, regret, its ``kind`` and the running total.
 
     ``oracle`` when the outcome carries every model's score (``oracle_scores``, benchmark replays):
     best − achieved. Otherwise ``estimated`` from the route's ``decision.candidates``: the best expected
     score − the chosen model's expected score. Runs with neither have no regret (kind null).
     """
-    where, params = _where(since, until, "o.ts")
+    where, params = _where(since, until, "o.ts", logs)
     sql = f"""
     WITH o AS (SELECT * FROM events o WHERE event = 'outcome' AND score IS NOT NULL AND {where}),
          r AS (SELECT task_id, ts AS route_ts,
@@ -172,9 +187,9 @@ def regret_summary(frame: pl.DataFrame) -> dict[str, Any]:
             if frame.height else 0}
 
 
-def spend_by_day(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+def spend_by_day(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """Spend per UTC day per model, router runs and Codex-only sessions together."""
-    where, params = _where(since, until)
+    where, params = _where(since, until, logs=logs)
     sql = f"""
     SELECT ts::DATE AS day, model, sum(cost) AS cost_usd, count(*) FILTER (WHERE source = 'router') AS runs,
            count(DISTINCT task_id) FILTER (WHERE source = 'codex') AS codex_sessions,
@@ -184,11 +199,12 @@ def spend_by_day(source: Any, since: Moment = None, until: Moment = None) -> pl.
     return _frame(source, sql, params)
 
 
-def spend_over_time(source: Any, since: Moment = None, until: Moment = None, bucket: str = "day") -> pl.DataFrame:
+def spend_over_time(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
+                    bucket: str = "day") -> pl.DataFrame:
     """Spend per time bucket per model with each model's running total (for the spend chart)."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}, got {bucket!r}")
-    where, params = _where(since, until)
+    where, params = _where(since, until, logs=logs)
     sql = f"""
     WITH b AS (SELECT date_trunc('{bucket}', ts) AS period, model, sum(cost) AS cost_usd
                FROM spend WHERE {where} GROUP BY ALL)
@@ -199,9 +215,9 @@ def spend_over_time(source: Any, since: Moment = None, until: Moment = None, buc
     return _frame(source, sql, params)
 
 
-def spend_by_project(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+def spend_by_project(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """Spend per working directory (the project), with run and Codex-session counts."""
-    where, params = _where(since, until)
+    where, params = _where(since, until, logs=logs)
     sql = f"""
     SELECT COALESCE(cwd, '(unknown)') AS project, sum(cost) AS cost_usd,
            count(*) FILTER (WHERE source = 'router') AS runs,
@@ -212,9 +228,9 @@ def spend_by_project(source: Any, since: Moment = None, until: Moment = None) ->
     return _frame(source, sql, params)
 
 
-def spend_by_dimension(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+def spend_by_dimension(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """Spend of router runs per task dimension."""
-    where, params = _where(since, until)
+    where, params = _where(since, until, logs=logs)
     sql = f"""
     SELECT COALESCE(dimension, 'unknown') AS dimension, count(*) AS runs, avg(score) AS avg_score,
            sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced
@@ -228,18 +244,19 @@ _EVENT_VIEW_COLUMNS = ("ts, event, task_id, model, dimension, score, cost AS cos
                        "router, session_id, cwd, tool, task, file, line")
 
 
-def recent_events(source: Any, limit: int = 50, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+def recent_events(source: Any, limit: int = 50, since: Moment = None, until: Moment = None,
+                  logs: Logs = None) -> pl.DataFrame:
     """The newest events first (any kind), for the live feed."""
-    where, params = _where(since, until)
+    where, params = _where(since, until, logs=logs)
     sql = (f"SELECT {_EVENT_VIEW_COLUMNS} FROM priced_events WHERE {where} "
            "ORDER BY ts DESC, file, line DESC LIMIT ?")
     return _frame(source, sql, [*params, int(limit)])
 
 
-def most_expensive_tasks(source: Any, limit: int = 10, since: Moment = None,
-                         until: Moment = None) -> pl.DataFrame:
+def most_expensive_tasks(source: Any, limit: int = 10, since: Moment = None, until: Moment = None,
+                         logs: Logs = None) -> pl.DataFrame:
     """Costliest runs, with the task text from the run or from its route."""
-    where, params = _where(since, until, "o.ts")
+    where, params = _where(since, until, "o.ts", logs)
     sql = f"""
     SELECT o.ts, o.task_id, COALESCE(o.task, r.task) AS task, o.model, o.dimension, o.score,
            o.cost AS cost_usd, o.cwd
@@ -251,26 +268,26 @@ def most_expensive_tasks(source: Any, limit: int = 10, since: Moment = None,
     return _frame(source, sql, [*params, int(limit)])
 
 
-def range_events(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+def range_events(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """Every event in the range with its typed columns, derived cost and the full raw record (export)."""
-    where, params = _where(since, until)
+    where, params = _where(since, until, logs=logs)
     sql = f"SELECT * EXCLUDE (inode) FROM priced_events WHERE {where} ORDER BY ts, file, line"
     return _frame(source, sql, params)
 
 
-def malformed_lines(source: Any, limit: int | None = None) -> pl.DataFrame:
+def malformed_lines(source: Any, limit: int | None = None, logs: Logs = None) -> pl.DataFrame:
     """Lines set aside during ingestion: file, line number, the reason and (the start of) the text."""
-    sql = "SELECT file, line, error, text FROM malformed ORDER BY file, line"
-    params: list[Any] = []
+    where, params = _where(None, None, logs=logs)
+    sql = f"SELECT file, line, error, text FROM malformed WHERE {where} ORDER BY file, line"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))
     return _frame(source, sql, params)
 
 
-def unpriced_models(source: Any, since: Moment = None, until: Moment = None) -> pl.DataFrame:
+def unpriced_models(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """Models whose runs or sessions could not be priced (no logged cost, no price anywhere)."""
-    where, params = _where(since, until)
+    where, params = _where(since, until, logs=logs)
     sql = f"""
     SELECT model, count(*) FILTER (WHERE source = 'router') AS runs,
            count(DISTINCT task_id) FILTER (WHERE source = 'codex') AS codex_sessions

@@ -83,15 +83,16 @@ def _open_store(db: Path | None):
     return store
 
 
-def build_report(store: Any, since: str | None, until: str | None, threshold: float = 0.5) -> dict[str, Any]:
+def build_report(store: Any, since: str | None, until: str | None, threshold: float = 0.5,
+                 logs: list[Path] | None = None) -> dict[str, Any]:
     """The --json object (also what the tables print): plain JSON values only."""
     from analytics import queries as q
 
-    total = q.totals(store, since, until).row(0, named=True)
-    models = q.model_stats(store, since, until)
-    dims = q.dimension_model_stats(store, since, until, threshold=threshold)
-    regret = q.regret_summary(q.regret_over_time(store, since, until))
-    days = q.spend_by_day(store, since, until)
+    total = q.totals(store, since, until, logs).row(0, named=True)
+    models = q.model_stats(store, since, until, logs)
+    dims = q.dimension_model_stats(store, since, until, logs, threshold=threshold)
+    regret = q.regret_summary(q.regret_over_time(store, since, until, logs))
+    days = q.spend_by_day(store, since, until, logs)
     return {
         "events": total["events"],
         "malformed": total["malformed"],
@@ -106,7 +107,7 @@ def build_report(store: Any, since: str | None, until: str | None, threshold: fl
         "regret": regret,
         "spend_by_day": [{**row, "day": row["day"].isoformat() if isinstance(row["day"], date) else row["day"]}
                          for row in days.select("day", "model", "cost_usd", "unpriced").to_dicts()],
-        "unpriced_models": q.unpriced_models(store, since, until).get_column("model").to_list(),
+        "unpriced_models": q.unpriced_models(store, since, until, logs).get_column("model").to_list(),
     }
 
 
@@ -170,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         LogIngester(store, logs, prices=book).poll()
         for problem in rollouts.errors:
             print(f"codex-router report: skipped rollout {problem}", file=sys.stderr)
-        report = build_report(store, args.since, args.until, args.threshold)
+        report = build_report(store, args.since, args.until, args.threshold, logs)
     except OSError as exc:
         raise CommandError(f"cannot read {exc.filename}: {exc.strerror}", 2) from exc
     finally:

@@ -18,13 +18,13 @@ import duckdb
 
 from analytics.paths import default_db_path
 
-STORE_VERSION = 1
+STORE_VERSION = 2  # bump when a table changes: an older file is then rebuilt from the logs
 MEMORY = ":memory:"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS events (
-    file VARCHAR, inode UBIGINT, line BIGINT, ts TIMESTAMP, v INTEGER, event VARCHAR,
+    log VARCHAR, file VARCHAR, inode UBIGINT, line BIGINT, ts TIMESTAMP, v INTEGER, event VARCHAR,
     task_id VARCHAR, task VARCHAR, dimension VARCHAR, language VARCHAR, difficulty VARCHAR,
     model VARCHAR, profile VARCHAR, router VARCHAR, propensity DOUBLE, score DOUBLE,
     tokens_input BIGINT, tokens_cached_input BIGINT, tokens_output BIGINT, tokens_reasoning BIGINT,
@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS events (
     cwd VARCHAR, tool VARCHAR, status VARCHAR, raw VARCHAR
 );
 CREATE TABLE IF NOT EXISTS malformed (
-    file VARCHAR, inode UBIGINT, line BIGINT, error VARCHAR, text VARCHAR
+    log VARCHAR, file VARCHAR, inode UBIGINT, line BIGINT, error VARCHAR, text VARCHAR
 );
 CREATE TABLE IF NOT EXISTS log_files (
     path VARCHAR PRIMARY KEY, device UBIGINT, inode UBIGINT, "offset" UBIGINT, lines UBIGINT,
@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS prices (
 );
 """
 
-# Timestamps are stored as naive UTC (TIMESTAMP): time-zone arithmetic would need DuckDB's ICU extension,
+# `log` is the followed path (the scope of a report); `file` the file the line was read from (differs after
+# a rotation). Timestamps are stored as naive UTC (TIMESTAMP): time-zone arithmetic would need DuckDB's ICU extension,
 # which cannot be downloaded offline.
 # Cost is derived at query time from the prices table, so an edited override applies without a rebuild.
 # A cost the writer logged wins; a run is *unpriced* when it has neither a logged cost nor a known price.
@@ -69,7 +70,7 @@ SELECT e.*,
        (e.model IS NOT NULL AND e.cost_usd IS NULL AND p.model IS NULL) AS unpriced
 FROM events e LEFT JOIN prices p ON p.model = e.model;
 CREATE OR REPLACE VIEW session_spend AS
-SELECT u.session_id, u.model, u.day, u.ts, s.cwd,
+SELECT NULL::VARCHAR AS log, u.session_id, u.model, u.day, u.ts, s.cwd,
        (GREATEST(u.input - u.cached_input, 0) * p.input_per_mtok + u.cached_input * p.cached_input_per_mtok
         + u.output * p.output_per_mtok) / 1e6 AS cost,
        (p.model IS NULL) AS unpriced,
@@ -79,10 +80,10 @@ LEFT JOIN sessions s USING (session_id)
 LEFT JOIN prices p ON p.model = u.model
 WHERE u.session_id NOT IN (SELECT session_id FROM events WHERE session_id IS NOT NULL AND event = 'outcome');
 CREATE OR REPLACE VIEW spend AS
-SELECT ts, model, cwd, dimension, task_id, cost, unpriced, 'router' AS source
+SELECT log, ts, model, cwd, dimension, task_id, cost, unpriced, 'router' AS source
 FROM priced_events WHERE event = 'outcome'
 UNION ALL
-SELECT ts, model, cwd, NULL, session_id, cost, unpriced, 'codex' AS source FROM session_spend;
+SELECT NULL, ts, model, cwd, NULL, session_id, cost, unpriced, 'codex' AS source FROM session_spend;
 """
 
 
@@ -127,7 +128,8 @@ class Store:
             self._prepare()
         except duckdb.Error as exc:
             self._con.close()
-            raise StoreCorruptError(f"{self.path}: damaged database ({exc}); delete it to rebuild") from exc
+            raise StoreCorruptError(f"{self.path}: unusable database ({exc}); rebuild it from the logs "
+                                    "(Store.rebuild)") from exc
 
     def _prepare(self) -> None:
         if self.read_only:

@@ -30,7 +30,7 @@ from analytics.logwriter import append_event
 from router import whatif
 from router.acrouter_policy import ACRouterPolicy
 from router.bench import OutcomeTable, perf_per_dollar, replay
-from router.datasets import load_dataset
+from router.datasets import DatasetError, load_dataset
 from router.policy import ACRouter
 from router.routing import Choice, RoutingTask
 from router.settings import RouterSettings
@@ -110,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-log", type=Path, help="also write the first run's log here (for the CLI)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    dataset = load_dataset(args.data, "id")
+    try:
+        dataset = load_dataset(args.data, "id")
+    except DatasetError as exc:
+        parser.error(f"{exc} (pass --data PATH to a CodeRouterBench folder)")
     tasks = dataset.test_tasks[: args.limit] if args.limit else dataset.test_tasks
     table = OutcomeTable(tasks, dataset.test_results, dataset.probe.models)
     index = {task.task_id: i for i, task in enumerate(tasks)}

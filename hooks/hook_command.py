@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
-READ_DEADLINE_S = 0.6
+READ_DEADLINE_S = 0.4
 MAX_MESSAGE_CHARS = 500
 PENDING_DIRNAME = "pending_routes"
 
@@ -40,8 +40,8 @@ def read_stdin(limit: int = MAX_PAYLOAD_BYTES, deadline_s: float = READ_DEADLINE
     end = time.monotonic() + deadline_s
     while True:
         remaining = end - time.monotonic()
-        if remaining <= 0:
-            return b"".join(chunks), f"stdin still open after {deadline_s}s; read {size} bytes"
+        if remaining <= 0:  # Codex normally closes stdin; a payload that arrived whole is still used
+            return b"".join(chunks), f"stdin still open after {deadline_s}s ({size} bytes read)"
         ready, _, _ = select.select([fd], [], [], remaining)
         if not ready:
             continue
@@ -213,28 +213,37 @@ def run(args: argparse.Namespace) -> int:
             raw, problem = args.payload, None
         else:
             raw, problem = read_stdin()
-        if problem:
-            raise ValueError(problem)
-        record = handle(args.kind, raw)
+        try:
+            record = handle(args.kind, raw)
+        except ValueError as exc:
+            raise ValueError(f"{problem}; {exc}" if problem else str(exc)) from None
         if record is not None:
             from analytics.logwriter import append_event
 
-            append_event(log_path, record)
+            try:
+                append_event(log_path, record)
+            except OSError as exc:
+                raise OSError(f"cannot append to {log_path}: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - a hook must never fail Codex; the problem is logged instead
         _log_error(error_log_path(log_path), args.kind, exc)
     return 0
 
 
 def _log_error(path: Path, kind: str, exc: BaseException) -> None:
+    """Beside the routing log, or — when that folder is unusable — in our data dir; never on stdout."""
+    from analytics.paths import ERROR_LOG_FILENAME, data_dir
     from analytics.schema import utc_now_iso
 
-    detail = "" if isinstance(exc, ValueError) else "\n" + "".join(traceback.format_exception(exc))[-2000:]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    detail = "" if isinstance(exc, ValueError | OSError) else "\n" + "".join(traceback.format_exception(exc))[-2000:]
+    line = f"{utc_now_iso()} hook {kind}: {exc}{detail}\n".encode("utf-8", "replace")
+    for target in (path, data_dir() / ERROR_LOG_FILENAME):
         try:
-            os.write(fd, f"{utc_now_iso()} hook {kind}: {exc}{detail}\n".encode("utf-8", "replace"))
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+            return
+        except OSError:
+            continue

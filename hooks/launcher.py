@@ -172,14 +172,16 @@ class RouteLauncher:
             self._extractor = FeatureExtractor()
         return self._extractor
 
-    def price(self, model: str, tokens: dict[str, int] | None) -> float | None:
-        if not tokens:
-            return None
+    @property
+    def prices(self) -> Any:
         if self._prices is None:
             from analytics.prices import PriceBook
 
             self._prices = PriceBook.load()
-        return self._prices.cost(model, **tokens)
+        return self._prices
+
+    def price(self, model: str, tokens: dict[str, int] | None) -> float | None:
+        return self.prices.cost(model, **tokens) if tokens else None
 
     def _log(self, result: RouteResult, record: dict[str, Any]) -> None:
         result.events.append(append_event(self.log_path, record))
@@ -190,8 +192,8 @@ class RouteLauncher:
         workdir = Path(cwd).expanduser().resolve()
         if not workdir.is_dir():
             raise ValueError(f"{cwd}: not a directory")
+        self._router = self.state.router()  # a broken router.toml fails before the embedder loads
         features = self.extractor.extract(task, {**(metadata or {}), "cwd": str(workdir)})
-        self._router = self.state.router()
         return Proposal(task, workdir, features, self._router.decide(features))
 
     def run(self, task: str, model: str | None = None, cwd: str | os.PathLike[str] = ".", *,
@@ -200,6 +202,8 @@ class RouteLauncher:
             timeout_s: float | None = None, proposal: Proposal | None = None) -> RouteResult:
         """Route ``task`` (reusing ``proposal`` when the caller already showed one) and log every step."""
         progress = on_progress or (lambda kind, message: None)
+        if not dry_run:
+            _ = self.prices  # a broken price file must fail before Codex runs, not after
         if proposal is None or proposal.task != task:
             proposal = self.propose(task, cwd, metadata)
         elif self._router is None:

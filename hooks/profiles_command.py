@@ -144,7 +144,12 @@ def run(args: argparse.Namespace) -> int:
         config_data = tomllib.loads(config_text)
     except tomllib.TOMLDecodeError as exc:
         raise CommandError(f"{config_path}: not valid TOML ({exc}); nothing was changed") from exc
-    models, pinned = _router_models()
+    from router.state import StateError
+
+    try:
+        models, pinned = _router_models()
+    except StateError as exc:
+        raise CommandError(str(exc)) from exc
     models = list(dict.fromkeys([*models, *args.model]))
     if not models and not pinned:
         raise CommandError("the router knows no models yet: run `codex-router bench` or pass --model M")

@@ -65,9 +65,15 @@ def run(args: argparse.Namespace) -> int:
         settings = HooksSettings.load()
     except SettingsError as exc:
         raise CommandError(str(exc), 2) from exc
+    from analytics.prices import PriceFileError
+    from router.state import StateError
+
     launcher = RouteLauncher(args.log, settings=settings)
-    result = launcher.run(task, model=args.model, cwd=args.cd, dry_run=args.dry_run, interactive=args.interactive,
-                          on_progress=_progress, timeout_s=args.timeout)
+    try:
+        result = launcher.run(task, model=args.model, cwd=args.cd, dry_run=args.dry_run,
+                              interactive=args.interactive, on_progress=_progress, timeout_s=args.timeout)
+    except (StateError, PriceFileError) as exc:
+        raise CommandError(str(exc)) from exc
     if args.json:
         print(json.dumps({"task_id": result.task_id, "model": result.model, "router": result.router,
                           "proposed_model": result.proposed_model, "status": result.status,

@@ -2,21 +2,27 @@
 
 Model-written code runs here, so: a wall-clock limit (new session, whole process group killed on
 timeout), RLIMIT_AS / RLIMIT_NPROC / RLIMIT_CPU through `prlimit` (no ``preexec_fn``: the dashboard calls
-this from a worker thread, where ``preexec_fn`` can deadlock), no network through an unprivileged user +
-network namespace (`unshare --user --net --map-root-user`) or, as root, `unshare --net`, and a scratch
-HOME. What works differs per machine, so it is probed once and written into the verifier signals.
+this from a worker thread, where ``preexec_fn`` can deadlock), no network (a network namespace), and a
+scratch HOME. Where unprivileged namespaces work, the command runs in new user + mount (+ net) namespaces
+(`unshare`, then ``hooks.jail``): everything but the work dir and scratch folders is read-only. Every run
+carries a marker in its environment; when it ends, any process still holding the marker (a daemon that
+left the process group with setsid) is killed. What works differs per machine, so it is probed once and
+written into the verifier signals.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,9 +58,36 @@ def _works(argv: list[str]) -> bool:
         return False
 
 
+JAIL = Path(__file__).with_name("jail.py")
+_NAMESPACES = ["--user", "--map-root-user", "--mount"]
+MARKER_ENV = "CODEX_ROUTER_SANDBOX"
+
+
+def _jail_prefix(unshare: str, network: bool, writable: list[str]) -> list[str]:
+    return [unshare, *_NAMESPACES, *([] if network else ["--net"]), "--", sys.executable, "-I", str(JAIL),
+            json.dumps(writable), "--"]
+
+
+@functools.cache
+def jail_works() -> bool:
+    """Whether user + mount (+ net) namespaces work here and really keep writes inside the work dir."""
+    unshare = shutil.which("unshare")
+    if not unshare:
+        return False
+    with tempfile.TemporaryDirectory(prefix="codex-router-probe-") as tmp:
+        inside, outside = Path(tmp, "in"), Path(tmp, "out")
+        inside.mkdir()
+        outside.mkdir()
+        code = ("import sys\nopen(sys.argv[1], 'w').close()\ntry:\n    open(sys.argv[2], 'w').close()\n"
+                "except OSError:\n    sys.exit(0)\nsys.exit(3)\n")
+        probe = [*_jail_prefix(unshare, False, [str(inside)]), sys.executable, "-c", code,
+                 str(inside / "f"), str(outside / "f")]
+        return _works(probe) and (inside / "f").exists() and not (outside / "f").exists()
+
+
 @functools.cache
 def network_isolation() -> tuple[str, list[str]]:
-    """The best way to cut the network on this machine: (name, argv prefix); ("none", []) if nothing works."""
+    """Without the jail: the best way to cut the network alone, as (name, argv prefix); ("none", [])."""
     unshare = shutil.which("unshare")
     if unshare:
         userns = [unshare, "--user", "--net", "--map-root-user", "--"]
@@ -72,7 +105,7 @@ def rlimit_prefix_tool() -> str | None:
     return prlimit if prlimit and _works([prlimit, "--nofile=1024", "--", "true"]) else None
 
 
-def build_argv(argv: list[str], limits: Limits) -> tuple[list[str], dict[str, Any]]:
+def build_argv(argv: list[str], limits: Limits, writable: list[str]) -> tuple[list[str], dict[str, Any]]:
     """Wrap ``argv`` in the isolation that works here; returns the full argv and what it applies."""
     isolation: dict[str, Any] = {"process_group": True, "scratch_home": True, "timeout_s": limits.timeout_s}
     prefix: list[str] = []
@@ -85,6 +118,13 @@ def build_argv(argv: list[str], limits: Limits) -> tuple[list[str], dict[str, An
                                 "nproc_enforced": os.geteuid() != 0}
     else:
         isolation["rlimits"] = None
+    if jail_works():
+        isolation.update(namespaces="user,mount" + ("" if limits.network else ",net"),
+                         filesystem="read-only outside the work dir",
+                         network="allowed" if limits.network else "none (network namespace)")
+        return prefix + _jail_prefix(shutil.which("unshare") or "unshare", limits.network, writable) + argv, \
+            isolation
+    isolation["filesystem"] = "unrestricted"
     if limits.network:
         isolation["network"] = "allowed"
     else:
@@ -104,14 +144,22 @@ def _reader(stream, sink: list[bytes]) -> None:
 
 
 def run_limited(argv: list[str], cwd: str | os.PathLike[str], limits: Limits,
-                env: dict[str, str] | None = None, cancel: threading.Event | None = None) -> SandboxResult:
-    """Run ``argv`` (never through a shell) in ``cwd`` under ``limits``; output kept to its last 64 KiB."""
-    full, isolation = build_argv(argv, limits)
+                env: dict[str, str] | None = None, cancel: threading.Event | None = None,
+                writable: list[str | os.PathLike[str]] = ()) -> SandboxResult:
+    """Run ``argv`` (never through a shell) in ``cwd`` under ``limits``; output kept to its last 64 KiB.
+
+    Only ``cwd``, a scratch HOME/TMPDIR and ``writable`` stay writable when the jail works here.
+    """
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="codex-router-home-") as home:
+        tmp = Path(home) / "tmp"
+        tmp.mkdir()
+        full, isolation = build_argv(argv, limits, [str(cwd), home, *map(str, writable)])
         run_env = {k: v for k, v in (env or os.environ).items()
                    if not k.endswith(("_API_KEY", "_TOKEN", "_SECRET"))}
-        run_env.update(HOME=home, XDG_CACHE_HOME=str(Path(home) / ".cache"), PYTHONDONTWRITEBYTECODE="1")
+        marker = uuid.uuid4().hex
+        run_env.update(HOME=home, TMPDIR=str(tmp), XDG_CACHE_HOME=str(Path(home) / ".cache"),
+                       PYTHONDONTWRITEBYTECODE="1", **{MARKER_ENV: marker})
         try:
             proc = subprocess.Popen(full, cwd=cwd, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True)
@@ -139,11 +187,37 @@ def run_limited(argv: list[str], cwd: str | os.PathLike[str], limits: Limits,
             _kill_group(proc)
             break
         proc.wait()
+        isolation["stray_processes_killed"] = sweep(marker)
         for thread in readers:
             thread.join(timeout=5)
     return SandboxResult(argv, proc.returncode, b"".join(out).decode("utf-8", "replace"),
                          b"".join(err).decode("utf-8", "replace"), timed_out, time.monotonic() - started,
                          isolation, error="cancelled" if cancelled else None)
+
+
+def sweep(marker: str) -> int:
+    """SIGKILL every process whose environment carries this run's marker; how many were found."""
+    if not os.path.isdir("/proc"):
+        return 0
+    needle = f"{MARKER_ENV}={marker}".encode()
+    killed = 0
+    for _ in range(3):  # a dying parent may fork once more; a few passes catch the stragglers
+        found = 0
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/environ", "rb") as handle:
+                    if needle not in handle.read().split(b"\0"):
+                        continue
+                os.kill(int(entry.name), signal.SIGKILL)
+                found += 1
+            except (OSError, ValueError):
+                continue
+        killed += found
+        if not found:
+            break
+    return killed
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

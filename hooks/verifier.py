@@ -275,7 +275,7 @@ class Verifier:
                 return {"runner": None, "reason": "no test command detected or configured"}
             limits = Limits(timeout_s=settings.test_timeout_s, memory_mb=settings.memory_mb,
                             max_processes=settings.max_processes, network=settings.network)
-            result = run_limited(command.argv, repo, limits, cancel=cancel)
+            result = run_limited(command.argv, repo, limits, cancel=cancel, writable=[scratch])
             info: dict[str, Any] = {"runner": command.runner, "argv": command.argv, "returncode": result.returncode,
                                     "timed_out": result.timed_out, "duration_s": round(result.duration_s, 3),
                                     "isolation": result.isolation}

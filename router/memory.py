@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 MEMORY_FILENAME = "memory.npz"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Stored task text is for explanations only (the routing log keeps the full text for rebuilds).
+MAX_TEXT = 2000
 
 
 class MemoryStoreError(ValueError):
@@ -89,7 +91,7 @@ class Memory:
         self._score[slot] = score
         self._cost[slot] = np.nan if cost_usd is None else cost_usd
         self._model[slot] = self._model_index[model]
-        self._task_id[slot], self._text[slot], self._trace[slot] = str(task_id), str(text or ""), trace
+        self._task_id[slot], self._text[slot], self._trace[slot] = str(task_id), str(text or "")[:MAX_TEXT], trace
         self._next = (slot + 1) % self.capacity
         self._size = min(self._size + 1, self.capacity)
 
@@ -124,6 +126,17 @@ class Memory:
         """Every entry, oldest first (similarity 1.0 as a placeholder)."""
         return [self._neighbour(int(i), 1.0) for i in self._order()]
 
+    def resized(self, capacity: int) -> Memory:
+        """A copy holding at most ``capacity`` entries, the newest kept (a FIFO size change in the settings)."""
+        out = Memory(capacity, self.dim)
+        if self._emb is None:
+            return out
+        for i in self._order()[-capacity:]:
+            cost = float(self._cost[i])
+            out.add(self._emb[i], self._task_id[i], self._text[i], self._models[self._model[i]],
+                    float(self._score[i]), None if np.isnan(cost) else cost, self._trace[i])
+        return out
+
     # ---- persistence ----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write atomically (temp file in the same folder, fsync, rename), mode 0600."""
@@ -136,11 +149,13 @@ class Memory:
             "embeddings": emb,
             "score": self._score[order],
             "cost": self._cost[order],
-            "model": np.array([self._models[m] for m in self._model[order]], dtype=str),
-            "task_id": np.array([self._task_id[i] for i in order], dtype=str),
-            "text": np.array([self._text[i] for i in order], dtype=str),
-            "trace": np.array([json.dumps(self._trace[i]) if self._trace[i] is not None else "" for i in order],
-                              dtype=str),
+            # Strings as one UTF-8 JSON blob: numpy's fixed-width unicode would pad every row to the longest.
+            "records": np.frombuffer(json.dumps({
+                "model": [self._models[m] for m in self._model[order]],
+                "task_id": [self._task_id[i] for i in order],
+                "text": [self._text[i] for i in order],
+                "trace": [self._trace[i] for i in order],
+            }).encode("utf-8"), dtype=np.uint8),
         }
         fd, tmp = tempfile.mkstemp(prefix=".memory-", suffix=".npz", dir=target.parent)
         try:
@@ -163,7 +178,9 @@ class Memory:
                 arrays = {key: data[key] for key in data.files}
             version = int(arrays["version"])
             emb = arrays["embeddings"]
-            lengths = {len(arrays[key]) for key in ("score", "cost", "model", "task_id", "text", "trace")}
+            records = json.loads(arrays["records"].tobytes().decode("utf-8"))
+            lengths = {len(arrays["score"]), len(arrays["cost"])} | {len(records[key]) for key in
+                                                                     ("model", "task_id", "text", "trace")}
         except Exception as exc:  # noqa: BLE001 - zip, zlib, numpy and key errors all mean "damaged file"
             raise MemoryStoreError(f"{path}: not a readable memory file ({type(exc).__name__}: {exc}); "
                                    f"delete it to rebuild memory from the routing log") from exc
@@ -174,10 +191,8 @@ class Memory:
         memory = cls(capacity, dim=int(emb.shape[1]) if emb.ndim == 2 and emb.shape[1] else None)
         for i in range(max(0, len(emb) - capacity), len(emb)):
             cost = float(arrays["cost"][i])
-            trace = str(arrays["trace"][i])
-            memory.add(emb[i], str(arrays["task_id"][i]), str(arrays["text"][i]), str(arrays["model"][i]),
-                       float(arrays["score"][i]), None if np.isnan(cost) else cost,
-                       json.loads(trace) if trace else None)
+            memory.add(emb[i], str(records["task_id"][i]), str(records["text"][i]), str(records["model"][i]),
+                       float(arrays["score"][i]), None if np.isnan(cost) else cost, records["trace"][i])
         return memory
 
     @classmethod

@@ -11,10 +11,11 @@ For each model three sources vote an expected score and cost:
   by its own count times the feature's confidence; absent when nothing was observed for it.
 
 Scores combine as a weighted mean; costs as a weighted geometric mean. The reward is
-``eps_perf * score + eps_cost * kappa`` with ``kappa = 0.1 * log2(cost / geometric mean of the candidates' costs)``
-(``settings.COST_UNIT``): scale-free, so the same eps_cost means the same trade-off for a $0.002 completion
-and a $1 agentic fix. The model maximising ``reward + optimism / sqrt(1 + n_context)`` wins; exploration
-spreads ``exploration`` of the probability uniformly.
+``eps_perf * score + eps_cost * kappa`` with ``kappa`` the expected cost in units of $0.10
+(``settings.COST_UNIT``, ``settings.kappa``). The model maximising ``reward + bonus`` wins, where the optimism bonus
+``optimism * sqrt(ln(1 + N) / (1 + n))`` (UCB-style: ``n`` the model's observations in the task's finest
+context plus its neighbours, ``N`` the same summed over models) makes an unfamiliar kind of task try each
+plausible model; ``exploration`` then spreads that much probability uniformly (the logged propensity).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ import numpy as np
 from router.decision import Candidate, Decision, Vote
 from router.memory import Memory, Neighbour
 from router.priors import Priors, context_path, metadata_paths
-from router.settings import COST_LOG_SCALE, RouterSettings
+from router.settings import RouterSettings
+from router.settings import kappa as cost_kappa
 
 
 def choice_probabilities(rewards: Mapping[str, float], exploration: float) -> dict[str, float]:
@@ -123,7 +125,7 @@ class ACRouter:
         votes: dict[str, dict[str, Vote]] = {}
         for model in self.models:
             estimate = prior[model]
-            weight = max(1.0, min(float(estimate.n), settings.prior_weight_cap)) * context.dimension_confidence
+            weight = prior_evidence(estimate.n, settings, context.dimension_confidence)
             model_votes = {"prior": Vote(estimate.score, estimate.cost_usd, weight, estimate.n)}
             meta = [(est[model], context.confidences.get(key, 1.0)) for key, est in meta_estimates if est[model].n]
             if meta:
@@ -176,6 +178,11 @@ class ACRouter:
                           for nb in kept[: settings.k]]
         for candidate in decision_log["candidates"]:
             logged = {name: Vote.from_log(v) for name, v in (candidate.get("votes") or {}).items()}
+            if "prior" in logged:
+                prior = logged["prior"]
+                confidence = float(features.get("dimension_confidence") or 1.0)
+                logged["prior"] = Vote(prior.score, prior.cost_usd, prior_evidence(prior.n, settings, confidence),
+                                       prior.n)
             if logged_neighbours is not None:
                 logged.pop("knn", None)
                 knn = knn_vote(neighbours, candidate["model"])
@@ -195,6 +202,11 @@ class ACRouter:
                                 **{k: v for k, v in fresh[model].items() if k != "knn"}}
                 n_context[model] = fresh[model]["prior"].n + sum(1 for nb in neighbours if nb.model == model)
         return score_candidates(votes, n_context, settings)[1]
+
+
+def prior_evidence(n: int, settings: RouterSettings, dimension_confidence: float) -> float:
+    """The prior's weight: its observations in the task's finest context, within [1, prior_weight_cap]."""
+    return max(1.0, min(float(n), settings.prior_weight_cap)) * dimension_confidence
 
 
 def knn_vote(neighbours: Sequence[Neighbour], model: str) -> Vote | None:
@@ -217,9 +229,7 @@ def score_candidates(votes: Mapping[str, Mapping[str, Vote]], n_context: Mapping
                  else next(iter(model_votes.values())).score if model_votes else 0.0)
         cost = _geo_mean([(v.cost_usd, v.evidence) for v in model_votes.values()])
         combined[model] = (score, cost)
-    reference = _geo_mean([(cost, 1.0) for _, cost in combined.values()])
-    kappa = {m: COST_LOG_SCALE * math.log2(cost / reference) if cost and reference else 0.0
-             for m, (_, cost) in combined.items()}
+    kappa = {m: cost_kappa(cost) for m, (_, cost) in combined.items()}
     reward = {m: settings.eps_perf * combined[m][0] + settings.eps_cost * kappa[m] for m in combined}
     spread = math.log(1 + sum(n_context.get(m, 0) for m in combined))
     bonus = {m: settings.optimism * math.sqrt(spread / (1 + n_context.get(m, 0))) for m in combined}

@@ -1,10 +1,13 @@
 """ACRouter's user-editable knobs, validated in one place so a bad value is refused with the field's name.
 
 The reward is r = eps_perf * s + eps_cost * kappa, where s is the expected score in [0, 1] and kappa the
-*relative log cost* (see ``COST_UNIT``): raw USD would make eps_cost meaningless, because a coding task
-costs from a fraction of a cent to a dollar depending on the kind of task. The 0.1 scale was chosen on
-CodeRouterBench's probing split (train -> val): with the paper's eps_cost = -0.1 it gives the best
-AvgPerf at about half the cost of ignoring cost.
+expected cost of the task in units of ``COST_SCALE_USD`` ($0.10). Raw USD would make the paper's eps_cost = -0.1
+meaningless (a dollar would be worth a tenth of a solved task); in dimes, eps_cost = -0.1 says "a dollar is worth
+one solved task": a model that costs $0.50 more per task must solve 50 points more often. The unit is absolute
+on purpose: a relative unit (cost over the candidates' mean) makes a $1 agentic run look as cheap as a $0.01
+completion whenever the others are dear too, and then nothing stops a router from spending $1 a task for three
+points of score. On the probing split (train -> val) this unit changes AvgPerf by less than 0.3 points against
+ignoring cost entirely, because single-shot tasks cost fractions of a cent there.
 """
 
 from __future__ import annotations
@@ -14,9 +17,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-COST_LOG_SCALE = 0.1
-COST_UNIT = ("kappa = 0.1 x log2(expected cost / geometric mean of the candidates' expected costs): "
-             "+0.1 per doubling, so at eps_cost = -0.1 a model twice as dear must score 0.01 higher")
+COST_SCALE_USD = 0.10
+COST_UNIT = ("kappa = expected cost per task in units of $0.10: at eps_cost = -0.1 a dollar is worth one "
+             "solved task (a model $0.50 dearer must score 0.5 higher)")
+
+
+def kappa(cost_usd: float | None) -> float:
+    """The cost term of the reward; an unknown or non-positive cost counts as 0 (unpriced is flagged elsewhere)."""
+    return cost_usd / COST_SCALE_USD if cost_usd is not None and cost_usd > 0 else 0.0
 DEFAULT_PRIOR_KEYS = ("source", "bench", "repo")
 
 
@@ -31,8 +39,9 @@ class RouterSettings:
     ``prior_strength``: pseudo-count by which a finer prior level (source, repo) is shrunk toward its parent.
     ``prior_weight_cap``: the most observations a population prior may count for when voting against
     nearest neighbours (a population mean is not worth 1,000 similar tasks).
-    ``optimism``: bonus ``optimism / sqrt(1 + n)`` on the reward of a model with ``n`` observations in the
-    task's finest context, so an unfamiliar kind of task gets each plausible model tried.
+    ``optimism``: UCB-style bonus ``optimism * sqrt(ln(1 + N) / (1 + n))`` on the reward of a model with
+    ``n`` of the ``N`` observations in the task's finest context, so an unfamiliar kind of task gets each
+    plausible model tried (0.1 chosen on a probing proxy where validation sources are made unseen).
     ``exploration``: probability mass spread uniformly over all models (logged as the propensity).
     """
 

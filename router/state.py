@@ -81,6 +81,10 @@ class RouterState:
 
     def router(self) -> ACRouter:
         """The one router over this state (decisions and updates change ``priors`` and ``memory`` in place)."""
+        if self.memory.capacity != self.settings.memory_size:
+            self.memory = self.memory.resized(self.settings.memory_size)
+            if self._router is not None:
+                self._router.memory = self.memory
         if self._router is None:
             self._router = ACRouter(self.models, self.priors, self.memory, self.settings)
         self._router.settings = self.settings

@@ -29,6 +29,7 @@ from router.offpolicy import Estimate, LoggedBandit, Support
 from router.policy import ACRouter
 from router.priors import Priors, PriorsError, context_path, format_path
 from router.settings import RouterSettings, SettingsError
+from router.state import RouterState
 
 SETTING_KEYS = ("eps_perf", "eps_cost", "k", "threshold", "exploration")
 PRIOR_FIELDS = {"score": "score", "cost_usd": "cost_usd", "cost": "cost_usd"}
@@ -286,13 +287,8 @@ def load_events(paths: Sequence[str | Path], db_path: str | Path | None = None) 
     return list(_records(frame)), malformed
 
 
-def current_state(sample: LogSample | None = None) -> tuple[RouterSettings, Priors | None]:
-    """Today's settings and priors: the saved router state; without one, the latest logged route's settings."""
-    try:
-        from router.state import RouterState
-    except ImportError:
-        logged = _logged_settings(sample.routes[-1].decision) if sample and sample.routes else RouterSettings()
-        return logged, None
+def current_state() -> tuple[RouterSettings, Priors]:
+    """Today's settings and priors: what the router has saved (defaults on a first start)."""
     state = RouterState.load()
     return state.settings, state.priors
 

@@ -68,16 +68,24 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             hint = "" if args.log else " (pass --log PATH, e.g. --log sample_logs/routing_log.jsonl)"
             raise CommandError(f"{path}: no such log file{hint}")
-    events, malformed = whatif.load_events(paths, args.db)
+    from analytics.store import StoreError
+
+    try:
+        events, malformed = whatif.load_events(paths, args.db)
+    except (StoreError, OSError) as exc:
+        raise CommandError(str(exc)) from None
     sample = whatif.logged_sample(events)
-    today, today_priors = whatif.current_state(sample)
+    try:
+        today, today_priors = whatif.current_state()
+    except ValueError as exc:  # a damaged router.toml: StateError names the file
+        raise CommandError(f"router state: {exc}") from None
     try:
         candidate = whatif.as_settings(changes, base=today)
         priors = None
         if prior_edits:
-            if today_priors is None:
-                raise CommandError("prior.* edits need the router's saved priors (router.state), which this "
-                                   "installation does not have", 2)
+            if today_priors is None or not today_priors.cells:
+                raise CommandError("prior.* edits need the router's saved priors, and none are saved yet "
+                                   "(the router saves them after its first routes or a bench fit)", 2)
             priors = whatif.edited_priors(today_priors, prior_edits)
         options = {"current_priors": today_priors if priors is not None else None, "level": args.level,
                    "seed": args.seed, "min_ess": args.min_ess, "sample": sample}

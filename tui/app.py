@@ -34,7 +34,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.router import RouterScreen
 from tui.screens.sprint import SprintScreen
 from tui.services import ServiceError, Services
-from tui.viewdata import FeedData, RegretData
+from tui.viewdata import DashboardData, FeedData, RegretData
 from tui.watch import LogWatcher
 
 T = TypeVar("T")
@@ -88,7 +88,7 @@ class CodexRouterApp(App):
         self._have_aggregates = False
         self._regret_next = 0.0
         self._regret_timer: Timer | None = None
-        self.last_data = None
+        self.last_data: DashboardData | None = None
         self.dashboard: DashboardScreen | None = None
         self.banner_text = ""
         self.status_text = ""
@@ -102,6 +102,11 @@ class CodexRouterApp(App):
         self.switch_mode("dashboard")
         if self.config_error:
             self.report_error(f"config: {self.config_error} (defaults used)")
+        session = self.services.session
+        for log in session.logs:
+            if not log.exists() and not (session.demo and log == session.write_log):
+                self.notify(f"{log} does not exist yet; it is watched and read as soon as it appears",
+                            severity="warning")
         if self.watch_files:
             self.watcher = LogWatcher(self.services.session.logs, lambda: self.post_message(LogChanged()))
             for problem in self.watcher.start():

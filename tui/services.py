@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,6 @@ class SessionPaths:
     demo: bool = False
     reason: str = ""  # why demo mode (shown in the header)
     scratch: Path | None = None
-    watch_dirs: list[Path] = field(default_factory=list)
 
 
 def resolve_paths(logs: list[str] | None, codex_home: str | None, db: str | None, demo: bool) -> SessionPaths:
@@ -72,10 +71,9 @@ def resolve_paths(logs: list[str] | None, codex_home: str | None, db: str | None
         samples = sorted(paths.sample_log_dir().glob("*.jsonl"))
         write_log = scratch / paths.LOG_FILENAME
         return SessionPaths(logs=[*samples, write_log], db=scratch / "demo.duckdb", write_log=write_log,
-                            demo=True, reason=reason or "--demo", scratch=scratch,
-                            watch_dirs=sorted({p.parent for p in [*samples, write_log]}))
+                            demo=True, reason=reason or "--demo", scratch=scratch)
     return SessionPaths(logs=chosen, db=Path(db).expanduser() if db else paths.default_db_path(),
-                        write_log=chosen[0], watch_dirs=sorted({p.parent for p in chosen}))
+                        write_log=chosen[0])
 
 
 def _range_bounds(key: str, start: str | None, now: datetime) -> tuple[datetime, datetime, str]:
@@ -108,6 +106,7 @@ class Services:
         self._saved_settings: Any = None
         self._saved_priors: Any = None
         self._lock = threading.RLock()
+        self._state_lock = threading.Lock()
         self._features: Any = None
         self.cwd = Path.cwd()
 
@@ -205,13 +204,25 @@ class Services:
     def _router_state(self) -> Any:
         from router.state import RouterState
 
-        if self._state is None:
-            try:
-                self._state = RouterState.load()
-            except ValueError as exc:
-                raise ServiceError(str(exc)) from None
-            self._remember_saved()
-        return self._state
+        with self._state_lock:  # the router screen and the composer may ask at once: learn only once
+            if self._state is None:
+                try:
+                    state = RouterState.load()
+                    if not state.state_path.exists():
+                        self._learn_from_log(state)
+                except ValueError as exc:
+                    raise ServiceError(str(exc)) from None
+                self._state = state
+                self._remember_saved()
+            return self._state
+
+    def _learn_from_log(self, state: Any) -> None:
+        """First start (nothing saved yet): priors and memory come from the outcomes already in the log."""
+        from router.embedding import shared_embedder
+
+        events = self._policy_events()
+        if events.height:
+            state.rebuild_from_events(events, shared_embedder().encode)
 
     def _remember_saved(self) -> None:
         """What is on disk, for the what-if comparison of edited-but-unsaved values."""
@@ -244,7 +255,6 @@ class Services:
             state.settings = state.settings.replace(**{name: value})
         except SettingsError as exc:
             raise ServiceError(str(exc)) from None
-        state.router().settings = state.settings  # the composer decides with the edit at once
         return self.router_view()
 
     def set_cell(self, dimension: str, model: str, score_text: str, cost_text: str) -> RouterView:
@@ -295,8 +305,10 @@ class Services:
         points = pl.DataFrame([{"eps_cost": p.eps_cost, "avg_perf": p.avg_perf.value, "cost_usd": p.total_cost.value}
                                for p in front.points], schema={"eps_cost": pl.Float64, "avg_perf": pl.Float64,
                                                                "cost_usd": pl.Float64}).drop_nulls()
+        notes = [reason for reason in {report.today.support.reason, report.candidate.support.reason} if reason]
         return WhatIfView(current=side(report.today.estimates), edited=side(report.candidate.estimates),
-                          method=f"doubly robust, {len(sample.routes)} logged routes", frontier=points)
+                          method=f"doubly robust, {len(sample.routes)} logged routes", frontier=points,
+                          notes=notes + list(report.warnings))
 
     def _policy_events(self, since: datetime | None = None, until: datetime | None = None) -> pl.DataFrame:
         """The raw route/override/outcome records the what-if estimators read."""

@@ -94,6 +94,7 @@ class WhatIfView:
     edited: dict[str, float | None]
     method: str
     frontier: pl.DataFrame = field(default_factory=pl.DataFrame)  # eps_cost, avg_perf, cost_usd
+    notes: list[str] = field(default_factory=list)  # why an estimate is missing, caveats of the sample
 
 
 @dataclass(frozen=True)

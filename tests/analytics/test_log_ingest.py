@@ -244,3 +244,28 @@ def test_bulk_sql_never_disagrees_with_normalize(tmp_path_factory, records: list
                for p in (bulk, python)]
     assert rows[0] == rows[1]
     assert bad[0] == bad[1]
+
+
+def test_default_path_and_read_only(tmp_path: Path, fixture_log: Path) -> None:
+    from analytics.paths import default_db_path
+    from analytics.queries import totals
+    from analytics.store import StoreError
+
+    with pytest.raises(StoreError, match="no database yet"):
+        Store(None, read_only=True)
+    with Store(None) as store:
+        assert store.path == default_db_path()
+        LogIngester(store, [fixture_log]).poll()
+    with Store(None, read_only=True) as reader:
+        assert totals(reader).row(0, named=True)["runs"] == 5
+
+
+def test_database_from_another_store_version_is_rebuilt(tmp_path: Path, fixture_log: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    with Store(db) as store:
+        store.execute("UPDATE meta SET value = '0' WHERE key = 'store_version'")
+    with pytest.raises(StoreCorruptError, match="store version 0"):
+        Store(db)
+    store, rebuilt = Store.open_or_rebuild(db)
+    with store:
+        assert rebuilt and LogIngester(store, [fixture_log]).poll().new_events == 8

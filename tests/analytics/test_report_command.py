@@ -103,3 +103,15 @@ def test_sample_log_report() -> None:
     report = json.loads(done.stdout)
     check_shape(report)
     assert report["totals"]["runs"] > 0
+
+
+def test_report_covers_only_the_logs_asked_for(capsys, fixture_log: Path, tmp_path: Path) -> None:
+    """One cache DB serves many logs; a report on one log must not count another's events."""
+    db, other = tmp_path / "shared.duckdb", tmp_path / "other.jsonl"
+    other.write_text("{broken\n" + json.dumps({"v": 1, "ts": "2026-11-05T00:00:00Z", "event": "outcome",
+                                               "model": "glm-5", "score": 1.0, "cost_usd": 0.5}) + "\n")
+    both = report_json(capsys, "--log", str(fixture_log), "--log", str(other), "--db", str(db))
+    only_other = report_json(capsys, "--log", str(other), "--db", str(db))
+    assert (both["totals"]["runs"], both["malformed"]) == (6, 3)
+    assert (only_other["events"], only_other["totals"]["runs"], only_other["malformed"]) == (1, 1, 1)
+    assert only_other["totals"]["cost_usd"] == pytest.approx(0.5)

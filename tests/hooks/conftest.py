@@ -52,25 +52,6 @@ def fast_inner_pytest(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
-class InMemoryState:
-    """RouterState's launcher-facing surface (``router()``, ``save()``) over a real ACRouter, kept in memory so a
-    test controls the models and priors; ``saves`` counts persist calls."""
-
-    def __init__(self, models: list[str], rows: list[dict]) -> None:
-        from router.memory import Memory
-        from router.policy import ACRouter
-        from router.priors import Priors
-
-        self._router = ACRouter(models, Priors.from_rows(rows), Memory(capacity=100))
-        self.saves = 0
-
-    def router(self):
-        return self._router
-
-    def save(self) -> None:
-        self.saves += 1
-
-
 PRIOR_ROWS = [
     {"dimension": dim, "model": model, "score": score, "cost_usd": cost}
     for dim in ("code_generation", "bug_fixing", "code_refactoring")
@@ -80,8 +61,14 @@ PRIOR_ROWS = [
 
 
 @pytest.fixture
-def router_state() -> InMemoryState:
-    return InMemoryState(["gpt-5.4", "glm-5", "claude-opus-4.6"], PRIOR_ROWS)
+def router_state():
+    """A real RouterState with known models and priors, saved into the test's isolated config/data dirs."""
+    from router.memory import Memory
+    from router.priors import Priors
+    from router.state import RouterState
+
+    return RouterState(priors=Priors.from_rows(PRIOR_ROWS), memory=Memory(capacity=100),
+                       models=["gpt-5.4", "glm-5", "claude-opus-4.6"])
 
 
 @pytest.fixture

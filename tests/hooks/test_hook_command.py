@@ -83,3 +83,22 @@ def test_unwritable_log_goes_to_error_log(tmp_path) -> None:
     done = run_cli("hook", "stop", "--log", str(blocker / "log.jsonl"),
                    stdin=(FIXTURES / "stop.json").read_bytes())
     assert done.returncode == 0 and done.stdout == b""
+
+
+def test_payload_without_eof_is_still_logged_within_the_deadline(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from hooks_helpers import ROOT
+
+    log = tmp_path / "log.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "hooks.cli", "hook", "stop", "--log", str(log)], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdin.write((FIXTURES / "stop.json").read_bytes())
+    proc.stdin.flush()  # stdin stays open, as a stuck writer would leave it
+    started = time.monotonic()
+    out = proc.stdout.read()
+    proc.wait(timeout=30)
+    proc.stdin.close()
+    assert proc.returncode == 0 and out == b"" and time.monotonic() - started < 5
+    assert read_log(log)[0]["event"] == "turn"

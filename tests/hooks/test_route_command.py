@@ -33,6 +33,17 @@ def test_route_runs_codex_verifies_logs_and_learns(tmp_path: Path, repo: Path, e
     for event in events:
         normalize(event)
     assert events[1]["verifier"]["signals"]["tests"] == 1.0 and events[1]["tokens"]["input"] == 2400
+    saved = (Path(os.environ["CODEX_ROUTER_CONFIG_DIR"]) / "router.toml").read_text()
+    assert f'model = "{result["model"]}"' in saved  # the outcome reached the priors on disk
+
+
+def test_broken_router_state_is_a_clear_error_before_codex_runs(tmp_path: Path, repo: Path, env) -> None:
+    pytest.importorskip("router.state", reason="router/state.py (RouterState) has not landed yet")
+    state = Path(os.environ["CODEX_ROUTER_CONFIG_DIR"]) / "router.toml"
+    state.write_text("models = [\n")
+    done = run_cli("route", "--cd", str(repo), "--log", str(tmp_path / "log.jsonl"), "task", env=env)
+    assert done.returncode == 1 and b"router.toml" in done.stderr
+    assert not (tmp_path / "argv.json").exists() and not (tmp_path / "log.jsonl").exists()
 
 
 def test_route_usage_errors_exit_2(tmp_path: Path, env) -> None:

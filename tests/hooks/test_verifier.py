@@ -162,3 +162,18 @@ def test_go_json_and_summary_counts() -> None:
     assert _go_counts(stream) == {"passed": 1, "failed": 1, "errors": 0, "skipped": 0}
     assert _summary_counts("test result: ok. 3 passed; 1 failed; 0 ignored")["failed"] == 1
     assert _summary_counts("nothing here") is None
+
+
+def test_sandbox_keeps_writes_in_the_work_dir_and_kills_strays(tmp_path: Path) -> None:
+    work, outside = tmp_path / "work", tmp_path / "outside"
+    work.mkdir()
+    outside.mkdir()
+    code = ("import os, sys, time\nopen('inside.txt', 'w').close()\n"
+            "try:\n    open(sys.argv[1], 'w').close()\nexcept OSError:\n    pass\n"
+            "if os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n")
+    result = run_limited([sys.executable, "-c", code, str(outside / "x.txt")], work, Limits(timeout_s=20))
+    assert result.returncode == 0 and (work / "inside.txt").exists()
+    assert result.isolation["stray_processes_killed"] >= 1
+    if result.isolation["filesystem"] == "unrestricted":
+        pytest.skip("no user + mount namespaces on this machine")
+    assert not (outside / "x.txt").exists()

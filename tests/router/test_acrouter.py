@@ -8,6 +8,7 @@ import pytest
 
 from router.acrouter_policy import ACRouterPolicy
 from router.routing import ProbeSet, RoutingTask
+from router.settings import RouterSettings
 
 MODELS = ["cheap", "dear"]
 
@@ -39,7 +40,7 @@ def _probe() -> ProbeSet:
 
 
 def test_fit_choose_observe_through_the_protocol():
-    policy = ACRouterPolicy(embedder=HashEmbedder())
+    policy = ACRouterPolicy(RouterSettings(eps_cost=-0.5), embedder=HashEmbedder())
     policy.fit(_probe())
     assert policy.name == "acrouter"
     assert len(policy.router.memory) == 8  # 4 tasks with text x 2 models

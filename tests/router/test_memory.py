@@ -50,6 +50,7 @@ def test_persistence_round_trip_and_smaller_capacity(tmp_path):
     query = unit(1, 3, 1)
     assert again.neighbours(query, 2, 0.0) == memory.neighbours(query, 2, 0.0)
     assert [e.task_id for e in Memory.load(path, capacity=2).entries()] == ["t4", "t5"]
+    assert again.resized(2).entries() == Memory.load(path, capacity=2).entries()
     path.write_bytes(b"not a zip")
     with pytest.raises(MemoryStoreError, match=str(path)):
         Memory.load(path)
@@ -71,3 +72,12 @@ def test_rebuild_from_log_events_reembeds_texts():
     assert seen == [["fix the parser"]]
     (entry,) = memory.entries()
     assert (entry.task_id, entry.model, entry.trace) == ("t1", "a", {"ast": 1})
+
+
+def test_saved_size_does_not_grow_with_the_longest_text(tmp_path):
+    memory = Memory(capacity=200)
+    for i in range(200):
+        memory.add(unit(1, i, 2), f"t{i}", "x" * (100_000 if i == 0 else 10), "m", 1.0, 0.01)
+    path = memory.save(tmp_path / "memory.npz")
+    assert path.stat().st_size < 40_000  # fixed-width strings would take 200 x 2,000 x 4 bytes
+    assert len(Memory.load(path, capacity=200).entries()[0].task) == 2000

@@ -45,6 +45,8 @@ def test_round_trip_through_config_and_data_dirs():
     assert again.priors.to_records() == state.priors.to_records()
     assert [e.task_id for e in again.memory.entries()] == ["t1"]
     assert again.reset_priors() == 1 and again.priors.estimate(DIM, ["a"])["a"].score > 0.9
+    again.settings = again.settings.replace(memory_size=5)  # a FIFO size edit applies to the live router
+    assert again.router().memory.capacity == 5 and len(again.router().memory) == 1
 
 
 def test_invalid_toml_names_file_and_line_and_keeps_last_good_state():

@@ -201,8 +201,7 @@ def log_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fake_services(log_copy: Path, tmp_path: Path) -> FakeServices:
-    session = SessionPaths(logs=[log_copy], db=tmp_path / "db.duckdb", write_log=log_copy,
-                           watch_dirs=[log_copy.parent])
+    session = SessionPaths(logs=[log_copy], db=tmp_path / "db.duckdb", write_log=log_copy)
     return FakeServices(session)
 
 

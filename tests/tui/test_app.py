@@ -232,6 +232,10 @@ async def test_layouts(fake_services: FakeServices, size: tuple[int, int], narro
             assert totals.width >= 56 and wins.y > totals.y and wins.x == totals.x
         else:  # side by side
             assert wins.y == totals.y and wins.x > totals.x
+        await pilot.press("f3")
+        await wait_for_workers(pilot)
+        priors, settings = app.screen.query_one("#priors-pane").region, app.screen.query_one("#settings-pane").region
+        assert (settings.y > priors.y) if narrow else (settings.x > priors.x)
 
 
 async def test_keymap_help_and_palette(fake_services: FakeServices) -> None:

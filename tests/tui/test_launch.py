@@ -12,8 +12,6 @@ from textual.widgets import DataTable, Input, Log, Select
 
 from tui.services import Services, SessionPaths
 
-pytest.importorskip("router.state", reason="router.state (RouterState) has not landed yet")
-
 FAKE_CODEX = Path(__file__).resolve().parents[1] / "fake_codex" / "codex"
 
 

@@ -68,3 +68,23 @@ def test_missing_log_is_named(tmp_path):
     with pytest.raises(CommandError, match="no such log file") as err:
         run(["--log", str(tmp_path / "nope.jsonl"), "--db", str(tmp_path / "w.duckdb")])
     assert err.value.exit_code == 1
+
+
+def test_prior_edit_on_the_saved_priors(fixture_log, tmp_path, capsys):
+    from conftest import TRUTH
+
+    from router.priors import Priors
+    from router.state import RouterState
+
+    with pytest.raises(CommandError, match="none are saved") as err:
+        run(["--log", str(fixture_log), "--db", str(tmp_path / "w.duckdb"), "--set", "prior.bug_fixing.qwen.score=1"])
+    assert err.value.exit_code == 2
+    rows = [{"dimension": d, "model": m, "score": s, "cost_usd": c}
+            for d in ("bug_fixing", "algorithm") for m, (s, c) in TRUTH.items() for _ in range(20)]
+    RouterState(priors=Priors.from_rows(rows)).save()
+    assert run(["--log", str(fixture_log), "--db", str(tmp_path / "w.duckdb"), "--bootstrap", "50", "--json",
+                "--set", "prior.bug_fixing.qwen.score=1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["prior_edits"] == [{"context": "dimension=bug_fixing", "model": "qwen", "score": 1.0,
+                                   "cost_usd": None}]
+    assert RouterState.load().priors.cell((("dimension", "bug_fixing"),), "qwen").user_score is None  # not saved

@@ -72,7 +72,7 @@ class ComposerScreen(Screen):
     def _decision(self, message: DecisionReady) -> None:
         d = self.decision = message.decision
         self.query_one("#decision-summary", Static).update(Text.assemble(
-            ("Router picks ", ""), (d.chosen, "bold green"), f" (p={d.propensity:.2f})  ·  ",
+            "Router picks ", (d.chosen, "bold green"), f"  (p={d.propensity:.2f})  ·  ",
             f"dimension {d.dimension or '?'} · language {d.language or '?'} · difficulty {d.difficulty or '?'}"))
         table = self.query_one("#candidates", DataTable)
         table.clear(columns=True)

@@ -48,23 +48,33 @@ class DashboardScreen(Screen):
         if app.last_regret is not None:
             self.show_regret(app.last_regret)
 
+    # Data can arrive while the screen is being torn down at exit: ``query`` (not ``query_one``) makes
+    # a late message a no-op instead of an error.
     def show(self, data: DashboardData) -> None:
-        self.query_one(TotalsPanel).update_data(data.totals)
-        self.query_one(WinRateTable).update_data(data.win_rates)
-        self.query_one(PerfPerDollarChart).update_data(data.perf_per_usd)
-        self.query_one(SpendChart).update_data(data.spend)
+        for totals in self.query(TotalsPanel):
+            totals.update_data(data.totals)
+        for table in self.query(WinRateTable):
+            table.update_data(data.win_rates)
+        for chart in self.query(PerfPerDollarChart):
+            chart.update_data(data.perf_per_usd)
+        for spend in self.query(SpendChart):
+            spend.update_data(data.spend)
 
     def show_feed(self, data: FeedData) -> None:
-        self.query_one(RecentFeed).update_data(data.recent)
+        for feed in self.query(RecentFeed):
+            feed.update_data(data.recent)
 
     def show_regret(self, data: RegretData) -> None:
-        self.query_one(TotalsPanel).update_regret(data)
-        self.query_one(RegretChart).update_data(data.frame, data.kind)
+        for totals in self.query(TotalsPanel):
+            totals.update_regret(data)
+        for chart in self.query(RegretChart):
+            chart.update_data(data.frame, data.kind)
 
     def set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+        for status in self.query("#status").results(Static):
+            status.update(text)
 
     def set_banner(self, text: str) -> None:
-        banner = self.query_one("#banner", Static)
-        banner.update(text)
-        banner.display = bool(text)
+        for banner in self.query("#banner").results(Static):
+            banner.update(text)
+            banner.display = bool(text)

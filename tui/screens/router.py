@@ -20,6 +20,7 @@ from tui.viewdata import RouterView, WhatIfView
 
 
 class RouterScreen(Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]  # the settings form needs ~50 columns beside the table
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="router-save"),
         Binding("ctrl+r", "reset", "Reset priors", id="router-reset"),
@@ -30,8 +31,9 @@ class RouterScreen(Screen):
     RouterScreen #router-body { height: 1fr; }
     RouterScreen #priors-pane { width: 3fr; }
     RouterScreen #settings-pane { width: 2fr; min-width: 40; }
-    RouterScreen.-narrow #router-body { layout: vertical; }
+    RouterScreen.-narrow #router-body { layout: vertical; overflow-y: auto; }
     RouterScreen.-narrow #priors-pane, RouterScreen.-narrow #settings-pane { width: 100%; height: auto; }
+    RouterScreen.-narrow #priors { height: 12; }
     RouterScreen #priors { height: 1fr; min-height: 8; }
     RouterScreen .setting { height: 3; }
     RouterScreen .setting Label { width: 20; padding: 1 1 0 0; }
@@ -66,7 +68,8 @@ class RouterScreen(Screen):
                     yield Button("Save", id="save", variant="primary")
                     yield Button("Reset priors", id="reset", variant="warning")
                     yield Button("What-if", id="whatif")
-                yield Static("", id="router-note")
+                yield Static("Loading the router state (on first start it learns from the log)…",
+                             id="router-note")
                 yield Static("What-if: edit a setting to compare it with the current one.", id="whatif-text")
                 yield PlotextPlot(id="frontier")
         yield Footer()
@@ -116,8 +119,8 @@ class RouterScreen(Screen):
         self.view = message.view
         self._render_priors(message.view)
         self._render_settings(message.view)
+        self.query_one("#router-note", Static).update(message.note)
         if message.note:
-            self.query_one("#router-note", Static).update(message.note)
             self.notify(message.note)
         if message.note and "unsaved" in message.note:
             self.run_whatif()
@@ -135,12 +138,14 @@ class RouterScreen(Screen):
         view: WhatIfView = message.view
 
         def line(label: str, values: dict) -> str:
-            return (f"{label:<9} AvgPerf {num(values.get('avg_perf'), 1)}%  cost {usd(values.get('cost_usd'))}"
+            cost = values.get("cost_usd")
+            return (f"{label:<9} AvgPerf {num(values.get('avg_perf'), 1)}%  cost {'—' if cost is None else usd(cost)}"
                     f"  Perf/$ {num(values.get('perf_per_usd'))}")
 
+        notes = "".join(f"\n• {note}" for note in view.notes)
         self.query_one("#whatif-text", Static).update(
             f"What-if ({view.method}, an estimate from the logged history):\n"
-            f"{line('current', view.current)}\n{line('edited', view.edited)}")
+            f"{line('current', view.current)}\n{line('edited', view.edited)}{notes}")
         plt = self.query_one("#frontier", PlotextPlot).plt
         plt.clear_data()
         plt.clear_figure()

@@ -14,7 +14,8 @@ from tui.viewdata import RegretData, Totals
 class TotalsPanel(Static):
     """Runs, spend, AvgPerf, Perf/$, regret and the time window (regret arrives separately, later)."""
 
-    def on_mount(self) -> None:
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self.totals: Totals | None = None
         self.regret: RegretData | None = None
 
@@ -62,19 +63,15 @@ class WinRateTable(DataTable):
             return
         models = sorted(frame["model"].unique().to_list())
         dimensions = sorted(frame["dimension"].unique().to_list())
-        self.add_column("dimension", key="dimension")
-        for model in models:
-            self.add_column(model, key=model)
         cells = {(r["dimension"], r["model"]): r for r in frame.iter_rows(named=True)}
+        rows = {d: [rate_cell(cells[(d, m)]["win_rate"], cells[(d, m)].get("n"), bool(cells[(d, m)].get("leader")))
+                    if (d, m) in cells else rate_cell(None, None, False) for m in models] for d in dimensions}
+        # Fixed widths: auto-sized columns depend on when the table is first drawn (not deterministic).
+        self.add_column("dimension", key="dimension", width=max(len("dimension"), *map(len, dimensions)))
+        for i, model in enumerate(models):
+            self.add_column(model, key=model, width=max(len(model), *(rows[d][i].cell_len for d in dimensions)))
         for dimension in dimensions:
-            row: list[Text | str] = [dimension]
-            for model in models:
-                cell = cells.get((dimension, model))
-                if cell is None:
-                    row.append(rate_cell(None, None, False))
-                else:
-                    row.append(rate_cell(cell["win_rate"], cell.get("n"), bool(cell.get("leader"))))
-            self.add_row(*row, key=dimension)
+            self.add_row(dimension, *rows[dimension], key=dimension)
 
 
 class PerfPerDollarChart(PlotextPlot):
@@ -124,12 +121,12 @@ class SpendChart(PlotextPlot):
 class RecentFeed(DataTable):
     """The latest routes and outcomes, newest first."""
 
-    COLUMNS = ("time", "event", "task", "model", "router", "score", "cost", "status")
+    COLUMNS = {"time": 8, "event": 8, "task": 40, "model": 18, "router": 8, "score": 5, "cost": 9, "status": 13}
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        for name in self.COLUMNS:
-            self.add_column(name, key=name)
+        for name, width in self.COLUMNS.items():
+            self.add_column(name, key=name, width=width)
 
     def update_data(self, frame: pl.DataFrame) -> None:
         self.clear()

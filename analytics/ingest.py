@@ -175,14 +175,15 @@ class FileState:
     mtime_ns: int
 
 
-def _line_table(data: bytes, first_line: int) -> tuple[pa.Table, int] | None:
-    """Complete lines of ``data`` (newlines dropped) as an Arrow string column, and how many are not
-    empty; None if the bytes are not UTF-8. Record batches of ``BATCH_ROWS`` let DuckDB use every core.
+def _line_table(data: bytes, size: int, first_line: int) -> tuple[pa.Table, int] | None:
+    """The complete lines in ``data[:size]`` (newlines dropped) as an Arrow string column, and how many are
+    not empty; None if the bytes are not UTF-8. Record batches of ``BATCH_ROWS`` let DuckDB use every core.
     """
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8, count=size) == 10)
     offsets = np.empty(len(ends) + 1, dtype=np.int64)
     offsets[0] = 0
     offsets[1:] = ends - np.arange(len(ends))  # each line's end once the newlines before it are gone
+    # The values buffer may run past the last line (the partial line after ``size`` has no newline to drop).
     raw = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data.replace(b"\n", b"")))
     try:
         raw.validate(full=True)
@@ -368,19 +369,19 @@ class LogIngester:
                     end = data.rfind(b"\n")
                 if end < 0:
                     return result
-                data = data[: end + 1]
-                result += self._ingest_chunk(data, source, state)
+                result += self._ingest_chunk(data, end + 1, source, state)
 
-    def _ingest_chunk(self, data: bytes, source: str, state: FileState) -> IngestResult:
+    def _ingest_chunk(self, data: bytes, size: int, source: str, state: FileState) -> IngestResult:
         """Bulk SQL for big batches (a batch DuckDB cannot parse whole is retried with per-row tolerance);
         Python for small ones, where a query plan costs more than the lines. Rows and the new offset
-        commit together, so a crash never loses or repeats a line.
+        commit together, so a crash never loses or repeats a line. Only ``data[:size]`` is read (whole lines);
+        the partial line after it is not copied away.
         """
         con = self.store.con
         first_line = state.lines + 1
-        count = data.count(b"\n")
-        lined = _line_table(data, first_line) if count > self.small_batch else None
-        advanced = replace(state, offset=state.offset + len(data), lines=state.lines + count)
+        count = data.count(b"\n", 0, size)
+        lined = _line_table(data, size, first_line) if count > self.small_batch else None
+        advanced = replace(state, offset=state.offset + size, lines=state.lines + count)
         if lined is not None:
             con.register("_batch", lined[0])
         try:
@@ -388,7 +389,7 @@ class LogIngester:
                 con.execute("BEGIN")
                 try:
                     if lined is None:  # a small batch, or not UTF-8 somewhere
-                        lines = data.split(b"\n")[:-1]
+                        lines = data[:size].split(b"\n")[:-1]
                         chunk = self._slow_path(source, state, [(first_line + i, raw) for i, raw in enumerate(lines)])
                     else:
                         chunk = self._fast_path(lined[1], source, state, tolerant)

@@ -119,7 +119,7 @@ def replay(policy: RoutingPolicy, probe: ProbeSet, test_tasks: Sequence[RoutingT
 # the routers a bench run compares
 
 ROUTER_NAMES = ("oracle", "random", "always", "dimension-best", "linucb", "static-classifier", "acrouter")
-OPTIONAL_ROUTERS = ("dimension-best-online",)
+OPTIONAL_ROUTERS = ("dimension-best-online", "acrouter-no-memory")
 
 
 class RouterUnavailable(Exception):
@@ -163,7 +163,7 @@ def router_settings(options: BenchOptions) -> Any:
 
 
 def build_router(name: str, dataset: BenchDataset, options: BenchOptions) -> RoutingPolicy:
-    if name != "acrouter":
+    if name not in ("acrouter", "acrouter-no-memory"):
         return make_baseline(name, test_results=dataset.test_results, seed=options.seed,
                              reward=Reward(options.eps_perf, options.eps_cost), alpha=options.alpha,
                              ridge=options.ridge)
@@ -171,7 +171,8 @@ def build_router(name: str, dataset: BenchDataset, options: BenchOptions) -> Rou
         from router.acrouter_policy import ACRouterPolicy
     except ImportError as exc:
         raise RouterUnavailable(f"router.acrouter_policy is not importable ({exc})") from exc
-    return ACRouterPolicy(settings=router_settings(options), seed=options.seed)
+    return ACRouterPolicy(settings=router_settings(options), seed=options.seed,
+                          use_memory=name == "acrouter")
 
 
 @dataclass

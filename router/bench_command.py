@@ -34,13 +34,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="CodeRouterBench only: id (default) or ood; a generic dataset has its own split")
     parser.add_argument("--routers", default=DEFAULT_ROUTERS, metavar="LIST",
                         help="comma-separated: oracle, random, always (one row per model), always:<model>, "
-                             "dimension-best, dimension-best-online, linucb, static-classifier, acrouter "
+                             "dimension-best, dimension-best-online, linucb, static-classifier, acrouter, "
+                             "acrouter-no-memory (the ablation without nearest-neighbour votes) "
                              f"(default: {DEFAULT_ROUTERS})")
     parser.add_argument("--eps-perf", type=float, default=1.0, metavar="F",
                         help="reward weight of the score, for ACRouter and reward-based baselines (default 1.0)")
     parser.add_argument("--eps-cost", type=float, default=-0.1, metavar="F",
-                        help="reward weight of kappa, the task's cost relative to the typical cost of its kind "
-                             "(log scale; the exact unit is printed with the results) (default -0.1)")
+                        help="reward weight of kappa, the task's expected cost in units of $0.10 (at -0.1 a dollar "
+                             "is worth one solved task; the unit is printed with the results) (default -0.1)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the random router and of ACRouter's random draws (default 0)")
     parser.add_argument("--linucb-alpha", type=float, default=1.0, metavar="F",
                         help="LinUCB exploration width (default 1.0)")

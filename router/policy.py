@@ -102,7 +102,6 @@ class ACRouter:
     def decide(self, features: Any) -> Decision:
         context = TaskContext.from_features(features)
         settings = self.settings
-        self.priors.strength = settings.prior_strength
         neighbours: list[Neighbour] = []
         if self.memory is not None and context.embedding is not None:
             neighbours = self.memory.neighbours(context.embedding, settings.k, settings.threshold)
@@ -118,10 +117,12 @@ class ACRouter:
 
     def _votes(self, context: TaskContext, neighbours: Sequence[Neighbour]) -> dict[str, dict[str, Vote]]:
         settings = self.settings
+        self.priors.configure(settings.prior_strength, settings.empirical_bayes, settings.regime_z,
+                              settings.regime_strength)
         path = context_path(context.dimension, context.metadata, settings.prior_keys)
         prior = self.priors.estimate(path, self.models)
         meta_estimates = [(mpath[-1][0], self.priors.estimate(mpath, self.models))
-                          for mpath in metadata_paths(context.dimension, context.metadata)]
+                          for mpath in metadata_paths(context.dimension, context.metadata, settings.prior_keys)]
         votes: dict[str, dict[str, Vote]] = {}
         for model in self.models:
             estimate = prior[model]

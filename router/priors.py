@@ -27,6 +27,8 @@ from router.settings import DEFAULT_PRIOR_KEYS
 
 Path = tuple[tuple[str, str], ...]
 METADATA_KEYS = ("language", "difficulty")
+# A between-context variance from fewer groups is too noisy to set the shrinkage (fixed prior_strength then).
+MIN_SPREAD_CONTEXTS = 5
 
 
 class PriorsError(ValueError):
@@ -88,9 +90,13 @@ def context_path(dimension: str | None, metadata: Mapping[str, Any] | None, keys
     return tuple(path)
 
 
-def metadata_paths(dimension: str | None, metadata: Mapping[str, Any] | None) -> list[Path]:
-    """One path per known language/difficulty, under the dimension so it refines the dimension prior."""
-    base: Path = (("dimension", str(dimension)),) if dimension else ()
+def metadata_paths(dimension: str | None, metadata: Mapping[str, Any] | None, keys: Sequence[str] = ()) -> list[Path]:
+    """One path per known language/difficulty, under the task's context (dimension, then ``keys``).
+
+    Under the full context, so "python tasks" of one benchmark never outvote that benchmark's own record
+    with another benchmark's python tasks.
+    """
+    base = context_path(dimension, metadata, keys)
     return [(*base, (key, str(value))) for key in METADATA_KEYS
             if (value := (metadata or {}).get(key)) not in (None, "")]
 
@@ -103,12 +109,33 @@ def source_from_task_id(task_id: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Spread:
+    """How much contexts differ from their parent, estimated from the table itself (empirical Bayes).
+
+    ``strength``: the pseudo-count ``mean p(1-p) / between-context variance`` of model scores once the
+    context's common offset is removed (James-Stein / Beta-binomial moment estimate).
+    ``cost_sd``: the spread of contexts' log-cost offsets from their parent; a context whose cost offset is
+    more than ``regime_z`` of these away is a new regime.
+    """
+
+    strength: float
+    cost_sd: float
+    contexts: int
+
+
 class Priors:
     """Counts per (context path, model); see the module docstring for how estimates are shrunk."""
 
-    def __init__(self, strength: float = 10.0) -> None:
+    def __init__(self, strength: float = 10.0, empirical_bayes: bool = True, regime_z: float = 3.0,
+                 regime_strength: float = 1.0) -> None:
         self.strength = float(strength)
+        self.empirical_bayes = empirical_bayes
+        self.regime_z = float(regime_z)
+        self.regime_strength = float(regime_strength)
         self.cells: dict[Path, dict[str, Cell]] = {}
+        self._spread: Spread | None = None
+        self._spread_at = 0
 
     # ---- building -------------------------------------------------------------------------------
     @property
@@ -117,6 +144,18 @@ class Priors:
 
     def cell(self, path: Path, model: str) -> Cell:
         return self.cells.setdefault(tuple(path), {}).setdefault(model, Cell())
+
+    def configure(self, strength: float, empirical_bayes: bool, regime_z: float, regime_strength: float) -> None:
+        """Take the shrinkage knobs from ``RouterSettings`` (the policy calls this before estimating)."""
+        self.strength, self.empirical_bayes = float(strength), empirical_bayes
+        self.regime_z, self.regime_strength = float(regime_z), float(regime_strength)
+
+    def spread(self) -> Spread | None:
+        """The table's between-context spread; re-estimated once the counts grew by 1% (it moves slowly)."""
+        total = sum(c.n for c in self.cells.get((), {}).values())
+        if self._spread is None or total > 1.01 * self._spread_at:
+            self._spread, self._spread_at = _estimate_spread(self.cells), total
+        return self._spread if self._spread.contexts >= MIN_SPREAD_CONTEXTS else None
 
     def observe(self, path: Path, model: str, score: float, cost_usd: float | None,
                 extra_paths: Iterable[Path] = ()) -> None:
@@ -135,7 +174,7 @@ class Priors:
     def observe_task(self, dimension: str | None, metadata: Mapping[str, Any] | None, keys: Sequence[str],
                      model: str, score: float, cost_usd: float | None) -> None:
         self.observe(context_path(dimension, metadata, keys), model, score, cost_usd,
-                     extra_paths=metadata_paths(dimension, metadata))
+                     extra_paths=metadata_paths(dimension, metadata, keys))
 
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, Any]], keys: Sequence[str] = DEFAULT_PRIOR_KEYS,
@@ -204,24 +243,34 @@ class Priors:
         cost: dict[str, float | None] = {m: root[m].cost if m in root else None for m in models}
         n = {m: root[m].n if m in root else 0 for m in models}
         total = dict(n)
+        spread = self.spread() if self.empirical_bayes else None
         for depth in range(1, len(path) + 1):
             level = self.cells.get(path[:depth], {})
-            score, cost = self._shrink_level(level, models, score, cost)
+            score, cost = self._shrink_level(level, models, score, cost, spread)
             n = {m: level[m].n if m in level else 0 for m in models}
             total = {m: total[m] + n[m] for m in models}
         return {m: Estimate(score[m], cost[m], n[m], total[m]) for m in models}
 
     def _shrink_level(self, level: Mapping[str, Cell], models: Sequence[str], parent_score: dict[str, float],
-                      parent_cost: dict[str, float | None]) -> tuple[dict[str, float], dict[str, float | None]]:
-        tau = self.strength
-        seen = [(m, c) for m, c in level.items() if m in parent_score and c.n and c.score is not None]
-        weight = sum(c.n for _, c in seen)
-        offset = sum(c.n * (c.score - parent_score[m]) for m, c in seen) / (weight + tau) if seen else 0.0
+                      parent_cost: dict[str, float | None], spread: Spread | None,
+                      ) -> tuple[dict[str, float], dict[str, float | None]]:
+        tau = base_tau = spread.strength if spread is not None else self.strength
+        offset_tau = tau
         priced = [(m, c) for m, c in level.items()
                   if m in parent_cost and c.cost_n and c.cost and parent_cost[m]]
         cost_weight = sum(c.cost_n for _, c in priced)
-        log_scale = (sum(c.cost_n * math.log(c.cost / parent_cost[m]) for m, c in priced)
-                     / (cost_weight + tau)) if priced else 0.0
+        raw_log_scale = (sum(c.cost_n * math.log(c.cost / parent_cost[m]) for m, c in priced) / cost_weight
+                         if priced else 0.0)
+        if spread is not None and abs(raw_log_scale) > self.regime_z * spread.cost_sd:
+            # Costs far outside what sibling contexts show: a different kind of task. The parent's cost scale
+            # is dropped and each model's parent score counts for only ``regime_strength`` observations (unit
+            # information) against the model's own outcomes here. The common score offset keeps its usual
+            # shrinkage: one model failing often must not drag every untried model down with it.
+            tau, offset_tau = self.regime_strength, 0.0
+        log_scale = raw_log_scale * cost_weight / (cost_weight + offset_tau) if priced else 0.0
+        seen = [(m, c) for m, c in level.items() if m in parent_score and c.n and c.score is not None]
+        weight = sum(c.n for _, c in seen)
+        offset = sum(c.n * (c.score - parent_score[m]) for m, c in seen) / (weight + base_tau) if seen else 0.0
         scores: dict[str, float] = {}
         costs: dict[str, float | None] = {}
         for m in models:
@@ -291,6 +340,39 @@ class Priors:
                 raise PriorsError(f"{where}.pinned: must be true or false")
             cell.pinned = pinned
         return priors
+
+
+def _estimate_spread(cells: Mapping[Path, Mapping[str, Cell]], min_n: int = 5) -> Spread:
+    """Moment estimates over every (context, parent) pair with at least ``min_n`` outcomes per cell."""
+    residuals: list[float] = []
+    noise: list[float] = []
+    variances: list[float] = []
+    cost_offsets: list[float] = []
+    for path, level in cells.items():
+        parent = cells.get(path[:-1]) if path else None
+        if not parent:
+            continue
+        pairs = [(c.learned_score, parent[m].learned_score, c.n) for m, c in level.items()
+                 if c.n >= min_n and m in parent and parent[m].n >= min_n]
+        if len(pairs) < 2:
+            continue
+        offset = sum(n * (s - p) for s, p, n in pairs) / sum(n for _, _, n in pairs)
+        for s, p, n in pairs:
+            residuals.append((s - p - offset) ** 2)
+            noise.append(s * (1 - s) / n)
+            variances.append(s * (1 - s))
+        priced = [(c.learned_cost, parent[m].learned_cost, c.cost_n) for m, c in level.items()
+                  if c.cost_n >= min_n and m in parent and parent[m].cost_n and c.learned_cost
+                  and parent[m].learned_cost]
+        if priced:
+            cost_offsets.append(sum(k * math.log(c / p) for c, p, k in priced) / sum(k for _, _, k in priced))
+    contexts = len(cost_offsets)
+    if not residuals or contexts == 0:
+        return Spread(0.0, math.inf, 0)
+    between = max(sum(residuals) / len(residuals) - sum(noise) / len(noise), 1e-6)
+    strength = min(max(sum(variances) / len(variances) / between, 1.0), 1000.0)
+    cost_sd = max(math.sqrt(sum(o * o for o in cost_offsets) / contexts), 0.1)
+    return Spread(strength, cost_sd, contexts)
 
 
 def format_path(path: Path) -> str:

@@ -25,7 +25,11 @@ COST_UNIT = ("kappa = expected cost per task in units of $0.10: at eps_cost = -0
 def kappa(cost_usd: float | None) -> float:
     """The cost term of the reward; an unknown or non-positive cost counts as 0 (unpriced is flagged elsewhere)."""
     return cost_usd / COST_SCALE_USD if cost_usd is not None and cost_usd > 0 else 0.0
+
+
 DEFAULT_PRIOR_KEYS = ("source", "bench", "repo")
+FLOAT_FIELDS = ("eps_perf", "eps_cost", "threshold", "exploration", "optimism", "prior_strength", "prior_weight_cap",
+                "regime_z", "regime_strength")
 
 
 class SettingsError(ValueError):
@@ -36,7 +40,14 @@ class SettingsError(ValueError):
 class RouterSettings:
     """Every number the policy uses; defaults were chosen on CodeRouterBench's probing split only.
 
-    ``prior_strength``: pseudo-count by which a finer prior level (source, repo) is shrunk toward its parent.
+    ``prior_strength``: pseudo-count by which a finer prior level (source, repo) is shrunk toward its parent,
+    used as given when ``empirical_bayes`` is off or the table has too few contexts to estimate one.
+    ``empirical_bayes``: estimate that pseudo-count from the priors' own between-context variance (about 25
+    on CodeRouterBench's probing split: once a source's common offset is removed, models rank alike).
+    ``regime_z``: a context whose log-cost offset from its parent exceeds ``regime_z`` times the spread of
+    such offsets among known contexts is a new regime (3: the usual three-sigma outlier rule), where the
+    parent's scores count for ``regime_strength`` observations (1: a unit-information prior) and the cost
+    scale is taken from the context's own outcomes.
     ``prior_weight_cap``: the most observations a population prior may count for when voting against
     nearest neighbours (a population mean is not worth 1,000 similar tasks).
     ``optimism``: UCB-style bonus ``optimism * sqrt(ln(1 + N) / (1 + n))`` on the reward of a model with
@@ -54,6 +65,9 @@ class RouterSettings:
     optimism: float = 0.1
     prior_strength: float = 10.0
     prior_weight_cap: float = 20.0
+    empirical_bayes: bool = True
+    regime_z: float = 3.0
+    regime_strength: float = 1.0
     prior_keys: tuple[str, ...] = field(default=DEFAULT_PRIOR_KEYS)
 
     cost_unit: str = field(default=COST_UNIT, init=False)
@@ -67,8 +81,7 @@ class RouterSettings:
             if not ok:
                 raise SettingsError(f"setting '{name}' = {getattr(self, name)!r}: {what}")
 
-        for name in ("eps_perf", "eps_cost", "threshold", "exploration", "optimism", "prior_strength",
-                     "prior_weight_cap"):
+        for name in FLOAT_FIELDS:
             value = getattr(self, name)
             need(isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value),
                  name, "must be a finite number")
@@ -82,6 +95,9 @@ class RouterSettings:
         need(self.optimism >= 0, "optimism", "must be >= 0")
         need(self.prior_strength >= 0, "prior_strength", "must be >= 0")
         need(self.prior_weight_cap > 0, "prior_weight_cap", "must be > 0")
+        need(isinstance(self.empirical_bayes, bool), "empirical_bayes", "must be true or false")
+        need(self.regime_z > 0, "regime_z", "must be > 0")
+        need(self.regime_strength > 0, "regime_strength", "must be > 0")
         need(all(isinstance(k, str) and k for k in self.prior_keys), "prior_keys",
              "must be a list of metadata key names")
 
@@ -107,8 +123,7 @@ class RouterSettings:
         values = {key: value for key, value in data.items() if key in known}
         if "prior_keys" in values and not isinstance(values["prior_keys"], list | tuple):
             raise SettingsError(f"{source}: setting 'prior_keys' must be a list of strings")
-        for name in ("eps_perf", "eps_cost", "threshold", "exploration", "optimism", "prior_strength",
-                     "prior_weight_cap"):
+        for name in FLOAT_FIELDS:
             if isinstance(values.get(name), int) and not isinstance(values[name], bool):
                 values[name] = float(values[name])
         try:

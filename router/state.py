@@ -25,6 +25,8 @@ from router.priors import Priors, PriorsError
 from router.settings import RouterSettings, SettingsError
 
 STATE_FILENAME = "router.toml"
+# CodeRouterBench probing figures (benchmarks/make_default_priors.py): a fresh install starts from these.
+DEFAULT_PRIORS_FILE = Path(__file__).with_name("default_priors.toml")
 DEFAULT_MODELS = ("claude-opus-4-6", "claude-sonnet-4-6", "gpt-5.4", "glm-5", "kimi-k2.5", "MiniMax-M2.7",
                   "Qwen3-Max", "qwen3.5-plus")
 
@@ -57,13 +59,20 @@ class RouterState:
 
     @classmethod
     def load(cls, config_dir: Path | None = None, data_dir: Path | None = None) -> RouterState:
-        """Read what is saved; anything missing starts from defaults (first start)."""
+        """Read what is saved; anything missing starts from defaults (first start).
+
+        With no saved priors the router starts from the bundled benchmark priors (learned counts, not
+        pinned, so the user's own outcomes add to them); saved priors always win.
+        """
         config = Path(config_dir) if config_dir else default_config_dir()
         data = Path(data_dir) if data_dir else default_data_dir()
         path = config / STATE_FILENAME
         settings, priors, models = RouterSettings(), None, None
         if path.exists():
             settings, priors, models = _read_state(path)
+        if priors is None or not priors.cells:
+            priors = bundled_priors(settings.prior_strength)
+            models = models or list(DEFAULT_MODELS)
         memory_file = data / MEMORY_FILENAME
         memory = None
         if memory_file.exists():
@@ -122,6 +131,19 @@ class RouterState:
         self.memory = Memory.from_events(events, encode, capacity=self.settings.memory_size)
         self.models = list(dict.fromkeys([*self.models, *self.priors.models]))
         self._router = None
+
+
+def bundled_priors(strength: float = 10.0, path: Path = DEFAULT_PRIORS_FILE) -> Priors:
+    """The default priors shipped with the package; a damaged file is refused with its path and line."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return Priors.from_records(data.get("priors", []), strength=strength, source=f"{path} priors")
+    except tomllib.TOMLDecodeError as exc:
+        raise StateError(f"{path}: invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StateError(f"{path}: cannot read: {exc}") from None
+    except PriorsError as exc:
+        raise StateError(str(exc)) from None
 
 
 def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:

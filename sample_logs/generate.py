@@ -6,8 +6,13 @@ hook events). Model behaviour is not invented: success rates, token counts and p
 measured on the public CodeRouterBench release (MIT), so the panels show the same model trade-offs the
 benchmark shows. Only aggregate figures are stored here, never benchmark rows.
 
+The router in the log is the real ``ACRouter`` (bundled default priors, exploration 0.1, no kNN memory so
+no embedding model is needed), learning from each simulated outcome as the hooks make it learn; so today's
+router reproduces the logged choice probabilities and the what-if estimates have support.
+
 Deterministic: only ``random.Random(seed).random()`` is used (its output is guaranteed across Python
-versions; the distribution helpers are not), so the committed file is exactly reproducible.
+versions; the distribution helpers are not), so the committed file is exactly reproducible as long as the
+router's policy and ``router/default_priors.toml`` do not change (a change there means: regenerate).
 
     python sample_logs/generate.py [--out PATH] [--seed N] [--days 14] [--end 2026-11-27T18:00Z]
 """
@@ -15,19 +20,26 @@ versions; the distribution helpers are not), so the committed file is exactly re
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
 import random
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from analytics.logwriter import encode_line
 from analytics.schema import SCHEMA_PATH, SchemaError, normalize
+from hooks.launcher import LEARN_FROM
+from router.features import TaskFeatures
+from router.language import canonical_language
+from router.policy import ACRouter
+from router.settings import RouterSettings
+from router.state import bundled_priors
 
 MODELS = ("claude-opus-4-6", "claude-sonnet-4-6", "gpt-5.4", "glm-5", "kimi-k2.5", "MiniMax-M2.7",
           "Qwen3-Max", "qwen3.5-plus")
@@ -47,127 +59,122 @@ PRICES: dict[str, tuple[float, float]] = {
 }
 CACHED_PRICE_SHARE = 0.10
 
-# dimension -> model -> (success rate = mean score, mean input tokens, mean output tokens, mean cost USD as
-# the benchmark logged it, median latency ms). Computed once from /work/shared/data/coderouterbench:
-# the nine ID dimensions from `id_val_results_long.csv` + `id_test_results_long.csv` (3,932 tasks x 8 models,
-# group by dimension, model: mean(score), mean(input_tokens), mean(output_tokens), mean(cost_usd),
-# median(latency_ms)); `agentic` from `ood176_results_long.csv` (176 tasks x 8 models: mean(resolved),
-# mean(in_tok), mean(out_tok), mean(cost_usd); that file has no latency). None = not measured (glm-5's
+# dimension -> model -> (success rate = mean score, mean input tokens, mean output tokens, median latency ms).
+# Computed once from /work/shared/data/coderouterbench: the nine ID dimensions from `id_val_results_long.csv`
+# + `id_test_results_long.csv` (3,932 tasks x 8 models, group by dimension, model: mean(score),
+# mean(input_tokens), mean(output_tokens), median(latency_ms)); `agentic` from `ood176_results_long.csv`
+# (176 tasks x 8 models: mean(resolved), mean(in_tok), mean(out_tok); that file has no latency). These are
+# the simulated world; the router does not see them (it starts from the probing-split default priors,
+# train + val, and learns from the outcomes drawn here). None = not measured (glm-5's
 # test_generation latencies are all 0 there); such latencies fall back to the model's median over the
 # other ID dimensions, and agentic runs take 2-14 minutes (see _latency_ms).
-BENCH: dict[str, dict[str, tuple[float, int, int, float, int | None]]] = {
+BENCH: dict[str, dict[str, tuple[float, int, int, int | None]]] = {
     "code_generation": {
-        "claude-opus-4-6": (0.319, 170, 231, 0.009556, 4047),
-        "claude-sonnet-4-6": (0.304, 170, 306, 0.005105, 4099),
-        "gpt-5.4": (0.278, 156, 170, 0.002701, 4169),
-        "glm-5": (0.293, 151, 1936, 0.005565, 42858),
-        "kimi-k2.5": (0.267, 158, 166, 0.000489, 6787),
-        "MiniMax-M2.7": (0.244, 161, 1623, 0.004374, 18866),
-        "Qwen3-Max": (0.269, 159, 156, 0.000501, 6974),
-        "qwen3.5-plus": (0.282, 167, 2561, 0.002053, 36821),
+        "claude-opus-4-6": (0.319, 170, 231, 4047),
+        "claude-sonnet-4-6": (0.304, 170, 306, 4099),
+        "gpt-5.4": (0.278, 156, 170, 4169),
+        "glm-5": (0.293, 151, 1936, 42858),
+        "kimi-k2.5": (0.267, 158, 166, 6787),
+        "MiniMax-M2.7": (0.244, 161, 1623, 18866),
+        "Qwen3-Max": (0.269, 159, 156, 6974),
+        "qwen3.5-plus": (0.282, 167, 2561, 36821),
     },
     "algorithm": {
-        "claude-opus-4-6": (0.272, 496, 768, 0.034135, 7723),
-        "claude-sonnet-4-6": (0.301, 496, 887, 0.014791, 6158),
-        "gpt-5.4": (0.290, 454, 298, 0.005027, 4885),
-        "glm-5": (0.511, 372, 2248, 0.006516, 11704),
-        "kimi-k2.5": (0.290, 434, 704, 0.002036, 20381),
-        "MiniMax-M2.7": (0.156, 396, 2768, 0.007305, 24724),
-        "Qwen3-Max": (0.378, 487, 226, 0.000973, 9330),
-        "qwen3.5-plus": (0.534, 388, 3638, 0.002989, 12308),
+        "claude-opus-4-6": (0.272, 496, 768, 7723),
+        "claude-sonnet-4-6": (0.301, 496, 887, 6158),
+        "gpt-5.4": (0.290, 454, 298, 4885),
+        "glm-5": (0.511, 372, 2248, 11704),
+        "kimi-k2.5": (0.290, 434, 704, 20381),
+        "MiniMax-M2.7": (0.156, 396, 2768, 24724),
+        "Qwen3-Max": (0.378, 487, 226, 9330),
+        "qwen3.5-plus": (0.534, 388, 3638, 12308),
     },
     "bug_fixing": {
-        "claude-opus-4-6": (0.720, 311, 549, 0.023299, 6287),
-        "claude-sonnet-4-6": (0.705, 311, 492, 0.008316, 6070),
-        "gpt-5.4": (0.562, 255, 366, 0.005516, 4803),
-        "glm-5": (0.611, 229, 1886, 0.005437, 30305),
-        "kimi-k2.5": (0.631, 252, 214, 0.000637, 7552),
-        "MiniMax-M2.7": (0.462, 252, 2124, 0.005654, 23684),
-        "Qwen3-Max": (0.578, 249, 724, 0.002045, 36839),
-        "qwen3.5-plus": (0.646, 275, 1982, 0.001632, 19222),
+        "claude-opus-4-6": (0.720, 311, 549, 6287),
+        "claude-sonnet-4-6": (0.705, 311, 492, 6070),
+        "gpt-5.4": (0.562, 255, 366, 4803),
+        "glm-5": (0.611, 229, 1886, 30305),
+        "kimi-k2.5": (0.631, 252, 214, 7552),
+        "MiniMax-M2.7": (0.462, 252, 2124, 23684),
+        "Qwen3-Max": (0.578, 249, 724, 36839),
+        "qwen3.5-plus": (0.646, 275, 1982, 19222),
     },
     "code_completion": {
-        "claude-opus-4-6": (0.839, 148, 255, 0.011167, 4350),
-        "claude-sonnet-4-6": (0.733, 148, 231, 0.003902, 3753),
-        "gpt-5.4": (0.648, 136, 89, 0.001506, 2217),
-        "glm-5": (0.559, 127, 2198, 0.006193, 45978),
-        "kimi-k2.5": (0.576, 132, 159, 0.000465, 5937),
-        "MiniMax-M2.7": (0.584, 137, 1634, 0.004159, 19786),
-        "Qwen3-Max": (0.596, 137, 117, 0.000425, 3859),
-        "qwen3.5-plus": (0.528, 146, 2589, 0.002118, 44220),
+        "claude-opus-4-6": (0.839, 148, 255, 4350),
+        "claude-sonnet-4-6": (0.733, 148, 231, 3753),
+        "gpt-5.4": (0.648, 136, 89, 2217),
+        "glm-5": (0.559, 127, 2198, 45978),
+        "kimi-k2.5": (0.576, 132, 159, 5937),
+        "MiniMax-M2.7": (0.584, 137, 1634, 19786),
+        "Qwen3-Max": (0.596, 137, 117, 3859),
+        "qwen3.5-plus": (0.528, 146, 2589, 44220),
     },
     "code_refactoring": {
-        "claude-opus-4-6": (0.615, 199, 169, 0.007770, 3313),
-        "claude-sonnet-4-6": (0.595, 199, 267, 0.004608, 4989),
-        "gpt-5.4": (0.649, 169, 117, 0.001974, 3397),
-        "glm-5": (0.512, 161, 2495, 0.007111, 61495),
-        "kimi-k2.5": (0.371, 165, 97, 0.000297, 4064),
-        "MiniMax-M2.7": (0.602, 172, 623, 0.001732, 9064),
-        "Qwen3-Max": (0.333, 173, 375, 0.001080, 17383),
-        "qwen3.5-plus": (0.286, 174, 1971, 0.001570, 13843),
+        "claude-opus-4-6": (0.615, 199, 169, 3313),
+        "claude-sonnet-4-6": (0.595, 199, 267, 4989),
+        "gpt-5.4": (0.649, 169, 117, 3397),
+        "glm-5": (0.512, 161, 2495, 61495),
+        "kimi-k2.5": (0.371, 165, 97, 4064),
+        "MiniMax-M2.7": (0.602, 172, 623, 9064),
+        "Qwen3-Max": (0.333, 173, 375, 17383),
+        "qwen3.5-plus": (0.286, 174, 1971, 13843),
     },
     "data_science": {
-        "claude-opus-4-6": (0.108, 324, 97, 0.006032, 2685),
-        "claude-sonnet-4-6": (0.031, 324, 144, 0.003132, 2875),
-        "gpt-5.4": (0.060, 305, 128, 0.002411, 3372),
-        "glm-5": (0.084, 310, 1696, 0.004982, 45142),
-        "kimi-k2.5": (0.154, 301, 87, 0.000290, 2693),
-        "MiniMax-M2.7": (0.115, 306, 1328, 0.003596, 14514),
-        "Qwen3-Max": (0.101, 327, 120, 0.000551, 4834),
-        "qwen3.5-plus": (0.089, 344, 1897, 0.001569, 13576),
+        "claude-opus-4-6": (0.108, 324, 97, 2685),
+        "claude-sonnet-4-6": (0.031, 324, 144, 2875),
+        "gpt-5.4": (0.060, 305, 128, 3372),
+        "glm-5": (0.084, 310, 1696, 45142),
+        "kimi-k2.5": (0.154, 301, 87, 2693),
+        "MiniMax-M2.7": (0.115, 306, 1328, 14514),
+        "Qwen3-Max": (0.101, 327, 120, 4834),
+        "qwen3.5-plus": (0.089, 344, 1897, 13576),
     },
     "multi_language": {
-        "claude-opus-4-6": (0.424, 183, 134, 0.006268, 3106),
-        "claude-sonnet-4-6": (0.423, 183, 145, 0.002729, 2851),
-        "gpt-5.4": (0.359, 170, 132, 0.002192, 3384),
-        "glm-5": (0.366, 167, 1436, 0.004171, 28910),
-        "kimi-k2.5": (0.388, 166, 107, 0.000326, 3884),
-        "MiniMax-M2.7": (0.348, 171, 1407, 0.003790, 15743),
-        "Qwen3-Max": (0.366, 177, 107, 0.000394, 4752),
-        "qwen3.5-plus": (0.358, 188, 3742, 0.002975, 60099),
+        "claude-opus-4-6": (0.424, 183, 134, 3106),
+        "claude-sonnet-4-6": (0.423, 183, 145, 2851),
+        "gpt-5.4": (0.359, 170, 132, 3384),
+        "glm-5": (0.366, 167, 1436, 28910),
+        "kimi-k2.5": (0.388, 166, 107, 3884),
+        "MiniMax-M2.7": (0.348, 171, 1407, 15743),
+        "Qwen3-Max": (0.366, 177, 107, 4752),
+        "qwen3.5-plus": (0.358, 188, 3742, 60099),
     },
     "code_understanding": {
-        "claude-opus-4-6": (0.194, 299, 119, 0.007089, 3995),
-        "claude-sonnet-4-6": (0.178, 299, 199, 0.003877, 5311),
-        "gpt-5.4": (0.149, 241, 179, 0.002937, 5426),
-        "glm-5": (0.175, 237, 1021, 0.003005, 25960),
-        "kimi-k2.5": (0.192, 245, 79, 0.000267, 3412),
-        "MiniMax-M2.7": (0.182, 252, 335, 0.001033, 6289),
-        "Qwen3-Max": (0.123, 259, 385, 0.001257, 18305),
-        "qwen3.5-plus": (0.151, 263, 1212, 0.001041, 22208),
+        "claude-opus-4-6": (0.194, 299, 119, 3995),
+        "claude-sonnet-4-6": (0.178, 299, 199, 5311),
+        "gpt-5.4": (0.149, 241, 179, 5426),
+        "glm-5": (0.175, 237, 1021, 25960),
+        "kimi-k2.5": (0.192, 245, 79, 3412),
+        "MiniMax-M2.7": (0.182, 252, 335, 6289),
+        "Qwen3-Max": (0.123, 259, 385, 18305),
+        "qwen3.5-plus": (0.151, 263, 1212, 22208),
     },
     "test_generation": {
-        "claude-opus-4-6": (0.402, 437, 1474, 0.059167, 19554),
-        "claude-sonnet-4-6": (0.396, 437, 2052, 0.032094, 22169),
-        "gpt-5.4": (0.734, 403, 1675, 0.023844, 31440),
-        "glm-5": (0.280, 394, 1617, 0.004810, None),
-        "kimi-k2.5": (0.411, 396, 958, 0.002744, 38841),
-        "MiniMax-M2.7": (0.444, 393, 2822, 0.007494, 50153),
-        "Qwen3-Max": (0.793, 444, 681, 0.002090, 32885),
-        "qwen3.5-plus": (0.445, 399, 3111, 0.002523, 51215),
+        "claude-opus-4-6": (0.402, 437, 1474, 19554),
+        "claude-sonnet-4-6": (0.396, 437, 2052, 22169),
+        "gpt-5.4": (0.734, 403, 1675, 31440),
+        "glm-5": (0.280, 394, 1617, None),
+        "kimi-k2.5": (0.411, 396, 958, 38841),
+        "MiniMax-M2.7": (0.444, 393, 2822, 50153),
+        "Qwen3-Max": (0.793, 444, 681, 32885),
+        "qwen3.5-plus": (0.445, 399, 3111, 51215),
     },
     "agentic": {
-        "claude-opus-4-6": (0.636, 205845, 3128, 1.107433, None),
-        "claude-sonnet-4-6": (0.432, 244939, 4200, 0.797813, None),
-        "gpt-5.4": (0.642, 34599, 1153, 0.103790, None),
-        "glm-5": (0.449, 254940, 4448, 0.217296, None),
-        "kimi-k2.5": (0.199, 217550, 2115, 0.008309, None),
-        "MiniMax-M2.7": (0.352, 99051, 1889, 0.104719, None),
-        "Qwen3-Max": (0.330, 65928, 1078, 0.023903, None),
-        "qwen3.5-plus": (0.273, 292260, 4778, 0.035302, None),
+        "claude-opus-4-6": (0.636, 205845, 3128, None),
+        "claude-sonnet-4-6": (0.432, 244939, 4200, None),
+        "gpt-5.4": (0.642, 34599, 1153, None),
+        "glm-5": (0.449, 254940, 4448, None),
+        "kimi-k2.5": (0.199, 217550, 2115, None),
+        "MiniMax-M2.7": (0.352, 99051, 1889, None),
+        "Qwen3-Max": (0.330, 65928, 1078, None),
+        "qwen3.5-plus": (0.273, 292260, 4778, None),
     },
 }
 DIMENSIONS = tuple(BENCH)
-# Benchmark tasks behind each prior (ID: val + test tasks of the dimension; agentic: OOD176).
-PRIOR_N = {"code_generation": 454, "algorithm": 426, "bug_fixing": 440, "code_completion": 467,
-           "code_refactoring": 441, "data_science": 416, "multi_language": 436, "code_understanding": 440,
-           "test_generation": 412, "agentic": 176}
 
-# The simulated router: ACRouter-like weighted voting, epsilon-greedy with exploration 0.1.
+# The router that wrote the log: ACRouter at its defaults but with exploration 0.1, so every model keeps a
+# logged probability >= 0.1/8 and the what-if estimators have support for other settings.
 EXPLORATION = 0.1
-SETTINGS = {"eps_perf": 1.0, "eps_cost": -0.1, "cost_unit": "max_candidate_share",
-            "k": 10, "threshold": 0.5, "exploration": EXPLORATION}
-SOURCE_WEIGHTS = {"prior": 0.5, "knn": 0.4, "metadata": 0.1}
 OVERRIDE_SHARE = 0.10
 # A user overriding the router mostly reaches for a frontier model.
 OVERRIDE_PICKS = (("claude-opus-4-6", 0.45), ("gpt-5.4", 0.3), ("claude-sonnet-4-6", 0.2), ("glm-5", 0.05))
@@ -439,29 +446,8 @@ def cost_usd(model: str, tokens: dict[str, int]) -> float:
 
 
 def _fallback_latency(model: str) -> int:
-    measured = sorted(row[model][4] for row in BENCH.values() if row[model][4] is not None)
+    measured = sorted(row[model][3] for row in BENCH.values() if row[model][3] is not None)
     return measured[len(measured) // 2]
-
-
-@dataclass
-class Memory:
-    """What the simulated router has observed so far (its kNN memory and its log-updated priors)."""
-
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    sums: dict[tuple, list[float]] = field(default_factory=dict)
-
-    def observe(self, entry: dict[str, Any]) -> None:
-        self.entries.append(entry)
-        for key in ((entry["dimension"], entry["model"]),
-                    (entry["dimension"], entry["language"], entry["model"])):
-            acc = self.sums.setdefault(key, [0.0, 0.0, 0])
-            acc[0] += entry["score"]
-            acc[1] += entry["cost_usd"]
-            acc[2] += 1
-
-    def stats(self, key: tuple) -> tuple[float, float, int]:
-        acc = self.sums.get(key)
-        return (acc[0], acc[1], int(acc[2])) if acc else (0.0, 0.0, 0)
 
 
 class Generator:
@@ -471,7 +457,8 @@ class Generator:
         self.rng = Rng(seed)
         self.end = end
         self.days = days
-        self.memory = Memory()
+        self.router = ACRouter(list(MODELS), bundled_priors(), None, RouterSettings(exploration=EXPLORATION),
+                               seed=seed)
         self.records: list[tuple[datetime, int, dict[str, Any]]] = []
         self.task_count = 0
 
@@ -488,71 +475,21 @@ class Generator:
         values["issue"] = str(100 + int(rng.u() * 800))
         text = template.format(**values)
         language = other if dimension == "multi_language" else project.language
-        return text, language
+        return text, canonical_language(language)
 
     # --- router --------------------------------------------------------------------------------------
-    def decide(self, dimension: str, language: str, difficulty_shift: float,
-               project: Project) -> dict[str, Any]:
-        rng = self.rng
-        same_dim = [e for e in self.memory.entries[-400:] if e["dimension"] == dimension][-30:]
-        scored = []
-        for entry in same_dim:
-            similarity = 0.3 + 0.55 * rng.u() + (0.12 if entry["project"] == project.name else 0.0)
-            if similarity >= SETTINGS["threshold"]:
-                scored.append((min(similarity, 0.99), entry))
-        scored.sort(key=lambda pair: -pair[0])
-        neighbours = scored[: SETTINGS["k"]]
-        candidates = []
-        for model in MODELS:
-            rate, _, _, prior_cost, _ = BENCH[dimension][model]
-            s_sum, c_sum, n_obs = self.memory.stats((dimension, model))
-            n0 = PRIOR_N[dimension]
-            votes = {"prior": {"score": (rate * n0 + s_sum) / (n0 + n_obs),
-                               "cost_usd": (prior_cost * n0 + c_sum) / (n0 + n_obs),
-                               "weight": SOURCE_WEIGHTS["prior"], "n": n0 + n_obs}}
-            mine = [e for _, e in neighbours if e["model"] == model]
-            if mine:
-                votes["knn"] = {"score": sum(e["score"] for e in mine) / len(mine),
-                                "cost_usd": sum(e["cost_usd"] for e in mine) / len(mine),
-                                "weight": SOURCE_WEIGHTS["knn"], "n": len(mine)}
-            m_sum, m_cost, m_n = self.memory.stats((dimension, language, model))
-            meta_score = min(1.0, max(0.0, rate + difficulty_shift))
-            votes["metadata"] = {"score": (meta_score * 5 + m_sum) / (5 + m_n),
-                                 "cost_usd": (prior_cost * 5 + m_cost) / (5 + m_n),
-                                 "weight": SOURCE_WEIGHTS["metadata"], "n": m_n}
-            weight = sum(v["weight"] for v in votes.values())
-            exp_score = sum(v["score"] * v["weight"] for v in votes.values()) / weight
-            exp_cost = sum(v["cost_usd"] * v["weight"] for v in votes.values()) / weight
-            for vote in votes.values():
-                vote["score"] = round(vote["score"], 4)
-                vote["cost_usd"] = round(vote["cost_usd"], 6)
-            candidates.append({"model": model, "exp_score": exp_score, "exp_cost_usd": exp_cost, "votes": votes})
-        dearest = max(c["exp_cost_usd"] for c in candidates)
-        for c in candidates:
-            c["reward"] = SETTINGS["eps_perf"] * c["exp_score"] + SETTINGS["eps_cost"] * c["exp_cost_usd"] / dearest
-        greedy = max(candidates, key=lambda c: c["reward"])["model"]
-        share = EXPLORATION / len(MODELS)
-        for c in candidates:
-            c["prob"] = round(1.0 - EXPLORATION + share if c["model"] == greedy else share, 6)
-            c["exp_score"] = round(c["exp_score"], 4)
-            c["exp_cost_usd"] = round(c["exp_cost_usd"], 6)
-            c["reward"] = round(c["reward"], 4)
-        chosen = rng.pick(MODELS) if rng.u() < EXPLORATION else greedy
-        prob = next(c["prob"] for c in candidates if c["model"] == chosen)
-        return {
-            "policy": "acrouter", "chosen": chosen, "propensity": prob, "settings": dict(SETTINGS),
-            "candidates": [{k: c[k] for k in ("model", "exp_score", "exp_cost_usd", "reward", "prob", "votes")}
-                           for c in candidates],
-            "neighbours": [{"task_id": e["task_id"], "task": e["task"][:60], "model": e["model"],
-                            "score": e["score"], "cost_usd": e["cost_usd"], "similarity": round(sim, 3)}
-                           for sim, e in neighbours[:5]],
-        }
+    def decide(self, features: TaskFeatures) -> dict[str, Any]:
+        """ACRouter's decision, its model sampled from its own probabilities with the generator's RNG."""
+        decision = self.router.decide(features)
+        probs = {c.model: c.prob for c in decision.candidates}
+        chosen = self.rng.weighted(tuple((model, probs[model]) for model in MODELS))
+        return dataclasses.replace(decision, chosen=chosen, propensity=probs[chosen]).to_log()
 
     # --- one routed task -----------------------------------------------------------------------------
     def _latency_ms(self, dimension: str, model: str, difficulty_factor: float) -> int:
         if dimension == "agentic":
             return int(self.rng.uniform(120_000, 840_000))
-        median = BENCH[dimension][model][4] or _fallback_latency(model)
+        median = BENCH[dimension][model][3] or _fallback_latency(model)
         return max(400, int(self.rng.lognormal_mean(median * difficulty_factor, 0.5)))
 
     def _score(self, rate: float) -> tuple[float, bool]:
@@ -586,9 +523,11 @@ class Generator:
         text, language = self.task(project, dimension)
         difficulty, _, shift, factor = rng.weighted(tuple((d, d[1]) for d in DIFFICULTY))
         cwd = f"{HOME}/{project.name}"
-        decision = self.decide(dimension, language, shift, project)
-        decision["features"] = {"dimension": dimension, "dimension_confidence": round(rng.uniform(0.55, 0.98), 3),
-                                "language": language, "difficulty": difficulty}
+        # The generator knows the task's kind, so the features are facts (confidence 1.0), as a user's
+        # --dimension would be; no embedding, so the router has no neighbour vote.
+        features = TaskFeatures(text, dimension, 1.0, language, 1.0, difficulty, 1.0,
+                                sources=dict.fromkeys(("dimension", "language", "difficulty"), "metadata"))
+        decision = self.decide(features)
         proposed = decision["chosen"]
         model, router, propensity = proposed, "acrouter", decision["propensity"]
         if rng.u() < OVERRIDE_SHARE:
@@ -601,7 +540,7 @@ class Generator:
                           "model": model, "profile": f"router-{model}", "router": router,
                           "propensity": propensity, "cwd": cwd, "decision": decision})
 
-        rate, n_in, n_out, _, _ = BENCH[dimension][model]
+        rate, n_in, n_out, _ = BENCH[dimension][model]
         rate = min(1.0, max(0.0, rate + shift))
         score, graded = self._score(rate)
         status, exit_code = "ok", 0
@@ -637,8 +576,8 @@ class Generator:
                            "verifier": self._verifier(dimension, score, graded, status), "tokens": tokens,
                            "cost_usd": cost, "latency_ms": latency, "exit_code": exit_code, "cwd": cwd,
                            "session_id": session_id, "status": status})
-        self.memory.observe({"task_id": task_id, "task": text, "dimension": dimension, "language": language,
-                             "model": model, "score": score, "cost_usd": cost, "project": project.name})
+        if status in LEARN_FROM:  # what the launcher learns from, overrides included
+            self.router.update(features, model, score, cost, task_id=task_id)
 
     # --- the calendar --------------------------------------------------------------------------------
     def seed_records(self, day: datetime) -> None:

@@ -40,7 +40,8 @@ def _probe() -> ProbeSet:
 
 
 def test_fit_choose_observe_through_the_protocol():
-    policy = ACRouterPolicy(RouterSettings(eps_cost=-0.5), embedder=HashEmbedder())
+    # eps_cost = -1: a dime is worth a solved task, so dear ($0.01) must score 0.09 more than cheap ($0.001)
+    policy = ACRouterPolicy(RouterSettings(eps_cost=-1.0), embedder=HashEmbedder())
     policy.fit(_probe())
     assert policy.name == "acrouter"
     assert len(policy.router.memory) == 8  # 4 tasks with text x 2 models

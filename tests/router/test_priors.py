@@ -85,6 +85,42 @@ def test_from_events_joins_outcomes_to_their_routes():
     ]
     priors = Priors.from_events(events, keys=("source",))
     assert priors.cell(SRC, "a").n == 1
-    assert priors.cell((*DIM, ("language", "python")), "a").n == 1
+    assert priors.cell((*SRC, ("language", "python")), "a").n == 1  # language refines the task's context
     root = priors.cell((), "a")
     assert (root.n, root.cost_n, root.learned_score) == (2, 1, 0.5)
+
+
+def _spread_rows(shift: float, n_sources: int = 6):
+    """Sources whose models rank alike (a above b) with a common offset each; cost the same everywhere."""
+    rows = []
+    for i in range(n_sources):
+        offset = 0.1 * (i % 3) - 0.1 + shift * 0
+        rows += _rows(f"s{i}", "a", 0.7 + offset, 0.01 * (1.2 if i % 2 else 0.8), 40)
+        rows += _rows(f"s{i}", "b", 0.4 + offset, 0.002 * (1.2 if i % 2 else 0.8), 40)
+    return rows
+
+
+def test_empirical_bayes_strength_comes_from_the_between_context_spread():
+    alike = Priors.from_rows(_spread_rows(0.0), keys=("source",), strength=10.0)
+    spread = alike.spread()
+    assert spread is not None and spread.contexts >= 5
+    assert spread.strength > 100  # models rank identically in every source: trust the parent a lot
+    assert 0.1 <= spread.cost_sd < 0.3
+    mixed = _spread_rows(0.0) + _rows("s6", "a", 0.1, 0.01, 40) + _rows("s6", "b", 0.9, 0.002, 40)
+    assert Priors.from_rows(mixed, keys=("source",)).spread().strength < spread.strength  # rankings disagree
+    few = Priors.from_rows(_spread_rows(0.0, n_sources=2), keys=("source",), strength=10.0)
+    assert few.spread() is None  # too few contexts to estimate a variance: prior_strength is used
+
+
+def test_a_context_with_far_dearer_outcomes_is_a_new_regime():
+    base = _spread_rows(0.0)
+    new = (*DIM, ("source", "agentic"))
+    # b (the weaker model in every known source) solves these; a fails; both 100x dearer than usual.
+    rows = base + _rows("agentic", "a", 0.0, 1.0, 3) + _rows("agentic", "b", 1.0, 0.2, 3)
+    regime = Priors.from_rows(rows, keys=("source",)).estimate(new, ["a", "b"])
+    assert regime["b"].score > regime["a"].score  # own outcomes outweigh the parent after 3 tasks each
+    assert regime["a"].cost_usd > 0.5 and regime["b"].cost_usd > 0.1  # the cost scale is taken as observed
+    plain = Priors.from_rows(rows, keys=("source",), strength=10.0)
+    plain.configure(10.0, False, 3.0, 1.0)
+    fixed = plain.estimate(new, ["a", "b"])
+    assert fixed["b"].score < regime["b"].score and fixed["a"].cost_usd < regime["a"].cost_usd

@@ -35,10 +35,10 @@ class RouterScreen(Screen):
     RouterScreen.-narrow #priors-pane, RouterScreen.-narrow #settings-pane { width: 100%; height: auto; }
     RouterScreen.-narrow #priors { height: 12; }
     RouterScreen #priors { height: 1fr; min-height: 8; }
-    RouterScreen .setting { height: 3; }
+    RouterScreen .setting { height: auto; min-height: 3; }
     RouterScreen .setting Label { width: 20; padding: 1 1 0 0; }
     RouterScreen .setting Input { width: 12; }
-    RouterScreen .unit { padding: 1 0 0 1; color: $text-muted; width: 1fr; height: 3; }
+    RouterScreen .unit { padding: 1 0 0 1; color: $text-muted; width: 1fr; height: auto; }
     RouterScreen #cell-editor { height: 3; }
     RouterScreen #cell-editor Input { width: 14; }
     RouterScreen #frontier { height: 12; }

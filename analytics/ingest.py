@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -48,13 +49,13 @@ _FIELDS: dict[str, str] = {
     "language": "str", "difficulty": "scalar", "model": "str", "profile": "str", "router": "str",
     "propensity": "num", "score": "num", "decision": "obj", "verifier": "obj", "tokens": "obj",
     "cost_usd": "num", "latency_ms": "num", "exit_code": "exit", "session_id": "str", "turn_id": "str",
-    "cwd": "str", "tool": "str", "status": "any", "timestamp": "any", "task_hint": "any",
+    "cwd": "str", "tool": "str", "status": "any", "timestamp": "any", "task_hint": "any", "oracle_scores": "any",
 }
 _TOKENS = ("input", "cached_input", "output", "reasoning")
 _EVENT_COLUMNS = ("v", "event", "task_id", "task", "dimension", "language", "difficulty", "model", "profile",
                   "router", "propensity", "score", "tokens_input", "tokens_cached_input", "tokens_output",
                   "tokens_reasoning", "cost_usd", "latency_ms", "exit_code", "session_id", "turn_id", "cwd",
-                  "tool", "status")
+                  "tool", "status", "est_scores", "oracle_best")
 
 
 def _first(x: str) -> str:
@@ -67,6 +68,24 @@ def _text(x: str) -> str:
 
 
 _NUM_START = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')"
+
+
+def _finite_sql(x: str) -> str:
+    """A JSON value as a finite DOUBLE if it is a JSON number, else NULL (mirrors ``_finite``)."""
+    return (f"CASE WHEN json_type({x}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND isfinite(TRY_CAST({x} AS DOUBLE)) "
+            f"THEN TRY_CAST({x} AS DOUBLE) END")
+
+
+# What regret needs, typed once at ingest (parsing JSON per row at query time was the dashboard's slowest
+# panel): a route's candidate estimates and an outcome's best oracle score. Mirrors ``_regret_inputs``.
+_REGRET_SQL = {
+    "est_scores": "CASE WHEN event = 'route' AND json_type(x_decision, '$.candidates') = 'ARRAY' THEN "
+                  "list_transform(list_filter(json_extract(x_decision, '$.candidates[*]'), "
+                  "lambda c: json_type(c, '$.model') = 'VARCHAR'), "
+                  "lambda c: {'model': c ->> '$.model', 'exp_score': " + _finite_sql("c -> '$.exp_score'") + "}) END",
+    "oracle_best": "CASE WHEN event = 'outcome' AND json_type(x_oracle_scores) = 'OBJECT' THEN "
+                   f"list_max(list_transform(json_extract(x_oracle_scores, '$.*'), lambda s: {_finite_sql('s')})) END",
+}
 _CHECKS = {
     "str": lambda x: f"({x} IS NULL OR {_first(x)} = '\"')",
     "num": lambda x: f"({x} IS NULL OR {_first(x)} IN {_NUM_START})",
@@ -136,8 +155,9 @@ WITH parsed AS (
     ok = f"COALESCE({' AND '.join(checks)}, false)"
     if rejected:
         return f"{select}\nSELECT line, raw FROM typed WHERE NOT {ok} AND trim(raw, ' ' || chr(9)) <> '' ORDER BY line"
+    columns = ", ".join(f"{_REGRET_SQL[c]} AS {c}" if c in _REGRET_SQL else c for c in _EVENT_COLUMNS)
     return (f"INSERT INTO events (log, file, inode, line, ts, {', '.join(_EVENT_COLUMNS)}, raw)\n{select}\n"
-            f"SELECT ?, ?, ?, line, ts_value, {', '.join(_EVENT_COLUMNS)}, raw FROM typed WHERE {ok}")
+            f"SELECT ?, ?, ?, line, ts_value, {columns}, raw FROM typed WHERE {ok}")
 
 
 _ROW_COLUMNS = ("log", "file", "inode", "line", "ts", *_EVENT_COLUMNS, "raw")
@@ -145,6 +165,8 @@ _ROW_TYPES = {  # other columns are strings
     "inode": pa.uint64(), "line": pa.int64(), "ts": pa.timestamp("us"), "v": pa.int32(),
     "propensity": pa.float64(), "score": pa.float64(), "cost_usd": pa.float64(), "latency_ms": pa.float64(),
     "exit_code": pa.int64(), **{f"tokens_{k}": pa.int64() for k in _TOKENS},
+    "est_scores": pa.list_(pa.struct([("model", pa.string()), ("exp_score", pa.float64())])),
+    "oracle_best": pa.float64(),
 }
 _ROW_SCHEMA = pa.schema([(name, _ROW_TYPES.get(name, pa.string())) for name in _ROW_COLUMNS])
 _FAST_SQL = _insert_sql(tolerant=False)
@@ -210,6 +232,30 @@ def _float(value: object) -> float | None:
     return None if value is None else float(value)
 
 
+def _finite(value: object) -> float | None:
+    """A JSON number as a finite float, else None (booleans, strings and overflow are not scores)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _regret_inputs(record: dict) -> tuple[list[dict] | None, float | None]:
+    """A route's candidate estimates (those naming a model) and an outcome's best oracle score."""
+    if record["event"] == "route":
+        candidates = (record.get("decision") or {}).get("candidates")
+        if isinstance(candidates, list):
+            return [{"model": c["model"], "exp_score": _finite(c.get("exp_score"))} for c in candidates
+                    if isinstance(c, dict) and isinstance(c.get("model"), str)], None
+    elif record["event"] == "outcome" and isinstance(record.get("oracle_scores"), dict):
+        scores = [s for s in map(_finite, record["oracle_scores"].values()) if s is not None]
+        return None, max(scores, default=None)
+    return None, None
+
+
 def _event_row(record: dict, raw: str, log: str, source: str, inode: int, line: int) -> tuple:
     """The ``events`` row for a record ``normalize`` accepted (same columns the bulk SQL produces)."""
     get = record.get
@@ -228,7 +274,7 @@ def _event_row(record: dict, raw: str, log: str, source: str, inode: int, line: 
         _int(record, "tokens.output", tokens.get("output")),
         _int(record, "tokens.reasoning", tokens.get("reasoning")),
         _float(get("cost_usd")), _float(get("latency_ms")), _int(record, "exit_code", get("exit_code")),
-        get("session_id"), get("turn_id"), get("cwd"), get("tool"), status, raw,
+        get("session_id"), get("turn_id"), get("cwd"), get("tool"), status, *_regret_inputs(record), raw,
     )
 
 

@@ -147,17 +147,13 @@ def regret_over_time(source: Any, since: Moment = None, until: Moment = None, lo
     """
     where, params = _where(since, until, "o.ts", logs)
     sql = f"""
-    WITH o AS (SELECT * FROM events o WHERE event = 'outcome' AND score IS NOT NULL AND {where}),
-         r AS (SELECT task_id, ts AS route_ts,
-                      json_transform(json_extract(raw, '$.decision.candidates'),
-                                     '[{{"model":"VARCHAR","exp_score":"DOUBLE"}}]') AS candidates
-               FROM events WHERE event = 'route' AND task_id IS NOT NULL),
+    WITH o AS (SELECT ts, line, file, task_id, model, score, oracle_best
+               FROM events o WHERE event = 'outcome' AND score IS NOT NULL AND {where}),
+         r AS (SELECT task_id, ts AS route_ts, est_scores FROM events WHERE event = 'route' AND task_id IS NOT NULL),
          j AS (
-            SELECT o.ts, o.line, o.file, o.task_id, o.model, o.score,
-                   list_max(map_values(json_transform(json_extract(o.raw, '$.oracle_scores'),
-                                                      '"MAP(VARCHAR, DOUBLE)"'))) AS oracle_best,
-                   list_max(list_transform(r.candidates, lambda c: c.exp_score)) AS est_best,
-                   list_filter(r.candidates, lambda c: c.model = o.model)[1].exp_score AS est_chosen
+            SELECT o.ts, o.line, o.file, o.task_id, o.model, o.score, o.oracle_best,
+                   list_max(list_transform(r.est_scores, lambda c: c.exp_score)) AS est_best,
+                   list_filter(r.est_scores, lambda c: c.model = o.model)[1].exp_score AS est_chosen
             FROM o ASOF LEFT JOIN r ON o.task_id = r.task_id AND o.ts >= r.route_ts
          ),
          k AS (
@@ -169,13 +165,12 @@ def regret_over_time(source: Any, since: Moment = None, until: Moment = None, lo
            CASE kind WHEN 'oracle' THEN oracle_best WHEN 'estimated' THEN est_best END AS best,
            CASE kind WHEN 'oracle' THEN GREATEST(oracle_best - score, 0)
                      WHEN 'estimated' THEN GREATEST(est_best - est_chosen, 0) END AS regret,
-           kind,
-           sum(CASE kind WHEN 'oracle' THEN GREATEST(oracle_best - score, 0)
-                         WHEN 'estimated' THEN GREATEST(est_best - est_chosen, 0) ELSE 0 END)
-               OVER (ORDER BY ts, file, line ROWS UNBOUNDED PRECEDING) AS cumulative
+           kind
     FROM k ORDER BY ts, file, line
     """
-    return _frame(source, sql, params)
+    # The running total in Polars over the sorted rows: a SQL window would sort them a second time.
+    frame = _frame(source, sql, params)
+    return frame.with_columns(cumulative=pl.col("regret").fill_null(0.0).cum_sum())
 
 
 def regret_summary(frame: pl.DataFrame) -> dict[str, Any]:
@@ -269,9 +264,13 @@ def most_expensive_tasks(source: Any, limit: int = 10, since: Moment = None, unt
 
 
 def range_events(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
-    """Every event in the range with its typed columns, derived cost and the full raw record (export)."""
+    """Every event in the range with its typed columns, derived cost and the full raw record (export).
+
+    The regret inputs typed at ingest are left out: ``raw`` holds them, and a nested column cannot go to CSV.
+    """
     where, params = _where(since, until, logs=logs)
-    sql = f"SELECT * EXCLUDE (inode) FROM priced_events WHERE {where} ORDER BY ts, file, line"
+    sql = (f"SELECT * EXCLUDE (inode, est_scores, oracle_best) FROM priced_events WHERE {where} "
+           "ORDER BY ts, file, line")
     return _frame(source, sql, params)
 
 

@@ -18,7 +18,7 @@ import duckdb
 
 from analytics.paths import default_db_path
 
-STORE_VERSION = 2  # bump when a table changes: an older file is then rebuilt from the logs
+STORE_VERSION = 3  # bump when a table changes: an older file is then rebuilt from the logs
 MEMORY = ":memory:"
 
 _TABLES = """
@@ -29,7 +29,9 @@ CREATE TABLE IF NOT EXISTS events (
     model VARCHAR, profile VARCHAR, router VARCHAR, propensity DOUBLE, score DOUBLE,
     tokens_input BIGINT, tokens_cached_input BIGINT, tokens_output BIGINT, tokens_reasoning BIGINT,
     cost_usd DOUBLE, latency_ms DOUBLE, exit_code BIGINT, session_id VARCHAR, turn_id VARCHAR,
-    cwd VARCHAR, tool VARCHAR, status VARCHAR, raw VARCHAR USING COMPRESSION zstd
+    cwd VARCHAR, tool VARCHAR, status VARCHAR,
+    est_scores STRUCT(model VARCHAR, exp_score DOUBLE)[], oracle_best DOUBLE,
+    raw VARCHAR USING COMPRESSION zstd
 );
 CREATE TABLE IF NOT EXISTS malformed (
     log VARCHAR, file VARCHAR, inode UBIGINT, line BIGINT, error VARCHAR, text VARCHAR
@@ -58,8 +60,10 @@ CREATE TABLE IF NOT EXISTS prices (
 # `log` is the followed path (the scope of a report); `file` the file the line was read from (differs after
 # a rotation). Timestamps are stored as naive UTC (TIMESTAMP): time-zone arithmetic would need DuckDB's ICU extension,
 # which cannot be downloaded offline.
-# `raw` (the whole line) is zstd-compressed: the default string compression (dictionary/FSST analysis) made
-# storing it a third of the cold-ingest time and the file 2.4x larger (benchmarks/bench_ingest.py).
+# `raw` (the whole line) is zstd-compressed: DuckDB's default string compression analysis (dictionary/FSST)
+# on long unique lines is slow; zstd made a 1M-line cold ingest ~14% faster and the file 2.4x smaller.
+# `est_scores` (route: decision.candidates' model + exp_score) and `oracle_best` (outcome: max of oracle_scores)
+# are what regret needs, typed at ingest: parsing `raw` per row at query time took seconds at 1M events.
 # Cost is derived at query time from the prices table, so an edited override applies without a rebuild.
 # A cost the writer logged wins; a run is *unpriced* when it has neither a logged cost nor a known price.
 _VIEWS = """

@@ -7,15 +7,17 @@ For each model three sources vote an expected score and cost:
   times the dimension confidence. A population mean counts for at most that many similar tasks.
 * ``knn``: neighbours from Memory run on that model; similarity-weighted mean. Weight: the sum of their
   similarities (each close neighbour counts as about one observation).
-* ``metadata``: the prior refined by language / difficulty under the dimension, weighted like ``prior``
-  by its own count times the feature's confidence; absent when nothing was observed for it.
+* ``metadata``: the prior refined by language / difficulty under the task's context, weighted like
+  ``prior`` by its own count times the feature's confidence; absent when nothing was observed for it.
 
 Scores combine as a weighted mean; costs as a weighted geometric mean. The reward is
 ``eps_perf * score + eps_cost * kappa`` with ``kappa`` the expected cost in units of $0.10
 (``settings.COST_UNIT``, ``settings.kappa``). The model maximising ``reward + bonus`` wins, where the optimism bonus
 ``optimism * sqrt(ln(1 + N) / (1 + n))`` (UCB-style: ``n`` the model's observations in the task's finest
-context plus its neighbours, ``N`` the same summed over models) makes an unfamiliar kind of task try each
-plausible model; ``exploration`` then spreads that much probability uniformly (the logged propensity).
+observed context plus its neighbours, ``N`` the same summed over models) makes an unfamiliar kind of task try
+each plausible model; ``exploration`` then spreads that much probability uniformly (the logged propensity).
+How fast a new context overrides its parent (empirical-Bayes shrinkage, new-regime detection from the cost
+scale) is ``router.priors``' business.
 """
 
 from __future__ import annotations
@@ -121,8 +123,12 @@ class ACRouter:
                               settings.regime_strength)
         path = context_path(context.dimension, context.metadata, settings.prior_keys)
         prior = self.priors.estimate(path, self.models)
+        # A language/difficulty level that holds exactly the context's outcomes (every task here is python) adds
+        # nothing: voting it would count the same evidence twice against the neighbours.
+        counts = {m: c.n for m, c in self.priors.cells.get(path, {}).items()}
         meta_estimates = [(mpath[-1][0], self.priors.estimate(mpath, self.models))
-                          for mpath in metadata_paths(context.dimension, context.metadata, settings.prior_keys)]
+                          for mpath in metadata_paths(context.dimension, context.metadata, settings.prior_keys)
+                          if {m: c.n for m, c in self.priors.cells.get(mpath, {}).items()} != counts]
         votes: dict[str, dict[str, Vote]] = {}
         for model in self.models:
             estimate = prior[model]

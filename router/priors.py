@@ -11,6 +11,13 @@ model in an unfamiliar context (an agentic task costing 100x a probing task) mov
 expectation, while models with their own evidence keep it. Scores shift additively; costs multiply (in log
 space), since costs differ between contexts by orders of magnitude.
 
+How strongly a level is shrunk is estimated from the table itself (empirical Bayes, ``Spread``): the
+pseudo-count is the typical within-context outcome variance over the between-context variance of model
+scores once each context's common offset is removed (about 15 on CodeRouterBench's probing split). A context
+whose costs sit far outside the spread its siblings show (``regime_z`` standard deviations; an agentic run
+costing 100x a probing task) is a different kind of task: its own cost scale is taken as observed and each
+model's parent score counts for only ``regime_strength`` observations, so a model that fails there drops fast.
+
 A user can edit a cell (valid until the router learns something new for that cell) or pin it (kept
 until ``reset_user_values``); the learned counts are kept underneath either way.
 """
@@ -70,7 +77,12 @@ class Cell:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A model's expected score/cost in one context; ``n`` counts observations at the finest level."""
+    """A model's expected score/cost in one context.
+
+    ``n`` counts the model's observations at the finest level of the path where any model was observed: a
+    task from a new repo of a known benchmark gets the benchmark's counts (zero for every model would give
+    every model the same optimism bonus, i.e. no exploration at all). ``n_total`` counts the whole path.
+    """
 
     score: float
     cost_usd: float | None
@@ -247,8 +259,10 @@ class Priors:
         for depth in range(1, len(path) + 1):
             level = self.cells.get(path[:depth], {})
             score, cost = self._shrink_level(level, models, score, cost, spread)
-            n = {m: level[m].n if m in level else 0 for m in models}
-            total = {m: total[m] + n[m] for m in models}
+            counts = {m: level[m].n if m in level else 0 for m in models}
+            if any(counts.values()):
+                n = counts
+            total = {m: total[m] + counts[m] for m in models}
         return {m: Estimate(score[m], cost[m], n[m], total[m]) for m in models}
 
     def _shrink_level(self, level: Mapping[str, Cell], models: Sequence[str], parent_score: dict[str, float],

@@ -58,6 +58,39 @@ def test_regret_oracle_and_estimated(loaded: Store) -> None:
     assert later["kind"] == "oracle" and later["cumulative"] == pytest.approx(0.2)
 
 
+def test_regret_reads_the_columns_typed_at_ingest_not_raw(loaded: Store) -> None:
+    """Regret must not parse JSON per row at query time (seconds at 1M events): blanking raw changes nothing."""
+    before = q.regret_over_time(loaded)
+    assert loaded.execute("SELECT est_scores FROM events WHERE event = 'route'").fetchall() == [
+        ([{"model": "gpt-5.4", "exp_score": 0.6}, {"model": "glm-5", "exp_score": 0.7}],)]
+    assert loaded.execute("SELECT task_id, oracle_best FROM events WHERE oracle_best IS NOT NULL").fetchall() == [
+        ("t3", 1.0)]
+    loaded.execute("UPDATE events SET raw = NULL")
+    assert q.regret_over_time(loaded).equals(before)
+
+
+def test_estimated_regret_uses_the_model_that_ran(store: Store, tmp_path) -> None:
+    """The outcome's model (the session may have switched) is looked up among the route's candidates."""
+    from routing_fixtures import line, write
+
+    from analytics.ingest import LogIngester
+
+    log = tmp_path / "switched.jsonl"
+    candidates = [{"model": "a", "exp_score": 0.5}, {"model": "b", "exp_score": 0.9},
+                  {"model": "c", "exp_score": "0.95"}, {"exp_score": 2.0}, 7]
+    write(log, line(v=1, ts="2026-11-01T09:00:00Z", event="route", task_id="t", model="a",
+                    decision={"candidates": candidates}),
+          line(v=1, ts="2026-11-01T09:01:00Z", event="outcome", task_id="t", model="b", score=0.3),
+          line(v=1, ts="2026-11-01T09:02:00Z", event="route", task_id="u", model="a", decision={"candidates": []}),
+          line(v=1, ts="2026-11-01T09:03:00Z", event="outcome", task_id="u", model="a", score=0.3,
+               oracle_scores={"a": 0.3, "b": True, "c": "1.0"}))
+    LogIngester(store, [log]).poll()
+    rows = {r["task_id"]: r for r in q.regret_over_time(store).to_dicts()}
+    # Only numeric estimates of named models count: c's string score and the unnamed 2.0 are ignored.
+    assert (rows["t"]["kind"], rows["t"]["best"], rows["t"]["regret"]) == ("estimated", 0.9, 0.0)
+    assert (rows["u"]["kind"], rows["u"]["best"], rows["u"]["regret"]) == ("oracle", 0.3, 0.0)
+
+
 def test_date_filters_apply_to_every_query(loaded: Store) -> None:
     assert q.totals(loaded, since="2026-11-02").row(0, named=True)["runs"] == 3
     assert q.totals(loaded, until="2026-11-01").row(0, named=True)["runs"] == 2

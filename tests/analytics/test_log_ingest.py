@@ -96,18 +96,27 @@ def test_bulk_and_python_paths_agree(store: Store, tmp_path: Path) -> None:
     records = [ev(1, score=0.5, exit_code=True, difficulty=3, tokens={"input": 5, "output": 2}),
                line(v=1, ts="2026-11-01T10:00:00.5+02:00", event="outcome", task_id='q"uote', cost_usd=1e-3),
                line(v=1, ts="2026-11-01 10:00", event="turn", task="naïve ✓", status={"code": 3}),
-               line(timestamp="2026-11-01T09:00:00", model="m", tool="shell", exit_code=0, task_hint="hint")]
+               line(timestamp="2026-11-01T09:00:00", model="m", tool="shell", exit_code=0, task_hint="hint"),
+               line(v=1, ts="2026-11-01T10:01:00Z", event="route", task_id="r", model="m", decision={"candidates": [
+                   {"model": "m", "exp_score": 0.25}, {"model": "n\\u00e9\"", "exp_score": 1}, {"model": "o"},
+                   {"model": 3, "exp_score": 0.9}, {"model": "p", "exp_score": True}, "x"]}),
+               line(v=1, ts="2026-11-01T10:02:00Z", event="outcome", task_id="r", model="m", score=0.5,
+                    oracle_scores={"m": 0.5, "n": 2**64, "o": "0.9", "p": None})]
     clean, mixed, small = tmp_path / "clean.jsonl", tmp_path / "mixed.jsonl", tmp_path / "small.jsonl"
     write(clean, *records)
     write(mixed, "garbage", *records)
     write(small, *records)
     LogIngester(store, [clean, mixed], small_batch=0).poll()
     LogIngester(store, [small]).poll()
-    cols = "event, ts, v, task_id, task, score, exit_code, difficulty, tokens_input, cost_usd, status, model, raw"
+    cols = ("event, ts, v, task_id, task, score, exit_code, difficulty, tokens_input, cost_usd, status, model, "
+            "est_scores, oracle_best, raw")
     by_file = [store.execute(f"SELECT {cols} FROM events WHERE file = ? ORDER BY line", [str(p)]).fetchall()
                for p in (clean, mixed, small)]
-    assert len(by_file[0]) == 4 and by_file[0] == by_file[1] == by_file[2]
+    assert len(by_file[0]) == 6 and by_file[0] == by_file[1] == by_file[2]
     assert by_file[0][1][1].isoformat() == "2026-11-01T08:00:00.500000"
+    assert by_file[0][4][12] == [{"model": "m", "exp_score": 0.25}, {"model": 'n\\u00e9"', "exp_score": 1.0},
+                                 {"model": "o", "exp_score": None}, {"model": "p", "exp_score": None}]
+    assert by_file[0][5][13] == 2.0**64 and by_file[0][4][13] is None and by_file[0][5][12] is None
 
 
 def test_truncation_rereads_from_the_start(store: Store, tmp_path: Path) -> None:
@@ -222,11 +231,29 @@ _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-1, 
                     st.just({"input": 3}), st.just({"input": -1}), st.just({"output": 1.5}), st.just([1]))
 _KEYS = st.sampled_from(["v", "ts", "event", "task_id", "score", "exit_code", "tokens", "difficulty", "model",
                          "timestamp", "task_hint", "decision", "cost_usd", "status"])
+_ODD = _VALUES.map(lambda value: value)
+
+
+def _mostly(well_formed: st.SearchStrategy) -> st.SearchStrategy:
+    """Three times in four the well-formed shape, else an odd value (a plain one_of rarely built the shape)."""
+    return st.integers(0, 3).flatmap(lambda k: well_formed if k else _ODD)
+
+
+_SCORES = _mostly(st.one_of(st.floats(-1, 2, allow_nan=False),
+                            st.sampled_from([1e308, -1e-320, 10**30, -(2**63) - 1, 2**64])))
+_CANDIDATES = st.lists(_mostly(st.fixed_dictionaries({"model": _mostly(st.sampled_from(["m", "glm-5", "é\"\\", ""]))},
+                                                     optional={"exp_score": _SCORES})), max_size=4)
+# What regret reads (typed at ingest): route candidates and outcome oracle scores, well- and ill-formed.
+_DECISIONS = _mostly(st.fixed_dictionaries({"candidates": _mostly(_CANDIDATES)}))
+_ORACLES = _mostly(st.dictionaries(st.text(max_size=3), _SCORES, max_size=4))
+_REGRET_KEYS = st.fixed_dictionaries({}, optional={"decision": _DECISIONS, "oracle_scores": _ORACLES})
 
 
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(records=st.lists(st.dictionaries(_KEYS, _VALUES, max_size=6), min_size=1, max_size=40),
-       base=st.sampled_from([{"v": 1, "ts": "2026-11-01T10:00:00Z", "event": "tool"}, {}]))
+@given(records=st.lists(st.tuples(st.dictionaries(_KEYS, _VALUES, max_size=6), _REGRET_KEYS).map(
+           lambda pair: {**pair[1], **pair[0]}), min_size=1, max_size=40),
+       base=st.sampled_from([{"v": 1, "ts": "2026-11-01T10:00:00Z", "event": kind}
+                             for kind in ("tool", "route", "outcome")] + [{}]))
 def test_bulk_sql_never_disagrees_with_normalize(tmp_path_factory, records: list[dict], base: dict) -> None:
     """Whatever the line, the bulk path stores exactly what the Python path stores."""
     folder = tmp_path_factory.mktemp("fuzz")
@@ -237,13 +264,33 @@ def test_bulk_sql_never_disagrees_with_normalize(tmp_path_factory, records: list
     with Store(folder / "db.duckdb") as store:
         LogIngester(store, [bulk], small_batch=0).poll()
         LogIngester(store, [python]).poll()
-        cols = "line, ts, v, event, task_id, task, score, exit_code, difficulty, tokens_input, cost_usd, status, raw"
+        cols = ("line, ts, v, event, task_id, task, score, exit_code, difficulty, tokens_input, cost_usd, status, "
+                "est_scores, oracle_best, raw")
         rows = [store.execute(f"SELECT {cols} FROM events WHERE file = ? ORDER BY line", [str(p)]).fetchall()
                 for p in (bulk, python)]
         bad = [store.execute("SELECT line, error FROM malformed WHERE file = ? ORDER BY line", [str(p)]).fetchall()
                for p in (bulk, python)]
     assert rows[0] == rows[1]
     assert bad[0] == bad[1]
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")), deadline=None)
+@given(decisions=st.lists(_DECISIONS, max_size=20), oracles=st.lists(_ORACLES, max_size=20))
+def test_regret_inputs_agree_between_bulk_sql_and_python(tmp_path_factory, decisions: list, oracles: list) -> None:
+    """Valid routes and outcomes whose candidates / oracle scores vary: both paths type them alike."""
+    folder = tmp_path_factory.mktemp("regret")
+    bulk, python = folder / "bulk.jsonl", folder / "python.jsonl"
+    base = {"v": 1, "ts": "2026-11-01T10:00:00Z", "task_id": "t"}
+    lines = [json.dumps({**base, "event": "route", "decision": d}) for d in decisions]
+    lines += [json.dumps({**base, "event": "outcome", "oracle_scores": o}) for o in oracles]
+    write(bulk, *lines)
+    write(python, *lines)
+    with Store(folder / "db.duckdb") as store:
+        LogIngester(store, [bulk], small_batch=0).poll()
+        LogIngester(store, [python]).poll()
+        rows = [store.execute("SELECT line, est_scores, oracle_best FROM events WHERE file = ? ORDER BY line",
+                              [str(p)]).fetchall() for p in (bulk, python)]
+    assert rows[0] == rows[1]
 
 
 def test_default_path_and_read_only(tmp_path: Path, fixture_log: Path) -> None:

@@ -95,16 +95,21 @@ def run_hook(kind: str, log: Path, stdin: bytes | None = None, *, extra: list[st
     started = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=None if stdout_closed else subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env, cwd=REPO)
-    if slow_stdin_s is None:
-        out, err = proc.communicate(stdin or b"", timeout=timeout)
-    else:
-        if stdin:
-            proc.stdin.write(stdin)
-            proc.stdin.flush()
-        try:
-            proc.wait(timeout=slow_stdin_s)
-        except subprocess.TimeoutExpired:
-            pass
-        out, err = proc.communicate(timeout=timeout)
+    try:
+        if slow_stdin_s is None:
+            out, err = proc.communicate(stdin or b"", timeout=timeout)
+        else:
+            if stdin:
+                proc.stdin.write(stdin)
+                proc.stdin.flush()
+            try:
+                proc.wait(timeout=slow_stdin_s)
+            except subprocess.TimeoutExpired:
+                pass
+            out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # a hung hook is the failure being reported; do not leave it behind
+        proc.communicate()
+        raise
     seconds = time.monotonic() - started
     return HookRun(proc.returncode, out or b"", err, seconds)

@@ -200,3 +200,16 @@ def test_every_fault_in_one_file_then_restart(ingest):
     assert sorted(ingest.turn_ids()) == ["t0", "t1", "t4", "t6", "t8"]
     assert [m[1] for m in ingest.malformed()] == [3, 4, 6, 8]
     _assert_restart_is_idempotent(ingest)
+
+
+def test_odd_files_in_the_log_list_are_skipped_not_waited_on(ingest, tmp_path):
+    """A FIFO, a directory or a device given as a log must not hang or crash the dashboard's poll."""
+    from analytics.ingest import LogIngester
+
+    fifo, folder = tmp_path / "fifo.jsonl", tmp_path / "folder.jsonl"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    ingest.log.write_bytes(line(0))
+    ingester = LogIngester(ingest.store, [fifo, folder, "/dev/zero", ingest.log], prices=ingest.ingester.prices)
+    assert ingester.poll().new_events == 1
+    assert ingester.poll().new_events == 0

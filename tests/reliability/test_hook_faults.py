@@ -134,6 +134,35 @@ def test_stdout_closed_and_garbage(tmp_path):
     _check(run, error_log=log.with_name("routing_log.errors.log"), expect_error="not JSON")
 
 
+def test_log_locked_by_a_stuck_writer(tmp_path):
+    """Another process holds the log's flock and never lets go: the hook must not wait for it."""
+    import fcntl
+
+    log = _log(tmp_path)
+    log.parent.mkdir(parents=True)
+    with open(log, "ab") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        run = run_hook("post-tool-use", log, json.dumps(POST_TOOL_USE).encode(), timeout=10)
+    _check(run, error_log=None, expect_error=None)
+    assert len(_records(log)) == 1, "the record was lost"
+
+
+def test_log_path_is_a_fifo_nobody_reads(tmp_path):
+    """An odd file where the log should be: opening a FIFO for writing would block until a reader comes."""
+    log = _log(tmp_path)
+    log.parent.mkdir(parents=True)
+    os.mkfifo(log)
+    run = run_hook("post-tool-use", log, json.dumps(POST_TOOL_USE).encode(), timeout=10)
+    _check(run, error_log=log.with_name("routing_log.errors.log"), expect_error="hook post-tool-use")
+
+
+def test_log_path_is_a_directory(tmp_path):
+    log = _log(tmp_path)
+    log.mkdir(parents=True)
+    run = run_hook("post-tool-use", log, json.dumps(POST_TOOL_USE).encode())
+    _check(run, error_log=log.with_name("routing_log.errors.log"), expect_error="hook post-tool-use")
+
+
 def test_median_hook_time_is_under_one_second():
     """Runs last in this module (pytest keeps file order): the median over every hook started above."""
     assert len(_TIMES) >= 10

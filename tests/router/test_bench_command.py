@@ -11,6 +11,8 @@ import pytest
 
 from hooks.cli import CommandError
 from router import bench_command
+from router.bench import BenchOptions, build_router
+from router.datasets import load_dataset
 from router.settings import COST_UNIT
 
 GENERIC = Path(__file__).parent / "data" / "bench_generic"
@@ -140,3 +142,11 @@ def test_progress_bar_redraws_on_a_tty_and_prints_one_line_otherwise():
             update(done, 4)
     assert tty.text.startswith("\r") and tty.text.endswith("\n") and "[##########] 4/4" in tty.text
     assert pipe.text.count("\n") == 1 and "\r" not in pipe.text and "4/4" in pipe.text
+
+
+def test_memory_ablation_is_a_router_name(capsys):
+    _run("--data", str(GENERIC), "--routers", "acrouter-no-memory,acrouter", "--json", "--no-progress")
+    rows = json.loads(capsys.readouterr().out)["routers"]
+    assert [r["name"] for r in rows] == ["acrouter-no-memory", "acrouter"]
+    assert all(r["avg_perf"] is not None or r.get("unavailable") or r.get("error") for r in rows)
+    assert build_router("acrouter-no-memory", load_dataset(GENERIC), BenchOptions()).use_memory is False

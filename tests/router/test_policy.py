@@ -102,3 +102,17 @@ def test_rescore_reproduces_and_responds_to_new_settings():
         {"cheap": 0.9, "dear": 0.1})
     flipped = Priors.from_rows([{**r, "score": 1 - r["score"]} for r in ROWS])
     assert ACRouter.rescore(log, router.settings, flipped)["cheap"] == 1.0
+
+
+def test_a_metadata_level_holding_the_same_outcomes_as_the_context_does_not_vote_twice():
+    router = make_router()
+    python = Features(language="python", language_confidence=1.0)
+    for _ in range(3):
+        router.update(python, "dear", 1.0, 0.016)
+    # the probing rows had no language, so "bug_fixing / python" holds fewer outcomes than bug_fixing: it votes
+    assert "metadata" in router.decide(python).candidate("dear").votes
+    only_python = ACRouter(["cheap", "dear"], Priors(), None, RouterSettings())
+    for _ in range(3):
+        only_python.update(python, "dear", 1.0, 0.016)
+    # here every bug_fixing outcome is a python one: a metadata vote would count the same evidence twice
+    assert "metadata" not in only_python.decide(python).candidate("dear").votes

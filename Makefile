@@ -26,10 +26,17 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Figures for the closing notes; the routing ones read ../shared/data/coderouterbench.
 bench: venv
-	$(BIN)/python benchmarks/bench_ingest.py --lines 1000000
+	$(BIN)/codex-router bench --split id
+	$(BIN)/codex-router bench --split ood --routers oracle,always,dimension-best,linucb,acrouter,acrouter-no-memory
+	$(BIN)/python benchmarks/bench_replay.py
+	$(BIN)/python benchmarks/bench_classifier.py
 	$(BIN)/python benchmarks/bench_decision.py
+	$(BIN)/python benchmarks/bench_ingest.py --lines 1000000
 	$(BIN)/python benchmarks/bench_tui.py
+	$(BIN)/python benchmarks/bench_hook.py
+	$(BIN)/python benchmarks/whatif_validation.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

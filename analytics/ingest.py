@@ -68,6 +68,9 @@ def _text(x: str) -> str:
 
 
 _NUM_START = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')"
+# A number DuckDB prints as Python's str() does: Python switches to an exponent below 1e-4 and from 1e16 on,
+# DuckDB does not, so those (and any exponent) go to the Python path.
+_PLAIN_NUMBER = "-?([0-9]+|[1-9][0-9]{0,15}[.][0-9]+|0[.]0{0,3}[1-9][0-9]*|0[.]0)"
 
 
 def _finite_sql(x: str) -> str:
@@ -89,7 +92,7 @@ _REGRET_SQL = {
 _CHECKS = {
     "str": lambda x: f"({x} IS NULL OR {_first(x)} = '\"')",
     "num": lambda x: f"({x} IS NULL OR {_first(x)} IN {_NUM_START})",
-    "scalar": lambda x: f"({x} IS NULL OR {_first(x)} = '\"' OR {_first(x)} IN {_NUM_START})",
+    "scalar": lambda x: f"({x} IS NULL OR {_first(x)} = '\"' OR regexp_full_match({x}, '{_PLAIN_NUMBER}'))",
     "obj": lambda x: f"({x} IS NULL OR {_first(x)} = '{{')",
     "exit": lambda x: f"({x} IS NULL OR regexp_full_match({x}, '-?[0-9]+|true|false'))",
     "version": lambda x: (f"(CASE WHEN {x} IS NULL THEN NOT regexp_matches(raw, '\"v\"\\s*:\\s*null') "

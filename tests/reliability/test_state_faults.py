@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -156,3 +157,13 @@ def test_corrupt_memory_file_is_a_clear_error_and_rebuilds_from_the_log(tmp_path
                 "cost_usd": 0.002} for i in range(3)]
     rebuilt = Memory.from_events(events, encode, capacity=10)
     assert [e.task_id for e in rebuilt.entries()] == ["t0", "t1", "t2"]
+
+
+def test_database_file_is_created_0600(tmp_path):
+    """The cache holds task texts and project paths like the log does, so it gets the log's mode."""
+    old = os.umask(0o022)
+    try:
+        Store(tmp_path / "fresh" / "routing.duckdb").close()
+    finally:
+        os.umask(old)
+    assert oct((tmp_path / "fresh" / "routing.duckdb").stat().st_mode & 0o777) == oct(0o600)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import FIXTURE_LOG, FakeServices, wait_for_workers
 from textual.widgets import DataTable, Input, Log, Select, Static
+from tui_support import FIXTURE_LOG, FakeServices, wait_for_workers
 
 from analytics.logwriter import append_event
 from tui.app import CodexRouterApp

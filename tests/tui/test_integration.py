@@ -8,9 +8,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import FIXED_NOW, wait_for_workers
 from test_app import RecordingApp, table_text
 from textual.widgets import DataTable, Static
+from tui_support import FIXED_NOW, wait_for_workers
 
 from analytics.logwriter import append_event
 from tui.config import TuiConfig

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import wait_for_workers
 from test_app import RecordingApp, table_text
 from textual.widgets import DataTable, Input, Log, Select
+from tui_support import wait_for_workers
 
 from tui.services import Services, SessionPaths
 

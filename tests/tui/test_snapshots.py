@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_LOG, FakeServices, wait_for_workers
+from tui_support import FIXTURE_LOG, FakeServices, wait_for_workers
 
 from tui.app import CodexRouterApp
 from tui.services import SessionPaths

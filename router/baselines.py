@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from router.routing import Choice, ProbeSet, RoutingTask
-from router.settings import COST_SCALE_USD
+from router.settings import COST_LOG_SCALE
 
 # Metadata values with more distinct levels than this are identifiers, not features.
 MAX_LEVELS = 64
@@ -25,20 +25,27 @@ MAX_LEVELS = 64
 class Reward:
     """ACRouter's reward, so baselines optimise the same trade-off: r = eps_perf * score + eps_cost * kappa.
 
-    kappa is the cost in units of ``router.settings.COST_SCALE_USD`` (``router.settings.COST_UNIT``); a zero or
-    unknown cost gives 0, as in ``router.settings.kappa``.
+    kappa = COST_LOG_SCALE x log2(cost / reference) (``router.settings.COST_UNIT``), the reference being the
+    geometric mean of the models' expected costs for the task's dimension; a zero or unknown cost gives 0.
     """
 
     eps_perf: float = 1.0
     eps_cost: float = -0.1
 
     @staticmethod
-    def kappa(cost: Any) -> np.ndarray:
-        cost = np.nan_to_num(np.asarray(cost, dtype=float), nan=0.0)
-        return np.where(cost > 0, cost / COST_SCALE_USD, 0.0)
+    def kappa(cost: Any, reference: Any) -> np.ndarray:
+        cost, reference = np.asarray(cost, dtype=float), np.asarray(reference, dtype=float)
+        ok = (cost > 0) & (reference > 0)
+        return np.where(ok, COST_LOG_SCALE * np.log2(np.where(ok, cost, 1.0) / np.where(ok, reference, 1.0)), 0.0)
 
-    def __call__(self, score: Any, cost: Any) -> np.ndarray:
-        return self.eps_perf * np.asarray(score, dtype=float) + self.eps_cost * self.kappa(cost)
+    def __call__(self, score: Any, cost: Any, reference: Any) -> np.ndarray:
+        return self.eps_perf * np.asarray(score, dtype=float) + self.eps_cost * self.kappa(cost, reference)
+
+
+def geometric_mean(values: np.ndarray) -> float:
+    """Geometric mean of the positive values (0 when there are none): costs span orders of magnitude."""
+    positive = values[values > 0]
+    return float(np.exp(np.log(positive).mean())) if positive.size else 0.0
 
 
 def _argmax_cheapest(values: np.ndarray, costs: np.ndarray) -> int:
@@ -170,7 +177,7 @@ class DimensionBestPolicy:
                 score, cost = table[0] / n, table[1] / n
                 # A model never seen for this key must not win on a 0/0 "mean".
                 seen = table[2] > 0
-                value = np.where(seen, self.reward(score, cost), -np.inf)
+                value = np.where(seen, self.reward(score, cost, geometric_mean(cost[seen])), -np.inf)
                 self._cache[key] = _argmax_cheapest(value, cost)
         return Choice(self._models[self._cache[key]], explanation={"dimension": key})
 
@@ -234,6 +241,19 @@ class TaskEncoder:
         return np.stack([self.encode(t) for t in tasks]) if tasks else np.zeros((0, self.dim))
 
 
+def cost_references(probe: ProbeSet) -> dict[str | None, float]:
+    """Per dimension (None: all tasks), the geometric mean of the models' mean probing costs: kappa's 1x."""
+    dims = pl.DataFrame({"task_id": [t.task_id for t in probe.tasks], "dimension": [t.dimension for t in probe.tasks]},
+                        schema={"task_id": pl.String, "dimension": pl.String})
+    rows = probe.results.join(dims, on="task_id", how="left")
+    refs = {None: geometric_mean(rows.group_by("model").agg(pl.col("cost_usd").mean())["cost_usd"].to_numpy())}
+    per_dim = rows.filter(pl.col("dimension").is_not_null()).group_by("dimension", "model").agg(
+        pl.col("cost_usd").mean())
+    for (dimension,), frame in per_dim.group_by("dimension"):
+        refs[dimension] = geometric_mean(frame["cost_usd"].to_numpy())
+    return refs
+
+
 def _probe_matrices(probe: ProbeSet) -> tuple[list[RoutingTask], np.ndarray, np.ndarray]:
     """(tasks, scores (n, M), costs (n, M)) for the probing tasks that have a result for every model."""
     index = {m: i for i, m in enumerate(probe.models)}
@@ -273,12 +293,15 @@ class LinUCBPolicy:
         self._b = np.zeros((0, 1))
         self._theta = np.zeros((0, 1))
         self._cost = np.zeros(0)
+        self._refs: dict[str | None, float] = {}
 
     def fit(self, probe: ProbeSet) -> None:
         self._models = list(probe.models)
         self._index = {m: i for i, m in enumerate(self._models)}
         tasks, scores, costs = _probe_matrices(probe)
-        rewards = self.reward(scores, costs) if tasks else np.zeros((0, len(self._models)))
+        self._refs = cost_references(probe)
+        refs = np.array([self._reference(t) for t in tasks])
+        rewards = self.reward(scores, costs, refs[:, None]) if tasks else np.zeros((0, len(self._models)))
         self.encoder.fit(probe.tasks)
         x = self.encoder.encode_many(tasks)
         d, m = self.encoder.dim, len(self._models)
@@ -287,6 +310,9 @@ class LinUCBPolicy:
         self._b = (x.T @ rewards).T.copy()  # (M, d)
         self._theta = np.einsum("mij,mj->mi", self._a_inv, self._b)
         self._cost = _probe_means(probe)[1]
+
+    def _reference(self, task: RoutingTask) -> float:
+        return self._refs.get(task.dimension, self._refs.get(None, 0.0))
 
     def ucb(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per model: the estimated reward and the exploration bonus for features ``x``."""
@@ -305,7 +331,7 @@ class LinUCBPolicy:
         a_inv = self._a_inv[i]
         ax = a_inv @ x
         self._a_inv[i] = a_inv - np.outer(ax, ax) / (1.0 + x @ ax)  # Sherman-Morrison: A += x x^T
-        self._b[i] += float(self.reward(score, cost_usd)) * x
+        self._b[i] += float(self.reward(score, cost_usd, self._reference(task))) * x
         self._theta[i] = self._a_inv[i] @ self._b[i]
 
 

@@ -40,8 +40,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eps-perf", type=float, default=1.0, metavar="F",
                         help="reward weight of the score, for ACRouter and reward-based baselines (default 1.0)")
     parser.add_argument("--eps-cost", type=float, default=-0.1, metavar="F",
-                        help="reward weight of kappa, the task's expected cost in units of $0.10 (at -0.1 a dollar "
-                             "is worth one solved task; the unit is printed with the results) (default -0.1)")
+                        help="reward weight of kappa, 0.1 x log2 of a model's cost over the candidates' geometric "
+                             "mean (at -0.1 a model twice as dear must score 0.01 higher; the unit is printed "
+                             "with the results) (default -0.1)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the random router and of ACRouter's random draws (default 0)")
     parser.add_argument("--linucb-alpha", type=float, default=1.0, metavar="F",
                         help="LinUCB exploration width (default 1.0)")

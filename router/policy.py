@@ -11,8 +11,9 @@ For each model three sources vote an expected score and cost:
   ``prior`` by its own count times the feature's confidence; absent when nothing was observed for it.
 
 Scores combine as a weighted mean; costs as a weighted geometric mean. The reward is
-``eps_perf * score + eps_cost * kappa`` with ``kappa`` the expected cost in units of $0.10
-(``settings.COST_UNIT``, ``settings.kappa``). The model maximising ``reward + bonus`` wins, where the optimism bonus
+``eps_perf * score + eps_cost * kappa`` with ``kappa = 0.1 * log2(cost / geometric mean of the candidates'
+costs)`` (``settings.COST_UNIT``, ``settings.kappa``): scale-free, so the same eps_cost means the same trade-off for
+a $0.002 completion and a $1 agentic fix. The model maximising ``reward + bonus`` wins, where the optimism bonus
 ``optimism * sqrt(ln(1 + N) / (1 + n))`` (UCB-style: ``n`` the model's observations in the task's finest
 observed context plus its neighbours, ``N`` the same summed over models) makes an unfamiliar kind of task try
 each plausible model; ``exploration`` then spreads that much probability uniformly (the logged propensity).
@@ -236,7 +237,8 @@ def score_candidates(votes: Mapping[str, Mapping[str, Vote]], n_context: Mapping
                  else next(iter(model_votes.values())).score if model_votes else 0.0)
         cost = _geo_mean([(v.cost_usd, v.evidence) for v in model_votes.values()])
         combined[model] = (score, cost)
-    kappa = {m: cost_kappa(cost) for m, (_, cost) in combined.items()}
+    reference = _geo_mean([(cost, 1.0) for _, cost in combined.values()])
+    kappa = {m: cost_kappa(cost, reference) for m, (_, cost) in combined.items()}
     reward = {m: settings.eps_perf * combined[m][0] + settings.eps_cost * kappa[m] for m in combined}
     spread = math.log(1 + sum(n_context.get(m, 0) for m in combined))
     bonus = {m: settings.optimism * math.sqrt(spread / (1 + n_context.get(m, 0))) for m in combined}

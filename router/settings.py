@@ -1,13 +1,12 @@
 """ACRouter's user-editable knobs, validated in one place so a bad value is refused with the field's name.
 
 The reward is r = eps_perf * s + eps_cost * kappa, where s is the expected score in [0, 1] and kappa the
-expected cost of the task in units of ``COST_SCALE_USD`` ($0.10). Raw USD would make the paper's eps_cost = -0.1
-meaningless (a dollar would be worth a tenth of a solved task); in dimes, eps_cost = -0.1 says "a dollar is worth
-one solved task": a model that costs $0.50 more per task must solve 50 points more often. The unit is absolute
-on purpose: a relative unit (cost over the candidates' mean) makes a $1 agentic run look as cheap as a $0.01
-completion whenever the others are dear too, and then nothing stops a router from spending $1 a task for three
-points of score. On the probing split (train -> val) this unit changes AvgPerf by less than 0.3 points against
-ignoring cost entirely, because single-shot tasks cost fractions of a cent there.
+*relative log cost* (``COST_UNIT``): 0.1 x log2 of the model's expected cost over the geometric mean of the
+candidates' expected costs. Raw USD would make eps_cost meaningless, because a coding task costs from a
+fraction of a cent to a dollar depending on its kind; a relative unit means the same eps_cost gives the same
+trade-off for a $0.002 completion and a $1 agentic fix. The 0.1 scale was chosen on CodeRouterBench's probing
+split (train -> val). An absolute unit ($0.10 per task) was tried too: it made the router cost-blind on
+single-shot tasks and unstable on agentic ones (see the closing note of the router issue).
 """
 
 from __future__ import annotations
@@ -17,14 +16,16 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-COST_SCALE_USD = 0.10
-COST_UNIT = ("kappa = expected cost per task in units of $0.10: at eps_cost = -0.1 a dollar is worth one "
-             "solved task (a model $0.50 dearer must score 0.5 higher)")
+COST_LOG_SCALE = 0.1
+COST_UNIT = ("kappa = 0.1 x log2(expected cost / geometric mean of the candidates' expected costs): "
+             "+0.1 per doubling, so at eps_cost = -0.1 a model twice as dear must score 0.01 higher")
 
 
-def kappa(cost_usd: float | None) -> float:
-    """The cost term of the reward; an unknown or non-positive cost counts as 0 (unpriced is flagged elsewhere)."""
-    return cost_usd / COST_SCALE_USD if cost_usd is not None and cost_usd > 0 else 0.0
+def kappa(cost_usd: float | None, reference_usd: float | None) -> float:
+    """The reward's cost term; an unknown or non-positive cost (or reference) counts as 0."""
+    if not cost_usd or not reference_usd or cost_usd <= 0 or reference_usd <= 0:
+        return 0.0
+    return COST_LOG_SCALE * math.log2(cost_usd / reference_usd)
 
 
 DEFAULT_PRIOR_KEYS = ("source", "bench", "repo")

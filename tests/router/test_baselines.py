@@ -22,7 +22,7 @@ from router.baselines import (
 from router.bench import replay
 from router.datasets import load_dataset
 from router.routing import ProbeSet, RoutingTask
-from router.settings import COST_SCALE_USD
+from router.settings import COST_LOG_SCALE
 
 GENERIC = Path(__file__).parent / "data" / "bench_generic"
 
@@ -54,10 +54,9 @@ def test_dimension_best_by_score(ds):
 
 
 def test_dimension_best_uses_the_cost_unit(ds):
-    # gen probe costs: alpha $0.10, gamma $0.01 a task, i.e. kappa 1.0 and 0.1 (dimes). At eps_cost = -1 (a dime
-    # is worth a solved task) gamma's 0.5 - 0.1 = 0.4 beats alpha's 1.0 - 1.0 = 0; at the default -0.1
-    # alpha's 1.0 - 0.1 = 0.9 beats gamma's 0.5 - 0.01.
-    assert _chosen(DimensionBestPolicy(Reward(eps_cost=-1.0)), ds)[0] == "gamma mini"
+    # gen: geometric mean cost (0.1 x 0.02 x 0.01)^(1/3) = 0.0271; with eps_cost x COST_LOG_SCALE = -1,
+    # gamma's reward 0.5 + log2(0.0271 / 0.01) = 1.94 beats alpha's 1 - log2(0.1 / 0.0271) = -0.88.
+    assert _chosen(DimensionBestPolicy(Reward(eps_cost=-1.0 / COST_LOG_SCALE)), ds)[0] == "gamma mini"
     assert _chosen(DimensionBestPolicy(Reward(eps_cost=-0.1)), ds) == ["alpha (large)", "beta", "beta"]
 
 
@@ -81,12 +80,10 @@ def test_dimension_best_online_learns_and_frozen_does_not(ds):
     assert online.name == "dimension-best-online"
 
 
-def test_reward_kappa_is_in_dimes_and_zero_for_unknown_costs():
-    assert COST_SCALE_USD == 0.10
-    assert Reward.kappa([0.0, float("nan"), -1.0]).tolist() == [0.0, 0.0, 0.0]
-    assert Reward.kappa(1.0) == pytest.approx(10.0)  # one dollar = ten dimes
-    assert Reward(1.0, -0.1)(0.5, 0.25) == pytest.approx(0.5 - 0.1 * 2.5)  # $0.25 costs a quarter task
-    assert Reward(1.0, -0.1)([1.0, 0.5], [0.60, 0.10]) == pytest.approx([0.4, 0.4])  # $0.50 dearer = 50 points
+def test_reward_kappa_is_zero_for_unknown_costs():
+    assert Reward.kappa(0.0, 0.5) == 0.0
+    assert Reward.kappa(1.0, 0.5) == pytest.approx(COST_LOG_SCALE)
+    assert Reward(1.0, -0.1)(0.5, 2.0, 0.5) == pytest.approx(0.5 - 0.1 * 2 * COST_LOG_SCALE)
 
 
 def test_random_is_seeded_and_reports_uniform_propensity(ds):

@@ -57,16 +57,16 @@ def test_explanation_lists_every_candidate_vote_and_the_cost_unit():
     dear = by_model["dear"]
     assert dear["exp_score"] == pytest.approx(0.75, abs=0.01)
     assert dear["votes"]["prior"]["weight"] == 1.0 and dear["votes"]["prior"]["n"] == 40
-    # kappa is the expected cost in dimes: $0.016 -> 0.16, $0.001 -> 0.01
-    assert dear["kappa"] == pytest.approx(0.16) and by_model["cheap"]["kappa"] == pytest.approx(0.01)
-    assert dear["reward"] == pytest.approx(dear["exp_score"] - 0.1 * 0.16, abs=1e-3)
+    # kappa: $0.016 is 16x $0.001, 4 doublings apart, symmetric around their geometric mean $0.004
+    assert dear["kappa"] == pytest.approx(0.2) and by_model["cheap"]["kappa"] == pytest.approx(-0.2)
+    assert dear["reward"] == pytest.approx(dear["exp_score"] - 0.1 * 0.2, abs=1e-3)
     assert "dear" in decision.summary()
 
 
 def test_cost_weight_changes_the_choice():
-    # dear scores 0.25 more for 0.15 more dimes: it wins until a dime is worth more than 0.25 / 0.15 tasks
-    assert make_router(eps_cost=-1.5).decide(Features()).chosen == "dear"
-    assert make_router(eps_cost=-2.0).decide(Features()).chosen == "cheap"
+    # dear scores 0.25 more at 0.4 more kappa: it wins while |eps_cost| < 0.25 / 0.4 = 0.625
+    assert make_router(eps_cost=-0.5).decide(Features()).chosen == "dear"
+    assert make_router(eps_cost=-1.0).decide(Features()).chosen == "cheap"
 
 
 def test_neighbours_vote_and_update_changes_memory_and_priors():

@@ -23,7 +23,7 @@ import tomlkit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hooks.files import atomic_write  # noqa: E402
+from analytics.atomicfile import atomic_write  # noqa: E402
 from router.datasets import DatasetError, load_dataset  # noqa: E402
 from router.priors import Priors  # noqa: E402
 from router.state import DEFAULT_PRIORS_FILE  # noqa: E402

@@ -1,30 +1,12 @@
-"""Safe edits of the user's Codex files: atomic replace (0600), one backup before our first change, diffs."""
+"""Safe edits of the user's Codex files: one backup before our first change, and diffs for --dry-run."""
 
 from __future__ import annotations
 
 import difflib
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 BACKUP_SUFFIX = ".codex-router.bak"
-
-
-def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
-    """Write a temp file in the same folder, fsync, then ``os.replace``: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def backup_once(path: Path) -> Path | None:

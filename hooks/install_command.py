@@ -83,9 +83,10 @@ def merge(config: dict[str, Any], log: Path | None) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from analytics.atomicfile import atomic_write
     from analytics.paths import codex_home
     from hooks.cli import CommandError
-    from hooks.files import atomic_write, backup_once, unified_diff
+    from hooks.files import backup_once, unified_diff
 
     home = codex_home(args.codex_home)
     path = home / "hooks.json"

@@ -124,11 +124,12 @@ def plan_table_form(home: Path, config_text: str, profiles: list[Profile]) -> di
 def run(args: argparse.Namespace) -> int:
     import tomllib
 
+    from analytics.atomicfile import atomic_write
     from analytics.paths import codex_home
     from hooks import codex_version
     from hooks.cli import CommandError
     from hooks.codex_config import BUILTIN_PROVIDERS, PROVIDER_HINTS
-    from hooks.files import atomic_write, backup_once, unified_diff
+    from hooks.files import backup_once, unified_diff
     from hooks.settings import HooksSettings, SettingsError
 
     home = codex_home(args.codex_home)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from analytics.atomicfile import atomic_write
 
 MEMORY_FILENAME = "memory.npz"
 FORMAT_VERSION = 2
@@ -157,18 +158,7 @@ class Memory:
                 "trace": [self._trace[i] for i in order],
             }).encode("utf-8"), dtype=np.uint8),
         }
-        fd, tmp = tempfile.mkstemp(prefix=".memory-", suffix=".npz", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return atomic_write(target, lambda handle: np.savez(handle, **arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], capacity: int = 20000) -> Memory:

@@ -126,22 +126,27 @@ class ACRouter:
         prior = self.priors.estimate(path, self.models)
         # A language/difficulty level that holds exactly the context's outcomes (every task here is python) adds
         # nothing: voting it would count the same evidence twice against the neighbours.
-        counts = {m: c.n for m, c in self.priors.cells.get(path, {}).items()}
-        meta_estimates = [(mpath[-1][0], self.priors.estimate(mpath, self.models))
-                          for mpath in metadata_paths(context.dimension, context.metadata, settings.prior_keys)
-                          if {m: c.n for m, c in self.priors.cells.get(mpath, {}).items()} != counts]
+        # A level with no outcomes of its own only repeats its parent, so it does not vote either; a model
+        # votes there with its own count at that level, never the count it inherits.
+        counts = {m: c.n for m, c in self.priors.cells.get(path, {}).items() if c.n}
+        meta_levels = []
+        for mpath in metadata_paths(context.dimension, context.metadata, settings.prior_keys):
+            own = {m: c.n for m, c in self.priors.cells.get(mpath, {}).items() if c.n}
+            if own and own != counts:
+                meta_levels.append((mpath[-1][0], self.priors.estimate(mpath, self.models), own))
         votes: dict[str, dict[str, Vote]] = {}
         for model in self.models:
             estimate = prior[model]
             weight = prior_evidence(estimate.n, settings, context.dimension_confidence)
             model_votes = {"prior": Vote(estimate.score, estimate.cost_usd, weight, estimate.n)}
-            meta = [(est[model], context.confidences.get(key, 1.0)) for key, est in meta_estimates if est[model].n]
+            meta = [(est[model], own[model], context.confidences.get(key, 1.0))
+                    for key, est, own in meta_levels if own.get(model)]
             if meta:
-                evidence = sum(min(float(e.n), settings.prior_weight_cap) * conf for e, conf in meta) / len(meta)
+                evidence = sum(min(float(n), settings.prior_weight_cap) * conf for _, n, conf in meta) / len(meta)
                 if evidence > 0:
                     model_votes["metadata"] = Vote(
-                        sum(e.score * e.n for e, _ in meta) / sum(e.n for e, _ in meta),
-                        _geo_mean([(e.cost_usd, e.n) for e, _ in meta]), evidence, max(e.n for e, _ in meta))
+                        sum(e.score * n for e, n, _ in meta) / sum(n for _, n, _ in meta),
+                        _geo_mean([(e.cost_usd, n) for e, n, _ in meta]), evidence, max(n for _, n, _ in meta))
             knn = knn_vote(neighbours, model)
             if knn is not None:
                 model_votes["knn"] = knn

@@ -8,8 +8,6 @@ process keeps its last good state (``reload``).
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 import tomlkit
 
+from analytics.atomicfile import atomic_write
 from analytics.paths import config_dir as default_config_dir
 from analytics.paths import data_dir as default_data_dir
 from router.memory import MEMORY_FILENAME, Memory, MemoryStoreError
@@ -117,7 +116,7 @@ class RouterState:
         for record in self.priors.to_records():
             priors.append(tomlkit.item(record))
         document.add("priors", priors)
-        _write_atomic(self.state_path, tomlkit.dumps(document).encode("utf-8"))
+        atomic_write(self.state_path, tomlkit.dumps(document).encode("utf-8"))
         self.memory.save(self.memory_path)
         return self.state_path
 
@@ -173,16 +172,3 @@ def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
     return settings, priors, models or None
 
 
-def _write_atomic(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

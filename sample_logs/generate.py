@@ -23,15 +23,14 @@ import argparse
 import dataclasses
 import json
 import math
-import os
 import random
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from analytics.atomicfile import atomic_write
 from analytics.logwriter import encode_line
 from analytics.schema import SCHEMA_PATH, SchemaError, normalize
 from hooks.launcher import LEARN_FROM
@@ -650,18 +649,7 @@ def validate(records: list[dict[str, Any]]) -> None:
 
 
 def write_atomically(path: Path, records: list[dict[str, Any]]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for record in records:
-                handle.write(encode(record))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, b"".join(encode(record) for record in records), mode=0o644)
 
 
 def parse_end(text: str) -> datetime:

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import TRUTH, write_log
+from whatif_support import TRUTH, write_log
 
 from router import whatif
 from router.policy import ACRouter

@@ -71,7 +71,7 @@ def test_missing_log_is_named(tmp_path):
 
 
 def test_prior_edit_on_the_saved_priors(fixture_log, tmp_path, capsys):
-    from conftest import TRUTH
+    from whatif_support import TRUTH
 
     from router.priors import Priors
     from router.state import RouterState

@@ -12,12 +12,12 @@ model is *unpriced* (``None``), never silently $0.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from analytics.paths import config_dir
+from analytics.tomlfile import read_toml
 
 DEFAULTS_PATH = Path(__file__).with_name("default_prices.toml")
 OVERRIDE_FILENAME = "prices.toml"
@@ -46,12 +46,7 @@ class ModelPrice:
 
 
 def _read_table(path: Path, source: str) -> dict[str, ModelPrice]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PriceFileError(f"{path}: cannot read ({exc.strerror})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise PriceFileError(f"{path}: not valid TOML ({exc})") from exc
+    data = read_toml(path, PriceFileError)
     models = data.get("models", {})
     if not isinstance(models, dict):
         raise PriceFileError(f"{path}: [models] must be a table of [models.\"NAME\"] tables")

@@ -25,12 +25,12 @@ Every key is optional; defaults are below. Example::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from analytics.paths import config_dir
+from analytics.tomlfile import read_toml
 
 SETTINGS_FILENAME = "codex.toml"
 SIGNALS = ("ast", "tests", "exec", "judge", "completion")
@@ -60,12 +60,7 @@ class HooksSettings:
         path = path or config_dir() / SETTINGS_FILENAME
         if not path.exists():
             return cls()
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"{path}: cannot read ({exc})") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{path}: not valid TOML ({exc})") from exc
+        data = read_toml(path, SettingsError)
         return cls._from_dict(data, path)
 
     @classmethod

@@ -8,7 +8,6 @@ process keeps its last good state (``reload``).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import tomlkit
 from analytics.atomicfile import atomic_write
 from analytics.paths import config_dir as default_config_dir
 from analytics.paths import data_dir as default_data_dir
+from analytics.tomlfile import read_toml
 from router.memory import MEMORY_FILENAME, Memory, MemoryStoreError
 from router.policy import ACRouter
 from router.priors import Priors, PriorsError
@@ -134,24 +134,15 @@ class RouterState:
 
 def bundled_priors(strength: float = 10.0, path: Path = DEFAULT_PRIORS_FILE) -> Priors:
     """The default priors shipped with the package; a damaged file is refused with its path and line."""
+    data = read_toml(path, StateError)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
         return Priors.from_records(data.get("priors", []), strength=strength, source=f"{path} priors")
-    except tomllib.TOMLDecodeError as exc:
-        raise StateError(f"{path}: invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StateError(f"{path}: cannot read: {exc}") from None
     except PriorsError as exc:
         raise StateError(str(exc)) from None
 
 
 def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise StateError(f"{path}: invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StateError(f"{path}: cannot read: {exc}") from None
+    data = read_toml(path, StateError)
     unknown = sorted(set(data) - {"models", "settings", "priors"})
     if unknown:
         raise StateError(f"{path}: unknown top-level key(s) {', '.join(unknown)}")

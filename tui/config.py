@@ -9,11 +9,11 @@ open-router = "f2"
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analytics.paths import config_dir
+from analytics.tomlfile import read_toml
 
 CONFIG_FILENAME = "tui.toml"
 DEFAULT_POLL = 1.0
@@ -37,12 +37,7 @@ def load_config(path: Path | None = None) -> TuiConfig:
     target = path or config_path()
     if not target.exists():
         return TuiConfig()
-    try:
-        data = tomllib.loads(target.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{target}: cannot read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{target}: not valid TOML ({exc})") from None
+    data = read_toml(target, ConfigError)
     unknown = sorted(set(data) - {"poll", "keymap"})
     if unknown:
         raise ConfigError(f"{target}: unknown key(s) {', '.join(unknown)}; known: poll, keymap")

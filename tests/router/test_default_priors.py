@@ -85,7 +85,7 @@ def test_a_damaged_bundled_file_is_refused_with_its_path(tmp_path: Path):
     with pytest.raises(StateError, match=r"default_priors.toml priors\[0\].score"):
         bundled_priors(path=bad)
     bad.write_text("[[priors]\n", encoding="utf-8")
-    with pytest.raises(StateError, match=r"default_priors.toml: invalid TOML.*line 1"):
+    with pytest.raises(StateError, match=r"default_priors.toml: not valid TOML.*line 1"):
         bundled_priors(path=bad)
 
 

@@ -9,7 +9,11 @@ reads just the new bytes up to the last ``\\n`` — a partial last line is left 
   offset, then read the new file from the start;
 * same inode, size below the offset: truncation -> read from the start (rows already ingested are kept,
   they happened: copytruncate-style rotation);
-* same inode, first line changed: overwritten in place -> drop this file's rows and read it again.
+* same inode, first line changed: the file started over (emptied and regrown between two polls, or
+  deleted and re-created on a reused inode) -> read from the start, keeping the rows already ingested as
+  for a truncation: which of the two a poll sees depends only on its timing, and rows are never lost.
+  (A log rewritten in place with old lines kept is thus read twice: rebuild the cache after such edits.)
+* not a regular file (a FIFO, a device, a folder): skipped, so a poll never blocks on it.
 
 Speed: big batches are never ``json.loads``-ed line by line. A byte range of complete lines becomes an
 Arrow string column (offsets found with numpy) that DuckDB parses once and validates in bulk with its JSON
@@ -25,6 +29,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -290,7 +295,7 @@ def _event_row(record: dict, raw: str, log: str, source: str, inode: int, line: 
 def _judge_line(text: bytes, log: str, source: str, inode: int, line: int) -> tuple[tuple | None, str | None]:
     """The authoritative (Python) verdict on one line: its ``events`` row, or why it is malformed."""
     try:
-        raw = text.decode("utf-8")
+        raw = text.decode("utf-8").removeprefix("\ufeff")  # a BOM some editors put before the first line
         record = normalize(json.loads(raw))
         return _event_row(record, raw, log, source, inode, line), None
     except UnicodeDecodeError:
@@ -374,6 +379,8 @@ class LogIngester:
             st = os.stat(path)
         except FileNotFoundError:
             return IngestResult()
+        if not stat.S_ISREG(st.st_mode):
+            return IngestResult()
         state = self._states.get(path)
         if state and (state.device, state.inode, state.size, state.mtime_ns) == (
                 st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
@@ -391,11 +398,7 @@ class LogIngester:
                 if old is not None:
                     result += self._read(str(old), state)
                 state = FileState(path, st.st_dev, st.st_ino, 0, 0, first_hash, 0, 0)
-        elif st.st_size < state.offset:
-            state.offset, state.lines = 0, 0
-        elif state.first_hash and first_hash != state.first_hash:
-            self.store.execute("DELETE FROM events WHERE file = ? AND inode = ?", [path, state.inode])
-            self.store.execute("DELETE FROM malformed WHERE file = ? AND inode = ?", [path, state.inode])
+        elif st.st_size < state.offset or (state.first_hash and first_hash != state.first_hash):
             state.offset, state.lines = 0, 0
         state.device, state.inode, state.first_hash = st.st_dev, st.st_ino, first_hash
         result += self._read(path, state)

@@ -10,6 +10,7 @@ wants concurrent readers; writers additionally take ``store.write_lock`` so two 
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,11 @@ class Store:
             if read_only and not self.path.exists():
                 raise StoreError(f"{self.path}: no database yet (run an ingest or `codex-router report` first)")
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        created = self.path != MEMORY and not self.path.exists()
         try:
             self._con = duckdb.connect(str(self.path), read_only=read_only)
+            if created:
+                os.chmod(self.path, 0o600)  # the cache holds task texts and project paths, like the log
         except duckdb.Error as exc:
             if _is_lock_error(exc):
                 raise StoreLockedError(f"{self.path}: database is locked by another process ({exc})") from exc

@@ -239,7 +239,7 @@ def _log_error(path: Path, kind: str, exc: BaseException) -> None:
     for target in (path, data_dir() / ERROR_LOG_FILENAME):
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK, 0o600)
             try:
                 os.write(fd, line)
             finally:

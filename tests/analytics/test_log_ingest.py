@@ -154,7 +154,8 @@ def test_replaced_by_a_copy_of_itself_resumes(store: Store, tmp_path: Path) -> N
     assert task_ids(store) == ["t1", "t2", "t3"]
 
 
-def test_overwrite_in_place_replaces_the_files_rows(store: Store, tmp_path: Path) -> None:
+def test_overwrite_in_place_reads_the_new_content_and_keeps_the_old_rows(store: Store, tmp_path: Path) -> None:
+    """Same inode, new first line: like a truncation seen late (issue #6: lose nothing), not a deletion."""
     log = tmp_path / "log.jsonl"
     write(log, ev(1), ev(2))
     ingester = LogIngester(store, [log])
@@ -162,7 +163,7 @@ def test_overwrite_in_place_replaces_the_files_rows(store: Store, tmp_path: Path
     with log.open("r+", encoding="utf-8") as handle:  # same inode, different content, not shorter
         handle.write(ev(7) + "\n" + ev(8) + "\n" + ev(9) + "\n")
     assert ingester.poll().new_events == 3
-    assert task_ids(store) == ["t7", "t8", "t9"]
+    assert task_ids(store) == ["t1", "t2", "t7", "t8", "t9"]
 
 
 def test_poll_is_stat_only_when_nothing_changed(store: Store, tmp_path: Path, monkeypatch) -> None:

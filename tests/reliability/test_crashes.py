@@ -12,7 +12,7 @@ import textwrap
 import time
 
 import pytest
-from conftest import REPO, line
+from reliability_helpers import REPO, line
 
 LINES = 20_000
 KILLS = 6

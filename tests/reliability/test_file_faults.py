@@ -7,7 +7,7 @@ import json
 import os
 
 import pytest
-from conftest import event, line
+from reliability_helpers import event, line
 
 
 def _assert_restart_is_idempotent(ingest) -> None:

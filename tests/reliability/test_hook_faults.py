@@ -14,7 +14,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-from conftest import run_hook
+from reliability_helpers import run_hook
 
 POST_TOOL_USE = {"session_id": "s1", "turn_id": "u1", "tool_name": "shell", "model": "gpt-5.4",
                  "tool_use_id": "c1", "tool_response": {"exit_code": 0}, "cwd": "/tmp",

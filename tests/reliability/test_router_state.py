@@ -16,7 +16,7 @@ import tomllib
 
 import numpy as np
 import pytest
-from conftest import REPO
+from reliability_helpers import REPO
 
 from router.settings import RouterSettings
 from router.state import RouterState, StateError

@@ -92,7 +92,8 @@ def test_infinite_loop_is_stopped(tmp_path):
         """, "from solution import spin\n\ndef test_spin():\n    spin()\n")
     verification = _verify(repo, test_timeout_s=3.0)
     _assert_failed(verification)
-    assert verification.details["tests"]["timed_out"] is True
+    tests = verification.details["tests"]
+    assert tests["timed_out"] or tests["returncode"] < 0, tests  # wall clock, or RLIMIT_CPU's SIGKILL
     assert verification.details["tests"]["duration_s"] < 15
     assert not _alive(int((repo / "pid").read_text()))
 

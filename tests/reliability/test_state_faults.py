@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import REPO, line
+from reliability_helpers import REPO, line
 
 from analytics.store import Store, StoreCorruptError, StoreLockedError
 

@@ -159,9 +159,9 @@ class RouteLauncher:
     @property
     def state(self) -> Any:
         if self._state is None:
-            from router.state import RouterState
+            from router.state import RouterState, memory_rebuilder
 
-            self._state = RouterState.load()
+            self._state = RouterState.load(rebuild_memory=memory_rebuilder([self.log_path]))
         return self._state
 
     @property

@@ -173,11 +173,11 @@ class Memory:
                                                                      ("model", "task_id", "text", "trace")}
         except Exception as exc:  # noqa: BLE001 - zip, zlib, numpy and key errors all mean "damaged file"
             raise MemoryStoreError(f"{path}: not a readable memory file ({type(exc).__name__}: {exc}); "
-                                   f"delete it to rebuild memory from the routing log") from exc
+                                   f"the route launcher and the dashboard rebuild it from the routing log") from exc
         if version != FORMAT_VERSION:
             raise MemoryStoreError(f"{path}: memory format {version}, expected {FORMAT_VERSION}")
         if emb.ndim != 2 or lengths != {len(emb)}:
-            raise MemoryStoreError(f"{path}: inconsistent memory arrays; delete it to rebuild from the routing log")
+            raise MemoryStoreError(f"{path}: inconsistent memory arrays; the route launcher and the dashboard rebuild it from the routing log")
         memory = cls(capacity, dim=int(emb.shape[1]) if emb.ndim == 2 and emb.shape[1] else None)
         for i in range(max(0, len(emb) - capacity), len(emb)):
             cost = float(arrays["cost"][i])

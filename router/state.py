@@ -8,7 +8,7 @@ process keeps its last good state (``reload``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ class RouterState:
         self.config_dir = Path(config_dir) if config_dir else default_config_dir()
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
         self._router: ACRouter | None = None
+        self.recovered = ""  # what load() repaired (a damaged memory rebuilt from the log), for the UI to say
 
     @property
     def state_path(self) -> Path:
@@ -57,11 +58,14 @@ class RouterState:
         return self.data_dir / MEMORY_FILENAME
 
     @classmethod
-    def load(cls, config_dir: Path | None = None, data_dir: Path | None = None) -> RouterState:
+    def load(cls, config_dir: Path | None = None, data_dir: Path | None = None,
+             rebuild_memory: Callable[[int], Memory] | None = None) -> RouterState:
         """Read what is saved; anything missing starts from defaults (first start).
 
         With no saved priors the router starts from the bundled benchmark priors (learned counts, not
-        pinned, so the user's own outcomes add to them); saved priors always win.
+        pinned, so the user's own outcomes add to them); saved priors always win. A damaged memory file is
+        an error naming it, unless ``rebuild_memory(capacity)`` is given (it re-embeds the routing log's
+        outcomes): then the damaged file is kept aside as ``memory.npz.corrupt`` and ``recovered`` says so.
         """
         config = Path(config_dir) if config_dir else default_config_dir()
         data = Path(data_dir) if data_dir else default_data_dir()
@@ -73,13 +77,20 @@ class RouterState:
             priors = bundled_priors(settings.prior_strength)
             models = models or list(DEFAULT_MODELS)
         memory_file = data / MEMORY_FILENAME
-        memory = None
+        memory, recovered = None, ""
         if memory_file.exists():
             try:
                 memory = Memory.load(memory_file, capacity=settings.memory_size)
             except MemoryStoreError as exc:
-                raise StateError(str(exc)) from None
-        return cls(settings, priors, memory, models, config, data)
+                if rebuild_memory is None:
+                    raise StateError(str(exc)) from None
+                memory_file.replace(memory_file.with_name(memory_file.name + ".corrupt"))
+                memory = rebuild_memory(settings.memory_size)
+                recovered = (f"{exc}; kept aside as {memory_file.name}.corrupt and rebuilt from the routing log "
+                             f"({len(memory)} outcomes)")
+        state = cls(settings, priors, memory, models, config, data)
+        state.recovered = recovered
+        return state
 
     def reload(self) -> None:
         """Re-read from disk; on any error this state stays as it was (the last good one) and the error is raised."""
@@ -163,3 +174,16 @@ def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
     return settings, priors, models or None
 
 
+
+
+def memory_rebuilder(paths: Sequence[Path], db_path: Path | None = None) -> Callable[[int], Memory]:
+    """For ``RouterState.load``: a damaged memory is rebuilt by re-embedding the outcomes of these logs."""
+
+    def rebuild(capacity: int) -> Memory:
+        from router.embedding import shared_embedder
+        from router.whatif import load_events
+
+        events, _ = load_events(paths, db_path)
+        return Memory.from_events(events, shared_embedder().encode, capacity=capacity)
+
+    return rebuild

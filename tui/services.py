@@ -207,7 +207,7 @@ class Services:
         with self._state_lock:  # the router screen and the composer may ask at once: learn only once
             if self._state is None:
                 try:
-                    state = RouterState.load()
+                    state = RouterState.load(rebuild_memory=self._memory_from_log)
                     if not state.state_path.exists():
                         self._learn_from_log(state)
                 except ValueError as exc:
@@ -215,6 +215,13 @@ class Services:
                 self._state = state
                 self._remember_saved()
             return self._state
+
+    def _memory_from_log(self, capacity: int) -> Any:
+        """A damaged memory file is rebuilt from the outcomes of the logs this dashboard follows."""
+        from router.embedding import shared_embedder
+        from router.memory import Memory
+
+        return Memory.from_events(self._policy_events(), shared_embedder().encode, capacity=capacity)
 
     def _learn_from_log(self, state: Any) -> None:
         """First start (nothing saved yet): priors and memory come from the outcomes already in the log."""

@@ -167,3 +167,27 @@ def test_database_file_is_created_0600(tmp_path):
     finally:
         os.umask(old)
     assert oct((tmp_path / "fresh" / "routing.duckdb").stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_router_state_rebuilds_a_corrupt_memory_from_the_log_on_load(tmp_path):
+    """What the launcher and the dashboard do: the damaged file is kept aside, memory comes back from the log."""
+    import numpy as np
+
+    from router.memory import MEMORY_FILENAME, Memory
+    from router.state import RouterState, StateError
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / MEMORY_FILENAME).write_bytes(b"not an npz at all")
+    with pytest.raises(StateError, match=MEMORY_FILENAME):
+        RouterState.load(tmp_path / "config", data)
+
+    def rebuild(capacity: int) -> Memory:
+        memory = Memory(capacity)
+        memory.add(np.ones(4, dtype=np.float32), "t1", "fix the parser", "glm-5", 1.0, 0.002)
+        return memory
+
+    state = RouterState.load(tmp_path / "config", data, rebuild_memory=rebuild)
+    assert [e.task_id for e in state.memory.entries()] == ["t1"]
+    assert (data / f"{MEMORY_FILENAME}.corrupt").read_bytes() == b"not an npz at all"
+    assert "rebuilt from the routing log (1 outcomes)" in state.recovered

@@ -3,7 +3,9 @@
 Model-written code runs here, so: a wall-clock limit (new session, whole process group killed on
 timeout), RLIMIT_AS / RLIMIT_NPROC / RLIMIT_CPU through `prlimit` (no ``preexec_fn``: the dashboard calls
 this from a worker thread, where ``preexec_fn`` can deadlock), no network (a network namespace), and a
-scratch HOME. Where unprivileged namespaces work, the command runs in new user + mount (+ net) namespaces
+scratch HOME. RLIMIT_NPROC does not bind root, so as root, where a writable pids cgroup exists, each run
+gets its own cgroup with ``pids.max`` (joined by ``hooks.cgroup_join`` before anything can fork), and
+everything left in it is killed and the cgroup removed when the run ends. Where unprivileged namespaces work, the command runs in new user + mount (+ net) namespaces
 (`unshare`, then ``hooks.jail``): everything but the work dir and scratch folders is read-only. Every run
 carries a marker in its environment; when it ends, any process still holding the marker (a daemon that
 left the process group with setsid) is killed. What works differs per machine, so it is probed once and
@@ -12,6 +14,7 @@ written into the verifier signals.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -143,6 +146,120 @@ def _reader(stream, sink: list[bytes]) -> None:
     stream.close()
 
 
+CGROUP_JOIN = Path(__file__).with_name("cgroup_join.py")
+CGROUP_PREFIX = "codex-router-"
+CGROUP_RELEASE_S = 10.0
+
+
+def _pids_hierarchies() -> list[Path]:
+    """Mount points of cgroup hierarchies with the pids controller: v1 ``pids`` option, or v2 listing it."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 4:
+            continue
+        point, fstype, options = Path(parts[1]), parts[2], parts[3].split(",")
+        if fstype == "cgroup" and "pids" in options:
+            found.append(point)
+        elif fstype == "cgroup2":
+            try:
+                if "pids" in (point / "cgroup.controllers").read_text(encoding="utf-8").split():
+                    found.append(point)
+            except OSError:
+                continue
+    return found
+
+
+def _own_cgroup(mount: Path) -> Path:
+    """This process's cgroup inside ``mount`` (from /proc/self/cgroup), so run cgroups nest under it."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return mount
+    v1 = not (mount / "cgroup.controllers").exists()
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if (v1 and "pids" in controllers.split(",")) or (not v1 and controllers == ""):
+            own = mount / path.lstrip("/")
+            return own if own.is_dir() else mount
+    return mount
+
+
+def make_pids_cgroup(parent: Path, max_processes: int) -> Path:
+    """A fresh ``codex-router-<uuid>`` cgroup under ``parent`` with ``pids.max`` set; removed again on error."""
+    path = parent / f"{CGROUP_PREFIX}{uuid.uuid4().hex}"
+    path.mkdir()
+    try:
+        (path / "pids.max").write_text(str(max_processes), encoding="ascii")
+    except OSError:
+        release_cgroup(path)
+        raise
+    return path
+
+
+def release_cgroup(path: Path, within_s: float = CGROUP_RELEASE_S) -> int:
+    """SIGKILL whatever is left in the cgroup until it is empty, then remove it; how many were killed.
+
+    Processes may still fork between a read of ``cgroup.procs`` and the kills, hence the loop; raises
+    OSError when the cgroup cannot be emptied and removed within ``within_s``.
+    """
+    killed: set[int] = set()
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            pids = {int(pid) for pid in (path / "cgroup.procs").read_text(encoding="ascii").split()}
+        except FileNotFoundError:
+            return len(killed)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            except ProcessLookupError:
+                pass
+        if not pids:
+            try:
+                path.rmdir()
+                return len(killed)
+            except FileNotFoundError:
+                return len(killed)
+            except OSError as exc:
+                if exc.errno != errno.EBUSY:
+                    raise
+        if time.monotonic() > deadline:
+            raise OSError(errno.EBUSY, f"cgroup not empty after {within_s:.0f} s", str(path))
+        time.sleep(0.02)
+
+
+@functools.cache
+def pids_cgroup_parent() -> tuple[Path | None, str]:
+    """Where per-run pids cgroups can be made, probed once: (parent, "") or (None, why not)."""
+    if os.geteuid() != 0:
+        return None, "not root (RLIMIT_NPROC binds)"
+    mounts = _pids_hierarchies()
+    if not mounts:
+        return None, "no cgroup hierarchy with the pids controller is mounted"
+    reasons = []
+    for mount in mounts:
+        parent = _own_cgroup(mount)
+        try:
+            probe = make_pids_cgroup(parent, 8)
+        except OSError as exc:
+            reasons.append(f"{parent}: cannot create a cgroup with pids.max ({exc})")
+            continue
+        try:
+            joined = _works([sys.executable, "-I", str(CGROUP_JOIN), str(probe), "--", "true"])
+        finally:
+            release_cgroup(probe)
+        if joined:
+            return parent, ""
+        reasons.append(f"{parent}: a process cannot join a new cgroup")
+    return None, "; ".join(reasons)
+
+
 def run_limited(argv: list[str], cwd: str | os.PathLike[str], limits: Limits,
                 env: dict[str, str] | None = None, cancel: threading.Event | None = None,
                 writable: list[str | os.PathLike[str]] = ()) -> SandboxResult:
@@ -160,36 +277,72 @@ def run_limited(argv: list[str], cwd: str | os.PathLike[str], limits: Limits,
         marker = uuid.uuid4().hex
         run_env.update(HOME=home, TMPDIR=str(tmp), XDG_CACHE_HOME=str(Path(home) / ".cache"),
                        PYTHONDONTWRITEBYTECODE="1", **{MARKER_ENV: marker})
+        cgroup = None
+        parent, why = pids_cgroup_parent()
+        if parent is not None:
+            try:
+                cgroup = make_pids_cgroup(parent, limits.max_processes)
+            except OSError as exc:
+                why = f"cannot create a cgroup under {parent}: {exc}"
+        isolation["pids_cgroup"] = str(cgroup) if cgroup else None
+        if cgroup is None:
+            isolation["pids_cgroup_unavailable"] = why
+        else:
+            full = [sys.executable, "-I", str(CGROUP_JOIN), str(cgroup), "--", *full]
+            if isolation["rlimits"] is not None:
+                isolation["rlimits"]["nproc_enforced"] = True
         try:
-            proc = subprocess.Popen(full, cwd=cwd, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, start_new_session=True)
-        except OSError as exc:
-            return SandboxResult(argv, None, "", "", False, 0.0, isolation, error=f"cannot start {argv[0]}: {exc}")
-        out: list[bytes] = []
-        err: list[bytes] = []
-        readers = [threading.Thread(target=_reader, args=(proc.stdout, out), daemon=True),
-                   threading.Thread(target=_reader, args=(proc.stderr, err), daemon=True)]
-        for thread in readers:
-            thread.start()
-        timed_out = cancelled = False
-        deadline = started + limits.timeout_s
-        while proc.poll() is None:
-            if time.monotonic() > deadline:
-                timed_out = True
-            elif cancel is not None and cancel.is_set():
-                cancelled = True
-            else:
-                try:
-                    proc.wait(timeout=0.1)
-                except subprocess.TimeoutExpired:
-                    pass
-                continue
-            _kill_group(proc)
-            break
-        proc.wait()
-        isolation["stray_processes_killed"] = sweep(marker)
-        for thread in readers:
-            thread.join(timeout=5)
+            return _run(argv, full, cwd, run_env, limits, cancel, started, isolation, marker, cgroup)
+        finally:
+            if cgroup is not None:
+                _release_into(cgroup, isolation)
+
+
+def _release_into(cgroup: Path, isolation: dict[str, Any]) -> int:
+    """Release the run's cgroup; how many it killed, or 0 with the reason it is still there in the signals."""
+    try:
+        return release_cgroup(cgroup)
+    except OSError as exc:
+        isolation["pids_cgroup_error"] = str(exc)
+        return 0
+
+
+def _run(argv: list[str], full: list[str], cwd: str | os.PathLike[str], run_env: dict[str, str],
+         limits: Limits, cancel: threading.Event | None, started: float, isolation: dict[str, Any],
+         marker: str, cgroup: Path | None) -> SandboxResult:
+    try:
+        proc = subprocess.Popen(full, cwd=cwd, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        return SandboxResult(argv, None, "", "", False, 0.0, isolation, error=f"cannot start {argv[0]}: {exc}")
+    out: list[bytes] = []
+    err: list[bytes] = []
+    readers = [threading.Thread(target=_reader, args=(proc.stdout, out), daemon=True),
+               threading.Thread(target=_reader, args=(proc.stderr, err), daemon=True)]
+    for thread in readers:
+        thread.start()
+    timed_out = cancelled = False
+    deadline = started + limits.timeout_s
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            timed_out = True
+        elif cancel is not None and cancel.is_set():
+            cancelled = True
+        else:
+            try:
+                proc.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                pass
+            continue
+        _kill_group(proc)
+        break
+    proc.wait()
+    # Whatever is still alive now outlived the command: first the cgroup's members (before the readers
+    # are joined, a forked child may still hold the pipes), then anything else carrying the marker.
+    stray = _release_into(cgroup, isolation) if cgroup is not None else 0
+    isolation["stray_processes_killed"] = stray + sweep(marker)
+    for thread in readers:
+        thread.join(timeout=5)
     return SandboxResult(argv, proc.returncode, b"".join(out).decode("utf-8", "replace"),
                          b"".join(err).decode("utf-8", "replace"), timed_out, time.monotonic() - started,
                          isolation, error="cancelled" if cancelled else None)

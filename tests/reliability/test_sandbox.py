@@ -2,14 +2,16 @@
 the host is unharmed.
 
 Safety first: the fork bomb and the 10 GB allocation only run after a harmless probe has shown that the
-limit that stops them is really enforced on this machine (as root, RLIMIT_NPROC is not; a probe that
-could fork past the limit skips the bomb with the reason).
+limit that stops them is really enforced on this machine (as root, RLIMIT_NPROC is not; the sandbox then
+uses a pids cgroup where one is writable, and the bomb itself refuses to fork outside that cgroup; with
+neither, the probe forks past the limit and the bomb is skipped with the reason).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import textwrap
 import threading
@@ -17,12 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from hooks.sandbox import Limits, run_limited
+from hooks import sandbox
+from hooks.sandbox import CGROUP_JOIN, MARKER_ENV, Limits, run_limited
 from hooks.settings import HooksSettings
 from hooks.verifier import Verifier
 
-PROBE_CHILDREN = 40
 PROBE_LIMIT = 16
+PROBE_CHILDREN = PROBE_LIMIT + 24
 
 
 @pytest.fixture(autouse=True)
@@ -118,18 +121,41 @@ def _probe_process_limit(tmp_path: Path) -> tuple[int, dict]:
     return int(result.stdout.strip() or PROBE_CHILDREN), result.isolation
 
 
+def _marked_processes(marker: str) -> list[int]:
+    """Live processes whose environment carries this sandbox run's marker."""
+    needle = f"{MARKER_ENV}={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle in (entry / "environ").read_bytes().split(b"\0") and _alive(int(entry.name)):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 @pytest.mark.slow
 def test_fork_bomb_is_contained(tmp_path):
     started, isolation = _probe_process_limit(tmp_path)
-    if started >= PROBE_CHILDREN:
+    cgroup = isolation.get("pids_cgroup")
+    if cgroup:  # the sandbox claims a cgroup limit: it must hold, and the probe's cgroup must be gone
+        assert started < PROBE_LIMIT, (started, isolation)
+        assert not Path(cgroup).exists() and isolation["stray_processes_killed"] >= 1, isolation
+    elif started >= PROBE_CHILDREN:
         pytest.skip(f"the sandbox cannot enforce a process limit here (probe started {started} processes under "
                     f"a limit of {PROBE_LIMIT}; isolation {isolation}): as root RLIMIT_NPROC is not enforced "
                     "and no cgroup pids limit was available, so the fork bomb is not run")
-    repo = _repo(tmp_path, """
+    # A last guard inside the bomb: where the probe was held by a cgroup, fork only from inside one.
+    guard = ("if 'codex-router-' not in Path('/proc/self/cgroup').read_text():\n"
+             "                raise SystemExit('no pids cgroup: refusing to fork')\n") if cgroup else ""
+    repo = _repo(tmp_path, f"""
         import os
         from pathlib import Path
 
         def bomb():
+            {guard}
+            Path("marker").write_text(os.environ[{MARKER_ENV!r}])
             Path("pgid").write_text(str(os.getpgid(0)))
             while True:
                 try:
@@ -139,7 +165,15 @@ def test_fork_bomb_is_contained(tmp_path):
         """, "from solution import bomb\n\ndef test_bomb():\n    bomb()\n")
     verification = _verify(repo, test_timeout_s=5.0, max_processes=64)
     _assert_failed(verification)
+    tests = verification.details["tests"]
+    assert (repo / "pgid").exists(), tests  # the bomb really went off
+    assert tests["duration_s"] < 30, tests
+    if cgroup:
+        run_cgroup = tests["isolation"]["pids_cgroup"]
+        assert run_cgroup and not Path(run_cgroup).exists(), tests["isolation"]
+        assert "pids_cgroup_error" not in tests["isolation"], tests["isolation"]
     assert _group_members(int((repo / "pgid").read_text())) == []
+    assert _marked_processes((repo / "marker").read_text()) == []
 
 
 @pytest.mark.slow
@@ -229,3 +263,41 @@ def test_a_daemon_that_escapes_the_process_group_is_stopped(tmp_path):
     _assert_failed(verification)
     text = (repo / "daemon.pid").read_text()
     assert not _alive(int(text)), "a process the model started outlived the sandbox"
+
+
+def test_a_failed_cgroup_join_never_runs_the_command(tmp_path):
+    """Running unconfined after a failed join would silently drop the process limit."""
+    touched = tmp_path / "ran"
+    result = subprocess.run([sys.executable, "-I", str(CGROUP_JOIN), str(tmp_path / "no-such-cgroup"), "--",
+                             sys.executable, "-c", f"open({str(touched)!r}, 'w').close()"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 126 and "cannot join" in result.stderr, result
+    assert not touched.exists()
+
+
+def test_without_a_pids_cgroup_the_signals_say_why(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "pids_cgroup_parent", lambda: (None, "no cgroup here (test)"))
+    result = run_limited([sys.executable, "-c", "print('ok')"], tmp_path, Limits(timeout_s=20))
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result
+    assert result.isolation["pids_cgroup"] is None
+    assert result.isolation["pids_cgroup_unavailable"] == "no cgroup here (test)"
+    if result.isolation["rlimits"] is not None:
+        assert result.isolation["rlimits"]["nproc_enforced"] is (os.geteuid() != 0)
+
+
+def test_the_run_cgroup_is_removed_even_when_the_run_fails(tmp_path, monkeypatch):
+    parent, why = sandbox.pids_cgroup_parent()
+    if parent is None:
+        pytest.skip(f"no pids cgroup here: {why}")
+    before = set(parent.glob(f"{sandbox.CGROUP_PREFIX}*"))
+    made: list[str] = []
+
+    def crash(argv, full, *args):
+        made.append(full[full.index("--") - 1])
+        raise RuntimeError("reader crashed")
+
+    monkeypatch.setattr(sandbox, "_run", crash)
+    with pytest.raises(RuntimeError):
+        run_limited(["true"], tmp_path, Limits(timeout_s=20))
+    assert made and made[0].startswith(str(parent)) and not Path(made[0]).exists()
+    assert set(parent.glob(f"{sandbox.CGROUP_PREFIX}*")) == before

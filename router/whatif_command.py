@@ -82,10 +82,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         candidate = whatif.as_settings(changes, base=today)
         priors = None
-        if prior_edits:
-            if today_priors is None or not today_priors.cells:
-                raise CommandError("prior.* edits need the router's saved priors, and none are saved yet "
-                                   "(the router saves them after its first routes or a bench fit)", 2)
+        if prior_edits:  # a fresh install has the bundled priors, so there is always a table to edit
             priors = whatif.edited_priors(today_priors, prior_edits)
         options = {"current_priors": today_priors if priors is not None else None, "level": args.level,
                    "seed": args.seed, "min_ess": args.min_ess, "sample": sample}

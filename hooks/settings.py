@@ -10,7 +10,7 @@ Every key is optional; defaults are below. Example::
     test_command = ["pytest", "-q"]   # argv; default: detected (pytest / npm / cargo / go)
     timeout_s = 300                   # test run wall-clock limit
     memory_mb = 4096                  # RLIMIT_AS for the test run
-    max_processes = 512               # RLIMIT_NPROC
+    max_processes = 512               # RLIMIT_NPROC; as root, a pids cgroup (RLIMIT_NPROC does not bind root)
     network = false                   # true: do not cut the network off
     judge_command = ["my-judge"]      # optional LLM-as-judge (off when absent); see hooks.verifier
     judge_timeout_s = 120

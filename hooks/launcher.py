@@ -393,19 +393,12 @@ def _tail(stream, sink: list[str], limit: int = 8192) -> None:
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    """Ask Codex's process group to stop, then force it: no orphaned codex keeps editing files."""
+    """Ask Codex's process group to stop (SIGINT lets it write its rollout), then force it: no orphan keeps editing."""
     import signal
 
-    for sig, grace in ((signal.SIGINT, 3.0), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=grace)
-            break
-        except subprocess.TimeoutExpired:
-            continue
+    from hooks.sandbox import stop_group
+
+    stop_group(proc, ((signal.SIGINT, 3.0), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)))
 
 
 def _tagged_sessions(log_path: Path, offset: int, task_id: str) -> list[str]:

@@ -373,9 +373,9 @@ def sweep(marker: str) -> int:
     return killed
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """SIGTERM the whole process group, then SIGKILL what is left after a grace second."""
-    for sig, grace in ((signal.SIGTERM, 1.0), (signal.SIGKILL, 5.0)):
+def stop_group(proc: subprocess.Popen, steps: tuple[tuple[int, float], ...]) -> None:
+    """Signal the whole process group step by step, each with its grace period, until the leader has exited."""
+    for sig, grace in steps:
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
@@ -385,3 +385,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the whole process group, then SIGKILL what is left after a grace second."""
+    stop_group(proc, ((signal.SIGTERM, 1.0), (signal.SIGKILL, 5.0)))

@@ -73,8 +73,11 @@ def main() -> None:
             result = replay(ACRouterPolicy(settings=settings, use_memory=False), rest, tasks, outcomes)
             perf.append(result.avg_perf)
             cost.append(result.cost_usd / len(tasks))
-            reward.append(sum(settings.eps_perf * s.score + settings.eps_cost * kappa(s.cost) for s in result.steps)
-                          / len(tasks))
+            # kappa against the geometric mean of every model's cost on the same task, as the router's reward does
+            ref = {r["task_id"]: r["ref"] for r in outcomes.filter(pl.col("cost_usd") > 0).group_by("task_id").agg(
+                pl.col("cost_usd").log().mean().exp().alias("ref")).iter_rows(named=True)}
+            reward.append(sum(settings.eps_perf * s.score + settings.eps_cost * kappa(s.cost, ref.get(s.task_id))
+                              for s in result.steps) / len(tasks))
         n = len(held)
         print(json.dumps({"settings": overrides, "seed": args.seed, "cost_scale": args.cost_scale, "contexts": n,
                           "avg_perf": round(sum(perf) / n, 3), "cost_per_task": round(sum(cost) / n, 5),

@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
+SAMPLE_LOG := sample_logs/routing_log.jsonl
+
 .PHONY: venv demo test lint bench clean
 
 venv: $(STAMP)
@@ -16,13 +18,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-demo: venv
+# The demo log is generated, not committed: the real ACRouter writes it, so it follows the router's code.
+$(SAMPLE_LOG): $(STAMP) sample_logs/generate.py $(wildcard router/*.py router/*.toml)
+	$(BIN)/python sample_logs/generate.py --out $@
+
+demo: venv $(SAMPLE_LOG)
 	$(BIN)/codex-router-tui --demo
 
 lint: venv
 	$(BIN)/ruff check .
 
-test: venv
+test: venv $(SAMPLE_LOG)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+SAMPLE_LOG = Path(__file__).resolve().parent.parent / "sample_logs" / "routing_log.jsonl"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The sample log is generated, not committed (`make` builds it); a bare `pytest` builds it too."""
+    if not SAMPLE_LOG.exists():
+        subprocess.run([sys.executable, str(SAMPLE_LOG.with_name("generate.py")), "--out", str(SAMPLE_LOG)],
+                       check=True, capture_output=True, timeout=300)
 
 
 @pytest.fixture(autouse=True)

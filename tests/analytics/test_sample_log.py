@@ -37,13 +37,13 @@ def run_script(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
 
 
-def test_committed_file_is_what_the_generator_writes(tmp_path: Path):
+def test_generated_file_is_what_the_generator_writes(tmp_path: Path):
     out = tmp_path / "log.jsonl"
     result = run_script("--out", str(out), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["events"] == len(out.read_bytes().splitlines())
-    assert out.read_bytes() == COMMITTED.read_bytes(), "sample_logs/routing_log.jsonl is stale: regenerate it"
+    assert out.read_bytes() == COMMITTED.read_bytes(), "sample_logs/routing_log.jsonl is stale: run make (or generate.py)"
 
 
 def test_size_and_coverage(records):

@@ -45,8 +45,8 @@ def test_fit_choose_observe_through_the_protocol():
     policy.fit(_probe())
     assert policy.name == "acrouter"
     assert len(policy.router.memory) == 8  # 4 tasks with text x 2 models
-    easy = policy.choose(RoutingTask("dim1_mbpp_99", "code_generation", None, {"source": "mbpp"}))
-    hard = policy.choose(RoutingTask("dim1_bcb_99", "code_generation", None, {"source": "bcb"}))
+    easy = policy.choose(RoutingTask("dim1_mbpp_fixture99", "code_generation", None, {"source": "mbpp"}))
+    hard = policy.choose(RoutingTask("dim1_bcb_fixture99", "code_generation", None, {"source": "bcb"}))
     assert (easy.model, hard.model) == ("cheap", "dear")  # the source key separates them
     assert easy.explanation["features"]["keys"] == {"source": "mbpp"}
     task = RoutingTask("new", "code_generation", "sort a list please", {"source": "mbpp"})

@@ -107,17 +107,17 @@ def test_split_flag_is_refused_for_generic():
 def test_crb_id_prices_probing_in_the_test_units():
     ds = load_dataset(CRB)
     assert (ds.name, ds.split) == ("coderouterbench", "id")
-    assert [t.task_id for t in ds.test_tasks] == ["dim1_mbpp_9", "dim2_lcb_8"]
+    assert [t.task_id for t in ds.test_tasks] == ["dim1_mbpp_fixture9", "dim2_lcb_fixture8"]
     assert ds.test_tasks[0].metadata == {"source": "mbpp"} and ds.test_tasks[1].metadata == {"source": "lcb"}
     assert ds.test_tasks[0].text is None
     cost = {(r["task_id"], r["model"]): r["cost_usd"] for r in ds.probe.results.iter_rows(named=True)}
     # val repriced from its tokens with models.json: 100k x $1 + 300k x $2 per 1M.
-    assert cost[("dim1_mbpp_1", "m-a")] == pytest.approx(0.7)
-    assert cost[("dim2_lcb_3", "m-b")] == pytest.approx(3.0)
+    assert cost[("dim1_mbpp_fixture1", "m-a")] == pytest.approx(0.7)
+    assert cost[("dim2_lcb_fixture3", "m-b")] == pytest.approx(3.0)
     # train: total tokens split by val's input share for that model x dimension (m-a, code_generation: 0.25).
-    assert cost[("dim1_mbpp_2", "m-a")] == pytest.approx(0.8 * (0.25 * 1 + 0.75 * 2))
-    assert cost[("dim2_lcb_4", "m-a")] == pytest.approx(0.4 * (0.75 * 1 + 0.25 * 2))
-    assert cost[("dim1_mbpp_2", "m-b")] == pytest.approx(1.0 * (0.5 * 10 + 0.5 * 20))
+    assert cost[("dim1_mbpp_fixture2", "m-a")] == pytest.approx(0.8 * (0.25 * 1 + 0.75 * 2))
+    assert cost[("dim2_lcb_fixture4", "m-a")] == pytest.approx(0.4 * (0.75 * 1 + 0.25 * 2))
+    assert cost[("dim1_mbpp_fixture2", "m-b")] == pytest.approx(1.0 * (0.5 * 10 + 0.5 * 20))
     assert ds.probe.results["cost_estimated"].all()
     assert any("id_train has no cost" in n for n in ds.notes)
     assert any("353%" in n for n in ds.notes)  # logged val cost 36 vs 10.2 at models.json prices
@@ -143,5 +143,5 @@ def test_crb_missing_model_in_test(tmp_path: Path):
     lines = test_file.read_text().splitlines()
     test_file.write_text("\n".join(lines[:-1]) + "\n")
     with pytest.raises(DatasetError, match=r"id_test_results_long\.csv: no result for model 'm-b' on task "
-                                           r"'dim2_lcb_8' \(id_tasks\.jsonl line 6\)"):
+                                           r"'dim2_lcb_fixture8' \(id_tasks\.jsonl line 6\)"):
         load_dataset(target)

@@ -15,7 +15,7 @@ def _rows(source, model, score, cost, n):
 
 
 def test_context_path_and_source_from_task_id():
-    assert source_from_task_id("dim3_debugbench_17") == "debugbench"
+    assert source_from_task_id("dim3_debugbench_fixture17") == "debugbench"
     assert source_from_task_id("old112::astropy__astropy-1") is None
     assert context_path("bug_fixing", {"bench": "old112", "repo": "astropy"}, ("source", "bench", "repo")) == (
         ("dimension", "bug_fixing"), ("bench", "old112"), ("repo", "astropy"))

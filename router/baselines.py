@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from router.routing import Choice, ProbeSet, RoutingTask
-from router.settings import COST_LOG_SCALE
+from router.settings import kappa as cost_kappa
 
 # Metadata values with more distinct levels than this are identifiers, not features.
 MAX_LEVELS = 64
@@ -25,7 +25,7 @@ MAX_LEVELS = 64
 class Reward:
     """ACRouter's reward, so baselines optimise the same trade-off: r = eps_perf * score + eps_cost * kappa.
 
-    kappa = COST_LOG_SCALE x log2(cost / reference) (``router.settings.COST_UNIT``), the reference being the
+    kappa = ``router.settings.kappa``: 0.1 x log2(cost / reference) (``router.settings.COST_UNIT``), the reference being the
     geometric mean of the models' expected costs for the task's dimension; a zero or unknown cost gives 0.
     """
 
@@ -34,9 +34,7 @@ class Reward:
 
     @staticmethod
     def kappa(cost: Any, reference: Any) -> np.ndarray:
-        cost, reference = np.asarray(cost, dtype=float), np.asarray(reference, dtype=float)
-        ok = (cost > 0) & (reference > 0)
-        return np.where(ok, COST_LOG_SCALE * np.log2(np.where(ok, cost, 1.0) / np.where(ok, reference, 1.0)), 0.0)
+        return np.asarray(cost_kappa(cost, reference))
 
     def __call__(self, score: Any, cost: Any, reference: Any) -> np.ndarray:
         return self.eps_perf * np.asarray(score, dtype=float) + self.eps_cost * self.kappa(cost, reference)

@@ -16,16 +16,23 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+import numpy as np
+
 COST_LOG_SCALE = 0.1
 COST_UNIT = ("kappa = 0.1 x log2(expected cost / geometric mean of the candidates' expected costs): "
              "+0.1 per doubling, so at eps_cost = -0.1 a model twice as dear must score 0.01 higher")
 
 
-def kappa(cost_usd: float | None, reference_usd: float | None) -> float:
-    """The reward's cost term; an unknown or non-positive cost (or reference) counts as 0."""
-    if not cost_usd or not reference_usd or cost_usd <= 0 or reference_usd <= 0:
-        return 0.0
-    return COST_LOG_SCALE * math.log2(cost_usd / reference_usd)
+def kappa(cost_usd: Any, reference_usd: Any) -> Any:
+    """The reward's cost term, for one cost (a float back) or arrays of them (the baselines' vectorised rewards).
+
+    An unknown (None/NaN) or non-positive cost or reference counts as 0.
+    """
+    cost = np.asarray(cost_usd, dtype=float)
+    reference = np.asarray(reference_usd, dtype=float)
+    ok = (cost > 0) & (reference > 0)
+    out = np.where(ok, COST_LOG_SCALE * np.log2(np.where(ok, cost, 1.0) / np.where(ok, reference, 1.0)), 0.0)
+    return float(out) if out.ndim == 0 else out
 
 
 DEFAULT_PRIOR_KEYS = ("source", "bench", "repo")

@@ -6,8 +6,12 @@ order per ``--seed``) with every cost multiplied by ``--cost-scale`` (50: an age
 split is read. Prints one JSON line per setting: mean AvgPerf, cost per task and reward per task (the router's
 own objective, eps_cost in units of $0.10) over the held-out contexts.
 
+``--chain K`` holds out K contexts at once (a seeded shuffle cut into groups of K) and replays them one after
+another, ``--per-context`` tasks each: a user whose work moves from one unfamiliar, dearer kind of task to
+the next (what ``regime_pool`` is for). Metrics are then means over the groups.
+
     .venv/bin/python benchmarks/acrouter_proxy.py [--data PATH] [--seed 0] [--cost-scale 50] \\
-        [--set optimism=0.05 --set optimism=0.1,regime_z=5 ...]
+        [--chain 1] [--per-context 150] [--set optimism=0.05 --set optimism=0.1,regime_z=5 ...]
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cost-scale", type=float, default=50.0)
+    parser.add_argument("--chain", type=int, default=1, help="held-out contexts replayed one after another")
+    parser.add_argument("--per-context", type=int, default=150, help="held-out tasks replayed per context")
     parser.add_argument("--set", action="append", default=[], metavar="K=V[,K=V]",
                         help="one settings variant per --set (default: the defaults)")
     args = parser.parse_args()
@@ -58,15 +64,17 @@ def main() -> None:
         contexts[(task.dimension, task.metadata.get("source"))].append(task)
     held = sorted((k for k, tasks in contexts.items() if len(tasks) >= 50), key=str)
     rng = random.Random(args.seed)
-    orders = {k: rng.sample(contexts[k], min(150, len(contexts[k]))) for k in held}
+    orders = {k: rng.sample(contexts[k], min(args.per_context, len(contexts[k]))) for k in held}
+    shuffled = rng.sample(held, len(held)) if args.chain > 1 else held
+    groups = [shuffled[i:i + args.chain] for i in range(0, len(shuffled) - args.chain + 1, args.chain)]
     for variant in args.set or [""]:
         overrides = parse_setting(variant)
         perf, cost, reward = [], [], []
-        for key in held:
-            hold = {t.task_id for t in contexts[key]}
+        for group in groups:
+            hold = {t.task_id for key in group for t in contexts[key]}
             rest = ProbeSet([t for t in probe.tasks if t.task_id not in hold],
                             probe.results.filter(~pl.col("task_id").is_in(list(hold))), probe.models)
-            tasks = orders[key]
+            tasks = [t for key in group for t in orders[key]]
             outcomes = probe.results.filter(pl.col("task_id").is_in([t.task_id for t in tasks])).with_columns(
                 pl.col("cost_usd").fill_nan(0.0).fill_null(0.0) * args.cost_scale)
             settings = RouterSettings.from_mapping(overrides)
@@ -78,8 +86,9 @@ def main() -> None:
                 pl.col("cost_usd").log().mean().exp().alias("ref")).iter_rows(named=True)}
             reward.append(sum(settings.eps_perf * s.score + settings.eps_cost * kappa(s.cost, ref.get(s.task_id))
                               for s in result.steps) / len(tasks))
-        n = len(held)
-        print(json.dumps({"settings": overrides, "seed": args.seed, "cost_scale": args.cost_scale, "contexts": n,
+        n = len(groups)
+        print(json.dumps({"settings": overrides, "seed": args.seed, "cost_scale": args.cost_scale, "chain": args.chain,
+                          "groups": n,
                           "avg_perf": round(sum(perf) / n, 3), "cost_per_task": round(sum(cost) / n, 5),
                           "reward_per_task": round(sum(reward) / n, 4)}), flush=True)
 

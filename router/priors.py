@@ -17,6 +17,10 @@ scores once each context's common offset is removed (about 15 on CodeRouterBench
 whose costs sit far outside the spread its siblings show (``regime_z`` standard deviations; an agentic run
 costing 100x a probing task) is a different kind of task: its own cost scale is taken as observed and each
 model's parent score counts for only ``regime_strength`` observations, so a model that fails there drops fast.
+When other contexts are already known to sit in the same regime (a second agentic benchmark after a first),
+their pooled outcomes are a second candidate parent; the two are mixed by how well each predicts the new
+context's own outcomes so far (Bayesian model comparison, even prior odds), so the pool wins only where the
+old parent's ranking has stopped holding.
 
 A user can edit a cell (valid until the router learns something new for that cell) or pin it (kept
 until ``reset_user_values``); the learned counts are kept underneath either way.
@@ -140,14 +144,17 @@ class Priors:
     """Counts per (context path, model); see the module docstring for how estimates are shrunk."""
 
     def __init__(self, strength: float = 10.0, empirical_bayes: bool = True, regime_z: float = 3.0,
-                 regime_strength: float = 1.0) -> None:
+                 regime_strength: float = 1.0, regime_pool: bool = True) -> None:
         self.strength = float(strength)
         self.empirical_bayes = empirical_bayes
         self.regime_z = float(regime_z)
         self.regime_strength = float(regime_strength)
+        self.regime_pool = regime_pool
         self.cells: dict[Path, dict[str, Cell]] = {}
         self._spread: Spread | None = None
         self._spread_at = 0
+        self._observed = 0
+        self._pool_cache: tuple[tuple[Any, ...], dict[str, Cell]] | None = None
 
     # ---- building -------------------------------------------------------------------------------
     @property
@@ -157,10 +164,12 @@ class Priors:
     def cell(self, path: Path, model: str) -> Cell:
         return self.cells.setdefault(tuple(path), {}).setdefault(model, Cell())
 
-    def configure(self, strength: float, empirical_bayes: bool, regime_z: float, regime_strength: float) -> None:
+    def configure(self, strength: float, empirical_bayes: bool, regime_z: float, regime_strength: float,
+                  regime_pool: bool = True) -> None:
         """Take the shrinkage knobs from ``RouterSettings`` (the policy calls this before estimating)."""
         self.strength, self.empirical_bayes = float(strength), empirical_bayes
         self.regime_z, self.regime_strength = float(regime_z), float(regime_strength)
+        self.regime_pool = regime_pool
 
     def spread(self) -> Spread | None:
         """The table's between-context spread; re-estimated once the counts grew by 1% (it moves slowly)."""
@@ -173,6 +182,7 @@ class Priors:
                 extra_paths: Iterable[Path] = ()) -> None:
         """Count one outcome at every level of ``path`` (and the metadata paths); drops unpinned edits."""
         levels = [path[:i] for i in range(len(path) + 1)] + list(extra_paths)
+        self._observed += 1
         for level in levels:
             cell = self.cell(level, model)
             cell.n += 1
@@ -258,30 +268,35 @@ class Priors:
         spread = self.spread() if self.empirical_bayes else None
         for depth in range(1, len(path) + 1):
             level = self.cells.get(path[:depth], {})
-            score, cost = self._shrink_level(level, models, score, cost, spread)
+            score, cost = self._shrink_level(path[:depth], level, models, score, cost, spread)
             counts = {m: level[m].n if m in level else 0 for m in models}
             if any(counts.values()):
                 n = counts
             total = {m: total[m] + counts[m] for m in models}
         return {m: Estimate(score[m], cost[m], n[m], total[m]) for m in models}
 
-    def _shrink_level(self, level: Mapping[str, Cell], models: Sequence[str], parent_score: dict[str, float],
-                      parent_cost: dict[str, float | None], spread: Spread | None,
+    def _shrink_level(self, path: Path, level: Mapping[str, Cell], models: Sequence[str],
+                      parent_score: dict[str, float], parent_cost: dict[str, float | None], spread: Spread | None,
                       ) -> tuple[dict[str, float], dict[str, float | None]]:
         tau = base_tau = spread.strength if spread is not None else self.strength
         offset_tau = tau
-        priced = [(m, c) for m, c in level.items()
-                  if m in parent_cost and c.cost_n and c.cost and parent_cost[m]]
-        cost_weight = sum(c.cost_n for _, c in priced)
-        raw_log_scale = (sum(c.cost_n * math.log(c.cost / parent_cost[m]) for m, c in priced) / cost_weight
-                         if priced else 0.0)
+        raw_log_scale, cost_weight = _log_cost_offset(level, parent_cost)
         if spread is not None and abs(raw_log_scale) > self.regime_z * spread.cost_sd:
             # Costs far outside what sibling contexts show: a different kind of task. The parent's cost scale
             # is dropped and each model's parent score counts for only ``regime_strength`` observations (unit
             # information) against the model's own outcomes here. The common score offset keeps its usual
             # shrinkage: one model failing often must not drag every untried model down with it.
             tau, offset_tau = self.regime_strength, 0.0
-        log_scale = raw_log_scale * cost_weight / (cost_weight + offset_tau) if priced else 0.0
+            pool = self._regime_pool(path, raw_log_scale > 0, spread) if self.regime_pool else {}
+            if pool:
+                pooled_score, pooled_cost = _pooled_parent(pool, parent_score, parent_cost, raw_log_scale,
+                                                           self.regime_strength)
+                scaled_cost = {m: c * math.exp(raw_log_scale) if c else None for m, c in parent_cost.items()}
+                w = _pool_weight(level, parent_score, pooled_score)
+                parent_score = {m: w * pooled_score[m] + (1 - w) * parent_score[m] for m in parent_score}
+                parent_cost = {m: _log_mix(pooled_cost[m], scaled_cost[m], w) for m in parent_cost}
+                raw_log_scale, cost_weight = _log_cost_offset(level, parent_cost)
+        log_scale = raw_log_scale * cost_weight / (cost_weight + offset_tau) if cost_weight else 0.0
         seen = [(m, c) for m, c in level.items() if m in parent_score and c.n and c.score is not None]
         weight = sum(c.n for _, c in seen)
         offset = sum(c.n * (c.score - parent_score[m]) for m, c in seen) / (weight + base_tau) if seen else 0.0
@@ -302,6 +317,39 @@ class Priors:
                 k = cell.cost_n if cell else 0
                 costs[m] = math.exp((k * math.log(own) + tau * math.log(parent)) / (k + tau))
         return scores, costs
+
+    def _regime_pool(self, path: Path, dearer: bool, spread: Spread) -> dict[str, Cell]:
+        """Per model, the outcomes of the *other* contexts in the same new cost regime as ``path``.
+
+        A second agentic benchmark behaves like the first far more than like the single-shot tasks of the
+        probing set: once a context is recognised as a new regime, the contexts already seen in that regime
+        (cost offset from their parent beyond ``regime_z`` on the same side; the top-most of nested ones) stand
+        in for the parent, so a model that was dear or weak there is not re-explored at full price here.
+        Cached until the next observation.
+        """
+        key = (path, dearer, self._observed, self.regime_z, spread.cost_sd)
+        if self._pool_cache is not None and self._pool_cache[0] == key:
+            return self._pool_cache[1]
+        regimes = []
+        for other, level in self.cells.items():
+            if not other or other[: len(path)] == path or path[: len(other)] == other:
+                continue
+            parent = self.cells.get(other[:-1], {})
+            offset, weight = _log_cost_offset(level, {m: c.learned_cost for m, c in parent.items()})
+            if weight and abs(offset) > self.regime_z * spread.cost_sd and (offset > 0) == dearer:
+                regimes.append(other)
+        pool: dict[str, Cell] = {}
+        for other in regimes:
+            if any(q != other and other[: len(q)] == q for q in regimes):
+                continue
+            for model, cell in self.cells[other].items():
+                total = pool.setdefault(model, Cell())
+                total.n += cell.n
+                total.score_sum += cell.score_sum
+                total.cost_n += cell.cost_n
+                total.cost_sum += cell.cost_sum
+        self._pool_cache = (key, pool)
+        return pool
 
     # ---- persistence ----------------------------------------------------------------------------
     def to_records(self) -> list[dict[str, Any]]:
@@ -354,6 +402,57 @@ class Priors:
                 raise PriorsError(f"{where}.pinned: must be true or false")
             cell.pinned = pinned
         return priors
+
+
+def _log_cost_offset(level: Mapping[str, Cell], parent_cost: Mapping[str, float | None]) -> tuple[float, int]:
+    """Count-weighted mean log ratio of a level's observed costs to its parent's, and the count behind it."""
+    priced = [(m, c) for m, c in level.items() if c.cost_n and c.cost and parent_cost.get(m)]
+    weight = sum(c.cost_n for _, c in priced)
+    if not weight:
+        return 0.0, 0
+    return sum(c.cost_n * math.log(c.cost / parent_cost[m]) for m, c in priced) / weight, weight
+
+
+def _pooled_parent(pool: Mapping[str, Cell], parent_score: Mapping[str, float],
+                   parent_cost: Mapping[str, float | None], log_scale: float, strength: float,
+                   ) -> tuple[dict[str, float], dict[str, float | None]]:
+    """The parent as the same regime's other contexts show it; the old parent counts ``strength`` outcomes.
+
+    A model never run in the regime keeps its parent score, and its parent cost moved by ``log_scale``.
+    """
+    scores, costs = dict(parent_score), dict(parent_cost)
+    for model in parent_score:
+        cell = pool.get(model)
+        if cell is not None and cell.n:
+            scores[model] = (cell.score_sum + strength * parent_score[model]) / (cell.n + strength)
+        if cell is not None and cell.cost_n and cell.learned_cost:
+            costs[model] = cell.learned_cost
+        elif parent_cost[model]:
+            costs[model] = parent_cost[model] * math.exp(log_scale)
+    return scores, costs
+
+
+def _pool_weight(level: Mapping[str, Cell], parent_score: Mapping[str, float],
+                 pooled_score: Mapping[str, float]) -> float:
+    """Posterior weight of the regime pool against the old parent: which one better predicts this level's outcomes.
+
+    Equal prior odds; each model's outcomes here scored as Bernoulli trials under either parent's expectation.
+    """
+    log_odds = 0.0
+    for model, cell in level.items():
+        if not cell.n or model not in parent_score:
+            continue
+        for expected, sign in ((pooled_score[model], 1.0), (parent_score[model], -1.0)):
+            p = min(max(expected, 0.02), 0.98)
+            log_odds += sign * (cell.score_sum * math.log(p) + (cell.n - cell.score_sum) * math.log(1 - p))
+    return 1.0 / (1.0 + math.exp(-max(min(log_odds, 50.0), -50.0)))
+
+
+def _log_mix(a: float | None, b: float | None, w: float) -> float | None:
+    """Weighted geometric mean of two costs (either may be unknown)."""
+    if not a or not b:
+        return a or b
+    return math.exp(w * math.log(a) + (1 - w) * math.log(b))
 
 
 def _estimate_spread(cells: Mapping[Path, Mapping[str, Cell]], min_n: int = 5) -> Spread:

@@ -124,3 +124,31 @@ def test_a_context_with_far_dearer_outcomes_is_a_new_regime():
     plain.configure(10.0, False, 3.0, 1.0)
     fixed = plain.estimate(new, ["a", "b"])
     assert fixed["b"].score < regime["b"].score and fixed["a"].cost_usd < regime["a"].cost_usd
+
+
+def _regime_rows():
+    """Known sources where a beats b, then an agentic source (100x dearer) where a fails and b solves."""
+    return _spread_rows(0.0, n_sources=30) + _rows("agentic", "a", 0.0, 1.0, 6) + _rows("agentic", "b", 1.0, 0.2, 6)
+
+
+def test_a_second_new_regime_starts_from_the_first_when_its_outcomes_agree():
+    new = (*DIM, ("source", "agentic2"))
+    rows = _regime_rows() + _rows("agentic2", "a", 0.0, 1.0, 1)  # one dear failure of a: a new regime again
+    pooled = Priors.from_rows(rows, keys=("source",)).estimate(new, ["a", "b"])
+    assert pooled["b"].score > pooled["a"].score  # b's record in the first agentic source carries over
+    assert pooled["b"].cost_usd == pytest.approx(0.2, rel=0.05)  # and so does b's cost there, never run here
+    alone = Priors.from_rows(rows, keys=("source",))
+    alone.configure(10.0, True, 3.0, 1.0, regime_pool=False)
+    unpooled = alone.estimate(new, ["a", "b"])
+    assert unpooled["b"].score < pooled["b"].score - 0.2  # without the pool b is only the known sources' b
+
+
+def test_a_new_regime_whose_outcomes_fit_the_old_parent_keeps_it():
+    new = (*DIM, ("source", "agentic2"))
+    # Here a succeeds as the known sources predict (and the first agentic source does not): the pool loses.
+    rows = _regime_rows() + _rows("agentic2", "a", 1.0, 1.0, 4)
+    pooled = Priors.from_rows(rows, keys=("source",)).estimate(new, ["a", "b"])
+    alone = Priors.from_rows(rows, keys=("source",))
+    alone.configure(10.0, True, 3.0, 1.0, regime_pool=False)
+    assert pooled["b"].score == pytest.approx(alone.estimate(new, ["a", "b"])["b"].score, abs=0.02)
+    assert pooled["a"].score > pooled["b"].score

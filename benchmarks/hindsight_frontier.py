@@ -1,0 +1,91 @@
+"""What static routing could reach *with hindsight on the test answers*: a ceiling for the bench targets.
+
+Groups the test tasks by what the router can see (the task's ``bench``/``source`` metadata, else its
+dimension) and, for each exchange rate ``lam`` (score points given up per dollar saved), assigns every group
+the one model maximising ``sum(score) - lam * sum(cost)`` over the group's test tasks. Sweeping ``lam`` traces
+the convex Pareto frontier of per-group static routing. No online router that must *learn* which model suits a
+group can beat this frontier without telling tasks apart inside a group, and it pays for its exploration on
+top. Prints one JSON line: the always-<model> references, the frontier points, and, for the target
+"AvgPerf >= --min-perf with Perf/$ strictly above every always-<model> with AvgPerf >= --always-floor", the
+cheapest frontier point meeting it and the exploration budget (dollars) left above it.
+
+    .venv/bin/python benchmarks/hindsight_frontier.py [--data DIR] [--split id|ood] [--min-perf 63] \\
+        [--always-floor 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from router.bench import OutcomeTable  # noqa: E402
+from router.datasets import load_dataset  # noqa: E402
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"
+GROUP_KEYS = ("bench", "source")
+
+
+def group_of(task) -> str:
+    """The finest label a router sees before routing: benchmark/source metadata, else the dimension."""
+    for key in GROUP_KEYS:
+        if task.metadata.get(key):
+            return f"{key}={task.metadata[key]}"
+    return f"dimension={task.dimension}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--split", choices=("id", "ood"), default="ood")
+    parser.add_argument("--min-perf", type=float, default=63.0, help="AvgPerf %% the target asks for")
+    parser.add_argument("--always-floor", type=float, default=60.0,
+                        help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
+    args = parser.parse_args(argv)
+
+    dataset = load_dataset(args.data, args.split)
+    table = OutcomeTable(dataset.test_tasks, dataset.test_results, dataset.probe.models)
+    n = len(dataset.test_tasks)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, task in enumerate(dataset.test_tasks):
+        groups[group_of(task)].append(i)
+    score = {g: table.score[idx].sum(axis=0) for g, idx in groups.items()}
+    cost = {g: table.cost[idx].sum(axis=0) for g, idx in groups.items()}
+
+    def point(perf_sum: float, cost_sum: float) -> dict[str, float]:
+        perf = 100.0 * perf_sum / n
+        return {"avg_perf": round(perf, 2), "cost_usd": round(cost_sum, 2), "perf_per_dollar": round(perf / cost_sum, 3)}
+
+    always = {m: point(table.score[:, j].sum(), table.cost[:, j].sum()) for j, m in enumerate(table.models)}
+    bar = max((p["perf_per_dollar"] for p in always.values() if p["avg_perf"] >= args.always_floor), default=0.0)
+    frontier: list[dict[str, object]] = []
+    for lam in [0.0, *np.geomspace(1e-3, 1e4, 400)]:
+        choice = {g: int(np.argmax(score[g] - lam * cost[g] + 1e-12 * score[g])) for g in groups}
+        entry = {**point(sum(score[g][j] for g, j in choice.items()), sum(cost[g][j] for g, j in choice.items())),
+                 "lam": round(float(lam), 4), "models": {g: table.models[j] for g, j in sorted(choice.items())}}
+        if not frontier or entry["models"] != frontier[-1]["models"]:
+            frontier.append(entry)
+    meeting = [p for p in frontier if p["avg_perf"] >= args.min_perf and p["perf_per_dollar"] > bar]
+    best = min(meeting, key=lambda p: p["cost_usd"], default=None)
+    budget = None
+    if best is not None:
+        # Perf/$ stays above the bar while the total cost is below AvgPerf / bar: what is left for exploration.
+        budget = round(best["avg_perf"] / bar - best["cost_usd"], 2) if bar > 0 else None
+    print(json.dumps({
+        "dataset": dataset.name, "split": dataset.split, "tasks": n, "groups": {g: len(i) for g, i in groups.items()},
+        "always": always, "perf_per_dollar_bar": bar, "min_perf": args.min_perf,
+        "frontier": frontier, "cheapest_meeting_target": best, "exploration_budget_usd": budget,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

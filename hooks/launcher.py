@@ -372,7 +372,7 @@ class RouteLauncher:
                 features = dataclasses.replace(features, text=common["task"])
             self._router.update(features, result.model, result.score, result.cost_usd,
                           trace=verifier_log.get("signals"), task_id=result.task_id)
-            self.state.save()
+            self.state.save_learned()
         return result
 
 

@@ -37,6 +37,7 @@ from typing import Any
 from router.settings import DEFAULT_PRIOR_KEYS
 
 Path = tuple[tuple[str, str], ...]
+UserValue = tuple[float | None, float | None, bool]  # a cell's user score, user cost, pinned
 METADATA_KEYS = ("language", "difficulty")
 # A between-context variance from fewer groups is too noisy to set the shrinkage (fixed prior_strength then).
 MIN_SPREAD_CONTEXTS = 5
@@ -352,8 +353,17 @@ class Priors:
         return pool
 
     # ---- persistence ----------------------------------------------------------------------------
-    def to_records(self) -> list[dict[str, Any]]:
-        """One plain dict per cell (the ``[[priors]]`` tables of router.toml), learned means not sums."""
+    def user_values(self) -> dict[tuple[Path, str], UserValue]:
+        """Every edited or pinned cell's user values, keyed by (path, model): what a save of edits writes."""
+        return {(path, model): (cell.user_score, cell.user_cost, cell.pinned)
+                for path, models in self.cells.items() for model, cell in models.items() if cell.edited or cell.pinned}
+
+    def to_records(self, user_values: Mapping[tuple[Path, str], UserValue] | None = None) -> list[dict[str, Any]]:
+        """One plain dict per cell (the ``[[priors]]`` tables of router.toml), learned means not sums.
+
+        ``user_values`` (from ``user_values()``) replaces the cells' own edits and pins, so the learned counts
+        can be written without edits the user has not saved.
+        """
         out = []
         for path in sorted(self.cells):
             for model in sorted(self.cells[path]):
@@ -361,11 +371,14 @@ class Priors:
                 record: dict[str, Any] = dict(path)
                 record.update(model=model, n=cell.n, score=_round(cell.learned_score),
                               cost_n=cell.cost_n, cost_usd=_round(cell.learned_cost))
-                if cell.user_score is not None:
-                    record["user_score"] = cell.user_score
-                if cell.user_cost is not None:
-                    record["user_cost_usd"] = cell.user_cost
-                if cell.pinned:
+                user_score, user_cost, pinned = (
+                    (cell.user_score, cell.user_cost, cell.pinned) if user_values is None
+                    else user_values.get((path, model), (None, None, False)))
+                if user_score is not None:
+                    record["user_score"] = user_score
+                if user_cost is not None:
+                    record["user_cost_usd"] = user_cost
+                if pinned:
                     record["pinned"] = True
                 out.append({k: v for k, v in record.items() if v is not None})
         return out

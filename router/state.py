@@ -48,6 +48,7 @@ class RouterState:
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
         self._router: ACRouter | None = None
         self.recovered = ""  # what load() repaired (a damaged memory rebuilt from the log), for the UI to say
+        self._saved = (self.settings, self.priors.user_values())  # what router.toml holds (or would, if new)
 
     @property
     def state_path(self) -> Path:
@@ -96,6 +97,7 @@ class RouterState:
         """Re-read from disk; on any error this state stays as it was (the last good one) and the error is raised."""
         fresh = RouterState.load(self.config_dir, self.data_dir)
         self.settings, self.priors, self.memory, self.models = fresh.settings, fresh.priors, fresh.memory, fresh.models
+        self._saved = fresh._saved
         self._router = None
 
     def router(self) -> ACRouter:
@@ -109,22 +111,43 @@ class RouterState:
         self._router.settings = self.settings
         return self._router
 
+    @property
+    def dirty(self) -> bool:
+        """Settings or prior edits differ from what was last saved (or loaded)."""
+        return (self.settings, self.priors.user_values()) != self._saved
+
     def save(self) -> Path:
-        """Write router.toml and the memory file atomically; returns router.toml's path."""
+        """Write router.toml (settings, priors with their edits) and the memory file atomically."""
+        path = self._write(self.settings, None)
+        self._saved = (self.settings, self.priors.user_values())
+        return path
+
+    def save_learned(self) -> Path:
+        """Write what the router learned (counts, memory) but keep the settings and edits as last saved.
+
+        After a launched route: the outcome must persist, while edits the user has not saved stay unsaved.
+        """
+        settings, saved_values = self._saved
+        live = self.priors.user_values()
+        # An unpinned edit the router has since learned past is gone (see Priors.observe): do not write it back.
+        kept = {key: value for key, value in saved_values.items() if value[2] or key in live}
+        return self._write(settings, kept)
+
+    def _write(self, settings: RouterSettings, user_values: Any) -> Path:
         if self._router is not None:
             self.models = list(self._router.models)
         document = tomlkit.document()
         document.add(tomlkit.comment("ACRouter state: settings and priors. Edit with care; "
                                      "'codex-router-tui' rewrites this file when you save in the Router tab."))
         document.add("models", self.models)
-        settings = tomlkit.table()
-        for key, value in self.settings.to_dict().items():
+        table = tomlkit.table()
+        for key, value in settings.to_dict().items():
             if key != "cost_unit":
-                settings.add(key, value)
-        settings.add(tomlkit.comment(f"eps_cost multiplies {self.settings.cost_unit}"))
-        document.add("settings", settings)
+                table.add(key, value)
+        table.add(tomlkit.comment(f"eps_cost multiplies {settings.cost_unit}"))
+        document.add("settings", table)
         priors = tomlkit.aot()
-        for record in self.priors.to_records():
+        for record in self.priors.to_records(user_values):
             priors.append(tomlkit.item(record))
         document.add("priors", priors)
         atomic_write(self.state_path, tomlkit.dumps(document).encode("utf-8"))

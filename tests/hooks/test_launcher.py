@@ -75,6 +75,8 @@ def test_full_loop_logs_route_and_outcome_and_learns(fake_codex: Path, repo: Pat
     assert any(kind == "codex" and msg.startswith("$ ls") for kind, msg in progress)
     assert router_state.state_path.exists()
     assert router_state.router().priors.cell((), result.model).n == 10  # 9 prior rows + this outcome
+    saved = type(router_state).load(router_state.config_dir, router_state.data_dir)
+    assert saved.priors.cell((), result.model).n == 10 and len(saved.memory) == len(router_state.memory)
 
 
 def result_log(launcher_factory) -> Path:

@@ -75,3 +75,35 @@ def test_rebuild_from_log_events():
     state.rebuild_from_events(events, lambda texts: np.ones((len(texts), 4), np.float32))
     assert state.priors.cell(DIM, "glm-5").n == 1 and len(state.memory) == 1
     assert "glm-5" in state.router().models
+
+
+def test_a_launch_saves_what_was_learned_but_not_unsaved_edits():
+    rows = [{"dimension": "code_generation", "model": m, "score": s, "cost_usd": 0.01}
+            for m, s in (("a", 1.0), ("b", 0.0))]
+    state = RouterState(RouterSettings(eps_cost=-0.2), Priors.from_rows(rows))
+    state.priors.edit(DIM, "b", score=0.3, pin=True)
+    state.save()
+    assert not state.dirty
+    state.settings = state.settings.replace(eps_cost=-0.9)  # edited in the Router tab, not saved
+    state.priors.edit(DIM, "a", score=0.2, pin=True)
+    assert state.dirty
+    state.router().update(_features(np.array([0.0, 1.0], np.float32)), "a", 0.0, 0.02, task_id="t9")
+    state.save_learned()
+    on_disk = RouterState.load(state.config_dir, state.data_dir)
+    assert on_disk.settings.eps_cost == -0.2
+    assert on_disk.priors.cells[DIM]["a"].n == 2 and on_disk.priors.cells[DIM]["a"].user_score is None
+    assert on_disk.priors.cells[DIM]["b"].user_score == 0.3 and on_disk.priors.cells[DIM]["b"].pinned
+    assert len(on_disk.memory) == 1
+    assert state.dirty and state.settings.eps_cost == -0.9  # the edits stay, still unsaved
+    state.save()
+    assert not state.dirty and RouterState.load(state.config_dir, state.data_dir).settings.eps_cost == -0.9
+
+
+def test_save_learned_drops_an_unpinned_edit_the_router_has_learned_past():
+    rows = [{"dimension": "code_generation", "model": "a", "score": 1.0, "cost_usd": 0.01}]
+    state = RouterState(RouterSettings(), Priors.from_rows(rows))
+    state.priors.edit(DIM, "a", score=0.5)
+    state.save()
+    state.router().update(_features(), "a", 1.0, 0.01, task_id="t1")
+    state.save_learned()
+    assert RouterState.load(state.config_dir, state.data_dir).priors.cells[DIM]["a"].user_score is None

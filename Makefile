@@ -43,6 +43,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_tui.py
 	$(BIN)/python benchmarks/bench_hook.py
 	$(BIN)/python benchmarks/whatif_validation.py
+	$(BIN)/python benchmarks/hindsight_frontier.py --split ood
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -16,11 +16,15 @@ reads just the new bytes up to the last ``\\n`` — a partial last line is left 
 * not a regular file (a FIFO, a device, a folder): skipped, so a poll never blocks on it.
 
 Speed: big batches are never ``json.loads``-ed line by line. A byte range of complete lines becomes an
-Arrow string column (offsets found with numpy) that DuckDB parses once and validates in bulk with its JSON
-functions (a conservative mirror of ``schema.normalize``) and appends in one INSERT. Only the lines DuckDB
-does not accept go through ``schema.normalize`` in Python, which decides: a bad line is kept in
+Arrow string column (offsets found with numpy, no copy) that DuckDB parses once and validates in bulk with
+its JSON functions (a conservative mirror of ``schema.normalize``) and appends in one INSERT. Only the lines
+DuckDB does not accept go through ``schema.normalize`` in Python, which decides: a bad line is kept in
 ``malformed`` with its file, line number and the reason. Small batches (a live append of a few lines) go
 straight to the Python path, because planning the bulk query costs more than the lines themselves.
+
+The line itself is not copied into the store: a row keeps its file, byte offset, length and a hash, and
+``original_lines`` reads it back from the log (found again after a rename or copytruncate rotation; a line
+rewritten or deleted since is reported as gone, never replaced by another).
 """
 
 from __future__ import annotations
@@ -36,31 +40,37 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from analytics.prices import PriceBook
+from analytics.prices import PriceBook, import_catalogue_in_background
 from analytics.schema import EVENT_KINDS, SchemaError, normalize, parse_ts
 from analytics.store import Store
 
-CHUNK_BYTES = 64 * 1024 * 1024
-BATCH_ROWS = 32768
+CHUNK_BYTES = 256 * 1024 * 1024  # a transaction, and enough row groups for every core
+BATCH_ROWS = 122880  # DuckDB's row group: appended whole, no merging of small batches
 SMALL_BATCH = 5000  # lines; below this Python is faster than planning the bulk query
 FIRST_LINE_LIMIT = 1024 * 1024
 MALFORMED_TEXT_LIMIT = 2000
+READ_BLOCK = 16 * 1024 * 1024  # reading lines back from a log
 
 # Top-level keys parsed in the fast path, with the check that mirrors schema.CORE_KEYS ("any": carried only).
+# "str" keys are typed VARCHAR by DuckDB's parser itself (decoded text, no copy); the others arrive as JSON text.
 _FIELDS: dict[str, str] = {
-    "v": "version", "ts": "str", "event": "str", "task_id": "str", "task": "str", "dimension": "str",
+    "v": "version", "ts": "ts", "event": "event", "task_id": "str", "task": "str", "dimension": "str",
     "language": "str", "difficulty": "scalar", "model": "str", "profile": "str", "router": "str",
-    "propensity": "num", "score": "num", "decision": "decision", "verifier": "obj", "tokens": "obj",
+    "propensity": "num", "score": "num", "decision": "decision", "verifier": "obj", "tokens": "tokens",
     "cost_usd": "num", "latency_ms": "num", "exit_code": "exit", "session_id": "str", "turn_id": "str",
-    "cwd": "str", "tool": "str", "status": "any", "timestamp": "any", "task_hint": "any", "oracle_scores": "any",
+    "cwd": "str", "tool": "str", "status": "any", "timestamp": "ts", "task_hint": "str", "oracle_scores": "any",
 }
 _TOKENS = ("input", "cached_input", "output", "reasoning")
 _EVENT_COLUMNS = ("v", "event", "task_id", "task", "dimension", "language", "difficulty", "model", "profile",
                   "router", "propensity", "score", "tokens_input", "tokens_cached_input", "tokens_output",
                   "tokens_reasoning", "cost_usd", "latency_ms", "exit_code", "session_id", "turn_id", "cwd",
                   "tool", "status", "est_scores", "oracle_best")
+# Where the line is instead of the line: the log stays the one copy (see ``original_lines``).
+_LOCATION_COLUMNS = ("byte_offset", "byte_length", "line_hash")
 
 
 def _first(x: str) -> str:
@@ -72,115 +82,144 @@ def _text(x: str) -> str:
     return f"CASE WHEN contains({x}, '\\') THEN {x} ->> '$' ELSE {x}[2:-2] END"
 
 
-_NUM_START = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')"
 # A number DuckDB prints as Python's str() does: Python switches to an exponent below 1e-4 and from 1e16 on,
 # DuckDB does not, so those (and any exponent) go to the Python path.
 _PLAIN_NUMBER = "-?([0-9]+|[1-9][0-9]{0,15}[.][0-9]+|0[.]0{0,3}[1-9][0-9]*|0[.]0)"
 
 
+# What DuckDB's parser makes of a number it is asked for as VARCHAR: its JSON text (it also takes inf/nan in
+# any case, Python's parser does not).
+_NUMBER_TEXT = "-?[0-9][-+.eE0-9]*|-?(?i:inf|infinity|nan)"
+
+
+def _from_non_string(x: str) -> str:
+    """Could this VARCHAR-typed value be a non-string DuckDB turned into text (5 -> '5', true -> 'true')? Such
+    values, and the rare real strings that look like them ("42", "true"), go to the Python path. Cheap tests
+    on the first byte settle most values; CASE runs the rest only on the rows that get that far."""
+    return (f"CASE WHEN ({x} >= '0' AND {x} < ':') OR prefix({x}, '-') THEN regexp_full_match({x}, '{_NUMBER_TEXT}') "
+            f"WHEN prefix({x}, '{{') OR prefix({x}, '[') OR {x} IN ('true', 'false') THEN true "
+            f"WHEN {_first(x)} IN ('i', 'I', 'n', 'N') THEN lower({x}) IN ('inf', 'infinity', 'nan') ELSE false END")
+
+
 def _finite_sql(x: str) -> str:
-    """A JSON value as a finite DOUBLE if it is a JSON number, else NULL (mirrors ``_finite``)."""
+    """A JSON value as a finite DOUBLE if it is a JSON number, else NULL (mirrors ``_finite``): a digit, or a
+    minus and a digit, first (not a string, bool, nan or infinity); too big for a double (1e400) is +-inf."""
     text = f"({x}::VARCHAR)"
-    return (f"CASE WHEN {_first(text)} IN {_NUM_START} AND isfinite(TRY_CAST({text} AS DOUBLE)) "
-            f"THEN TRY_CAST({text} AS DOUBLE) END")
+    return (f"CASE WHEN ({text} >= '0' AND {text} < ':') OR ({text} >= '-0' AND {text} < '-:') "
+            f"THEN NULLIF(NULLIF(TRY_CAST({text} AS DOUBLE), 'inf'::DOUBLE), '-inf'::DOUBLE) END")
 
 
 # The decision is parsed straight into the candidates regret needs (a second parse of a real decision, with its
 # votes and neighbours, made ingest ~25% slower). A non-object decision also parses to a struct, so the check
 # only lets through a decision that is absent/null or has a candidates list; the rest go to the Python path.
 _DECISION_TYPE = '{"candidates":[{"model":"JSON","exp_score":"JSON"}]}'
+# Likewise the token counts (a non-object also parses to a struct, of NULLs: sent to Python unless one is set).
+_TOKENS_TYPE = "{" + ",".join(f'"{k}":"JSON"' for k in _TOKENS) + "}"
+_TYPES = {"str": '"VARCHAR"', "ts": '"VARCHAR"', "event": '"VARCHAR"', "decision": _DECISION_TYPE,
+          "tokens": _TOKENS_TYPE}
 # What regret needs, typed once at ingest (parsing JSON per row at query time was the dashboard's slowest
-# panel): a route's candidate estimates and an outcome's best oracle score. Mirrors ``_regret_inputs``.
+# panel): a route's candidate estimates and an outcome's best oracle score. Mirrors ``_regret_inputs``. (The
+# parsed event, not the seed-aware one, is enough: a seed-format line is a tool event.)
 _REGRET_SQL = {
-    "est_scores": "CASE WHEN event = 'route' THEN list_transform(list_filter(x_decision.candidates, "
-                  f"lambda c: {_first('(c.model::VARCHAR)')} = '\"'), "
+    "est_scores": "CASE WHEN x_event = 'route' THEN list_transform(list_filter(x_decision.candidates, "
+                  "lambda c: prefix(c.model::VARCHAR, '\"')), "
                   f"lambda c: {{'model': {_text('(c.model::VARCHAR)')}, 'exp_score': {_finite_sql('c.exp_score')}}}) END",
-    "oracle_best": "CASE WHEN event = 'outcome' AND json_type(x_oracle_scores) = 'OBJECT' THEN "
+    "oracle_best": "CASE WHEN x_event = 'outcome' AND json_type(x_oracle_scores) = 'OBJECT' THEN "
                    f"list_max(list_transform(json_extract(x_oracle_scores, '$.*'), lambda s: {_finite_sql('s')})) END",
 }
+_TOKEN_OK = " AND ".join(f"(t.{k} IS NULL OR (regexp_full_match(t.{k}::VARCHAR, '[0-9]+') "
+                         f"AND TRY_CAST(t.{k}::VARCHAR AS BIGINT) IS NOT NULL))" for k in _TOKENS)
+
+
+def _absent_or(x: str, check: str) -> str:
+    """``check`` where ``x`` is set, true where not. A CASE, not an OR: DuckDB evaluates both sides of an OR
+    that is computed as a value, and most keys are absent from most lines."""
+    return f"CASE WHEN {x} IS NULL THEN true ELSE {check} END"
+
+
 _CHECKS = {
-    "str": lambda x: f"({x} IS NULL OR {_first(x)} = '\"')",
-    "num": lambda x: f"({x} IS NULL OR {_first(x)} IN {_NUM_START})",
-    "scalar": lambda x: f"({x} IS NULL OR {_first(x)} = '\"' OR regexp_full_match({x}, '{_PLAIN_NUMBER}'))",
-    "obj": lambda x: f"({x} IS NULL OR {_first(x)} = '{{')",
-    "decision": lambda x: "(x_decision IS NULL OR x_decision.candidates IS NOT NULL)",
-    "exit": lambda x: f"({x} IS NULL OR regexp_full_match({x}, '-?[0-9]+|true|false'))",
-    "version": lambda x: (f"(CASE WHEN {x} IS NULL THEN NOT regexp_matches(raw, '\"v\"\\s*:\\s*null') "
+    "str": lambda x: _absent_or(x, f"NOT {_from_non_string(x)}"),
+    "num": lambda x: _absent_or(x, f"({x} >= '0' AND {x} < ':') OR ({x} >= '-0' AND {x} < '-:')"),
+    "scalar": lambda x: _absent_or(x, f"prefix({x}, '\"') OR regexp_full_match({x}, '{_PLAIN_NUMBER}')"),
+    "obj": lambda x: _absent_or(x, f"prefix({x}, '{{')"),
+    "decision": lambda x: _absent_or("x_decision", "x_decision.candidates IS NOT NULL"),
+    "tokens": lambda x: _absent_or("x_tokens", f"COALESCE({', '.join(f't.{k}' for k in _TOKENS)}) IS NOT NULL "
+                                               f"AND {_TOKEN_OK}"),
+    "exit": lambda x: _absent_or(x, f"{x} IN ('0', '1') OR regexp_full_match({x}, '-?[0-9]+|true|false')"),
+    "version": lambda x: (f"(CASE WHEN {x} = '1' THEN true WHEN {x} IS NULL "
+                          "THEN NOT regexp_matches(raw, '\"v\"\\s*:\\s*null') "
                           f"ELSE regexp_full_match({x}, '[0-9]+') AND TRY_CAST({x} AS INTEGER) >= 1 END)"),
 }
 
 
 def _insert_sql(tolerant: bool, rejected: bool = False) -> str:
-    """DuckDB parses each line once (json_transform to JSON-typed fields) and checks types by first char.
+    """DuckDB parses each line once (json_transform: strings typed, the rest as JSON text checked by first char).
 
     The checks are a conservative mirror of ``schema.normalize``: anything they do not accept goes to the
     Python path, which has the last word. ``tolerant`` wraps the parse in TRY (per-row fallback inside
     DuckDB) for batches where the plain parse failed; ``rejected`` selects the lines that were not taken.
     """
-    struct = "{" + ",".join(f'"{k}":' + (_DECISION_TYPE if kind == "decision" else '"JSON"')
-                            for k, kind in _FIELDS.items()) + "}"
+    struct = "{" + ",".join(f'"{k}":' + _TYPES.get(kind, '"JSON"') for k, kind in _FIELDS.items()) + "}"
     parse = f"json_transform(raw, '{struct}')"
     if tolerant:
         parse = f"TRY({parse})"
-    x = {k: f"(x_{k}::VARCHAR)" for k in _FIELDS}
-    seed = (f"({x['event']} IS NULL AND {x['timestamp']} IS NOT NULL AND {x['model']} IS NOT NULL "
-            "AND NOT regexp_matches(raw, '\"event\"\\s*:\\s*null'))")
+    x = {k: f"x_{k}" if kind in _TYPES else f"(x_{k}::VARCHAR)" for k, kind in _FIELDS.items()}
+    seed = (f"CASE WHEN {x['event']} IS NULL AND {x['timestamp']} IS NOT NULL AND {x['model']} IS NOT NULL "
+            "THEN NOT regexp_matches(raw, '\"event\"\\s*:\\s*null') ELSE false END")
     kinds = ", ".join(f"'{k}'" for k in EVENT_KINDS)
     checks = ["starts_with(raw, '{')", "ts_value IS NOT NULL", f"event IN ({kinds})",
-              "(score IS NULL OR score BETWEEN 0 AND 1)", "tokens_ok"]
-    checks += [_CHECKS[kind](x[k]) for k, kind in _FIELDS.items() if kind in _CHECKS]
-    checks.append(f"(NOT seed OR ({x['ts']} IS NULL AND {x['task']} IS NULL AND {x['v']} IS NULL "
-                  f"AND {_CHECKS['str'](x['timestamp'])} AND {_CHECKS['str'](x['task_hint'])}))")
-    tok = "{" + ",".join(f'"{k}":"JSON"' for k in _TOKENS) + "}"
-    ts_pattern = ("[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
+              _absent_or("score", "score BETWEEN 0 AND 1")]
+    checks += [_CHECKS[kind](x[k]) for k, kind in _FIELDS.items() if kind in _CHECKS and k not in ("task_hint",)]
+    checks.append(f"CASE WHEN seed THEN {x['ts']} IS NULL AND {x['task']} IS NULL AND {x['v']} IS NULL "
+                  f"AND {_CHECKS['str'](x['task_hint'])} ELSE true END")
+    ts_pattern = ("[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
                   "(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?")
-    strings = ", ".join(f"{_text(x[k])} AS {k}" for k, kind in _FIELDS.items() if kind == "str"
-                        and k not in ("event", "task", "ts"))
+    strings = ", ".join(f"{x[k]} AS {k}" for k, kind in _FIELDS.items() if kind == "str"
+                        and k not in ("task", "task_hint"))
     numbers = ", ".join(f"TRY_CAST({x[k]} AS DOUBLE) AS {k}" for k in ("propensity", "score", "cost_usd",
                                                                       "latency_ms"))
     tokens = ", ".join(f"TRY_CAST(t.{k}::VARCHAR AS BIGINT) AS tokens_{k}" for k in _TOKENS)
-    tokens_ok = " AND ".join(f"(t.{k} IS NULL OR regexp_full_match(t.{k}::VARCHAR, '[0-9]+'))" for k in _TOKENS)
-    ts_text = f"CASE WHEN seed THEN {_text(x['timestamp'])} ELSE {_text(x['ts'])} END"
     select = f"""
 WITH parsed AS (
-    SELECT line, raw, {parse} AS j FROM _batch
+    SELECT line, pos, raw, {parse} AS j FROM _batch
 ), fields AS (
-    SELECT line, raw, {", ".join(f"j.{k} AS x_{k}" for k in _FIELDS)} FROM parsed
+    SELECT line, pos, raw, {", ".join(f"j.{k} AS x_{k}" for k in _FIELDS)}, j.tokens AS t FROM parsed
 ), seeded AS (
-    SELECT *, {seed} AS seed,
-           CASE WHEN x_tokens IS NULL THEN NULL ELSE json_transform(x_tokens, '{tok}') END AS t
-    FROM fields
+    SELECT *, {seed} AS seed FROM fields
 ), typed AS (
     SELECT *,
            COALESCE(TRY_CAST({x['v']} AS INTEGER), 1) AS v,
-           CASE WHEN seed THEN 'tool' ELSE {_text(x['event'])} END AS event,
-           CASE WHEN seed THEN NULLIF({_text(x['task_hint'])}, '') ELSE {_text(x['task'])} END AS task,
+           CASE WHEN seed THEN 'tool' ELSE {x['event']} END AS event,
+           CASE WHEN seed THEN NULLIF({x['task_hint']}, '') ELSE {x['task']} END AS task,
            CASE WHEN {_first(x['difficulty'])} = '\"' THEN {_text(x['difficulty'])}
                 ELSE {x['difficulty']} END AS difficulty,
            {strings}, {numbers}, {tokens},
            CASE {x['exit_code']} WHEN 'true' THEN 1 WHEN 'false' THEN 0
                 ELSE TRY_CAST({x['exit_code']} AS BIGINT) END AS exit_code,
            CASE WHEN {_first(x['status'])} = '\"' THEN {_text(x['status'])} ELSE {x['status']} END AS status,
-           COALESCE({tokens_ok}, true) AS tokens_ok,
-           CASE WHEN regexp_full_match(ts_text, '{ts_pattern}')
-                THEN TRY_CAST(TRY_CAST(ts_text AS TIMESTAMPTZ) AS TIMESTAMP) END AS ts_value
-    FROM (SELECT *, {ts_text} AS ts_text FROM seeded)
+           CASE WHEN NOT regexp_full_match(ts_text, '{ts_pattern}') THEN NULL
+                WHEN suffix(ts_text, 'Z') THEN TRY_CAST(ts_text AS TIMESTAMP)
+                ELSE TRY_CAST(TRY_CAST(ts_text AS TIMESTAMPTZ) AS TIMESTAMP) END AS ts_value
+    FROM (SELECT *, CASE WHEN seed THEN {x['timestamp']} ELSE {x['ts']} END AS ts_text FROM seeded)
 )"""
+    # One expression: as separate WHERE terms, each would be pushed into the scan with its own parse.
     ok = f"COALESCE({' AND '.join(checks)}, false)"
     if rejected:
-        return f"{select}\nSELECT line, raw FROM typed WHERE NOT {ok} AND trim(raw, ' ' || chr(9)) <> '' ORDER BY line"
+        return (f"{select}\nSELECT line, pos, raw FROM typed WHERE NOT {ok} "
+                "AND trim(raw, ' ' || chr(9) || chr(10)) <> '' ORDER BY line")
     columns = ", ".join(f"{_REGRET_SQL[c]} AS {c}" if c in _REGRET_SQL else c for c in _EVENT_COLUMNS)
-    return (f"INSERT INTO events (log, file, inode, line, ts, {', '.join(_EVENT_COLUMNS)}, raw)\n{select}\n"
-            f"SELECT ?, ?, ?, line, ts_value, {columns}, raw FROM typed WHERE {ok}")
+    return (f"INSERT INTO events (log, file, inode, line, ts, {', '.join(_EVENT_COLUMNS)}, "
+            f"{', '.join(_LOCATION_COLUMNS)})\n{select}\n"
+            f"SELECT ?, ?, ?, line, ts_value, {columns}, pos, strlen(raw), hash(raw) FROM typed WHERE {ok}")
 
 
-_ROW_COLUMNS = ("log", "file", "inode", "line", "ts", *_EVENT_COLUMNS, "raw")
+_ROW_COLUMNS = ("log", "file", "inode", "line", "ts", *_EVENT_COLUMNS, "byte_offset", "text")
 _ROW_TYPES = {  # other columns are strings
     "inode": pa.uint64(), "line": pa.int64(), "ts": pa.timestamp("us"), "v": pa.int32(),
     "propensity": pa.float64(), "score": pa.float64(), "cost_usd": pa.float64(), "latency_ms": pa.float64(),
     "exit_code": pa.int64(), **{f"tokens_{k}": pa.int64() for k in _TOKENS},
     "est_scores": pa.list_(pa.struct([("model", pa.string()), ("exp_score", pa.float64())])),
-    "oracle_best": pa.float64(),
+    "oracle_best": pa.float64(), "byte_offset": pa.int64(),
 }
 _ROW_SCHEMA = pa.schema([(name, _ROW_TYPES.get(name, pa.string())) for name in _ROW_COLUMNS])
 _FAST_SQL = _insert_sql(tolerant=False)
@@ -211,24 +250,42 @@ class FileState:
     mtime_ns: int
 
 
-def _line_table(data: bytes, size: int, first_line: int) -> tuple[pa.Table, int] | None:
-    """The complete lines in ``data[:size]`` (newlines dropped) as an Arrow string column, and how many are
-    not empty; None if the bytes are not UTF-8. Record batches of ``BATCH_ROWS`` let DuckDB use every core.
+def _line_ends(data: bytes, size: int, step: int = 4 << 20) -> np.ndarray:
+    """Where each complete line of ``data[:size]`` ends (just after its newline). Slice by slice: one mask of
+    a whole chunk is hundreds of MB of fresh memory, several times slower to fill than a cached slice."""
+    view = np.frombuffer(data, dtype=np.uint8, count=size)
+    return np.concatenate([np.flatnonzero(view[i:i + step] == 10) + (i + 1) for i in range(0, size, step)]
+                          or [np.empty(0, dtype=np.int64)])
+
+
+def _line_table(data: bytes, ends: np.ndarray, first_line: int, start: int) -> tuple[pa.Table, int] | None:
+    """The complete lines of ``data`` (each with its newline, which JSON parsers skip as whitespace) as an
+    Arrow string column beside their line numbers and file offsets (``data`` starts at file offset
+    ``start``), and how many are not empty; None if the bytes are not UTF-8. Record batches of
+    ``BATCH_ROWS`` let DuckDB use every core.
     """
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8, count=size) == 10)
     offsets = np.empty(len(ends) + 1, dtype=np.int64)
     offsets[0] = 0
-    offsets[1:] = ends - np.arange(len(ends))  # each line's end once the newlines before it are gone
-    # The values buffer may run past the last line (the partial line after ``size`` has no newline to drop).
-    raw = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data.replace(b"\n", b"")))
+    offsets[1:] = ends
+    # The values buffer may run past the last line (the partial line after ``size``).
+    raw = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
     try:
         raw.validate(full=True)
     except pa.ArrowInvalid:
         return None
     lines = pa.array(np.arange(first_line, first_line + len(ends), dtype=np.int64))
-    table = pa.table({"line": lines, "raw": raw})
-    nonblank = len(ends) - int(np.count_nonzero(np.diff(offsets) == 0))
+    table = pa.table({"line": lines, "pos": pa.array(offsets[:-1] + start), "raw": raw})
+    nonblank = len(ends) - int(np.count_nonzero(np.diff(offsets) == 1))
     return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS)), nonblank
+
+
+def _split_lines(data: bytes, first_line: int, start: int) -> list[tuple[int, int, bytes]]:
+    """(line number, file offset, line without its newline) for the complete lines in ``data``."""
+    out, pos = [], start
+    for number, raw in enumerate(data.split(b"\n")[:-1], start=first_line):
+        out.append((number, pos, raw))
+        pos += len(raw) + 1
+    return out
 
 
 _INT64 = 2**63
@@ -270,8 +327,9 @@ def _regret_inputs(record: dict) -> tuple[list[dict] | None, float | None]:
     return None, None
 
 
-def _event_row(record: dict, raw: str, log: str, source: str, inode: int, line: int) -> tuple:
-    """The ``events`` row for a record ``normalize`` accepted (same columns the bulk SQL produces)."""
+def _event_row(record: dict, text: str, log: str, source: str, inode: int, line: int, pos: int) -> tuple:
+    """The ``events`` row for a record ``normalize`` accepted (the bulk SQL's columns; ``text``, the line
+    with its newline, becomes its length and hash in SQL)."""
     get = record.get
     tokens = get("tokens") or {}
     difficulty, status = get("difficulty"), get("status")
@@ -288,16 +346,18 @@ def _event_row(record: dict, raw: str, log: str, source: str, inode: int, line: 
         _int(record, "tokens.output", tokens.get("output")),
         _int(record, "tokens.reasoning", tokens.get("reasoning")),
         _float(get("cost_usd")), _float(get("latency_ms")), _int(record, "exit_code", get("exit_code")),
-        get("session_id"), get("turn_id"), get("cwd"), get("tool"), status, *_regret_inputs(record), raw,
+        get("session_id"), get("turn_id"), get("cwd"), get("tool"), status, *_regret_inputs(record), pos, text,
     )
 
 
-def _judge_line(text: bytes, log: str, source: str, inode: int, line: int) -> tuple[tuple | None, str | None]:
-    """The authoritative (Python) verdict on one line: its ``events`` row, or why it is malformed."""
+def _judge_line(data: bytes, log: str, source: str, inode: int, line: int,
+                pos: int) -> tuple[tuple | None, str | None]:
+    """The authoritative (Python) verdict on one line (without its newline): its ``events`` row, or why it is
+    malformed."""
     try:
-        raw = text.decode("utf-8").removeprefix("\ufeff")  # a BOM some editors put before the first line
-        record = normalize(json.loads(raw))
-        return _event_row(record, raw, log, source, inode, line), None
+        text = data.decode("utf-8")
+        record = normalize(json.loads(text.removeprefix("\ufeff")))  # a BOM some editors put before line 1
+        return _event_row(record, text + "\n", log, source, inode, line, pos), None
     except UnicodeDecodeError:
         return None, "not UTF-8 text"
     except json.JSONDecodeError as exc:
@@ -328,6 +388,102 @@ def _find_inode(directory: Path, device: int, inode: int) -> Path | None:
     return None
 
 
+def _copies(source: str, inode: int) -> list[Path]:
+    """Where a line read from ``source`` (inode ``inode``) may be now, most likely first: the same inode at
+    ``source`` or elsewhere in its folder (renamed by a rotation), then the files named after it
+    (``log.jsonl.1``, ``log.jsonl-20261130``: a copytruncate rotation copies the bytes at the same offsets)."""
+    path = Path(source)
+    found: list[Path] = []
+    try:
+        same = os.stat(path).st_ino == inode
+        moved = path if same else _find_inode(path.parent, os.stat(path.parent).st_dev, inode)
+        found += [moved] if moved else []
+        with os.scandir(path.parent) as entries:
+            found += sorted(Path(e.path) for e in entries if e.name.startswith(path.name) and e.name != path.name
+                            and e.is_file() and Path(e.path) not in found)
+    except OSError:
+        pass
+    return found
+
+
+def _read_spans(path: Path, starts: np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """The bytes at each (start, length) of ``path`` (shorter or empty past its end), in the given order.
+
+    Plain reads of about ``READ_BLOCK`` bytes in offset order (a memory map would crash the process if the
+    log were truncated meanwhile); the spans of a block are cut out by Arrow, not one by one in Python.
+    """
+    order = np.argsort(starts, kind="stable")
+    begin, end = starts[order], starts[order] + lengths[order]
+    reach = np.maximum.accumulate(end)
+    pieces, i = [], 0
+    with open(path, "rb") as handle:
+        while i < len(order):
+            j = max(int(np.searchsorted(reach, begin[i] + READ_BLOCK, side="right")), i + 1)
+            handle.seek(int(begin[i]))
+            block = handle.read(int(reach[j - 1] - begin[i]))
+            lo = np.minimum(begin[i:j] - begin[i], len(block))
+            hi = np.minimum(end[i:j] - begin[i], len(block))
+            if np.all(lo[1:] == hi[:-1]):  # consecutive lines: the block itself, no copy
+                bounds = np.append(lo, hi[-1])
+                pieces.append(pa.Array.from_buffers(pa.large_binary(), j - i,
+                                                    [None, pa.py_buffer(bounds), pa.py_buffer(block)]))
+            elif np.all(lo[1:] >= hi[:-1]):  # no two spans overlap: cut at every bound, keep the rows
+                bounds = np.empty(2 * (j - i), dtype=np.int64)
+                bounds[0::2], bounds[1::2] = lo, hi
+                cut = pa.Array.from_buffers(pa.large_binary(), len(bounds) - 1,
+                                            [None, pa.py_buffer(bounds), pa.py_buffer(block)])
+                pieces.append(cut.take(pa.array(np.arange(0, len(bounds), 2))))
+            else:  # rows of a log read again after a truncation share offsets
+                pieces.append(pa.array([block[a:b] for a, b in zip(lo, hi, strict=True)], pa.large_binary()))
+            i = j
+    spans = pa.concat_arrays(pieces)
+    in_order = bool(np.all(order[1:] > order[:-1]))  # usually: rows come in file order
+    return spans if in_order else spans.take(pa.array(np.argsort(order, kind="stable")))
+
+
+LINE_GONE = ("this line is no longer in the log (rotated away, rewritten or deleted since it was read); "
+             "rebuild the cache (Store.rebuild) to drop it")
+
+
+def original_lines(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.Series:
+    """The log lines of ``events`` rows (columns file, inode, byte_offset, byte_length, line_hash), read back
+    from the logs: the store keeps where a line is, not the line.
+
+    A line is only returned if its bytes still hash to what was ingested; a line rotated away, rewritten or
+    deleted since is null (``LINE_GONE``), never some other line.
+    """
+    found_rows, found_bytes = [], []
+    keyed = rows.select("file", "inode").with_row_index("row").group_by("file", "inode").agg("row")
+    for source, inode, members in keyed.iter_rows():
+        todo = np.asarray(members, dtype=np.int64)
+        for candidate in _copies(source, inode):
+            try:
+                spans = _read_spans(candidate, rows["byte_offset"].to_numpy()[todo], rows["byte_length"].to_numpy()[todo])
+            except OSError:
+                continue
+            con.register("_lines", pa.table({"b": spans}))
+            try:
+                got = con.execute("SELECT hash(b) AS h FROM _lines").fetchnumpy()["h"]
+            finally:
+                con.unregister("_lines")
+            same = got == rows["line_hash"].to_numpy()[todo]
+            found_rows.append(todo[same])
+            found_bytes.append(spans.filter(pa.array(same)))
+            todo = todo[~same]
+            if not len(todo):
+                break
+    where = np.full(rows.height, -1, dtype=np.int64)  # row -> its place among the lines found
+    placed = np.concatenate(found_rows) if found_rows else np.empty(0, dtype=np.int64)
+    where[placed] = np.arange(len(placed))
+    lines = pa.concat_arrays(found_bytes) if found_bytes else pa.array([], pa.large_binary())
+    texts = pc.binary_slice(lines, 0, -1).cast(pa.large_string())  # without the newline
+    if len(placed) != rows.height or np.any(placed[1:] < placed[:-1]):  # else already one per row, in order
+        texts = texts.take(pa.array(where, mask=where < 0))
+    raw = pl.Series("raw", texts, dtype=pl.String)
+    first = np.flatnonzero(rows["byte_offset"].to_numpy() == 0)  # where a BOM some editors write may be
+    return raw.scatter(first, [None if text is None else text.removeprefix("\ufeff") for text in raw[first]])
+
+
 class LogIngester:
     """Follows one or more routing logs into ``store``; call ``poll()`` as often as you like."""
 
@@ -350,10 +506,13 @@ class LogIngester:
     def poll(self) -> IngestResult:
         """Read whatever is new in every file; stat-only when nothing changed."""
         result = IngestResult()
+        catalogue = None if self._priced else import_catalogue_in_background()
         with self.store.write_lock:
             self._touched.clear()
             for path in self.paths:
                 result += self._poll_file(path)
+            if catalogue is not None:
+                catalogue.join()
             if not self._priced or self._new_models():
                 self.store.refresh_prices(self.prices or PriceBook.load())
                 self._priced = True
@@ -437,8 +596,9 @@ class LogIngester:
         """
         con = self.store.con
         first_line = state.lines + 1
-        count = data.count(b"\n", 0, size)
-        lined = _line_table(data, size, first_line) if count > self.small_batch else None
+        ends = _line_ends(data, size)
+        count = len(ends)
+        lined = _line_table(data, ends, first_line, state.offset) if count > self.small_batch else None
         advanced = replace(state, offset=state.offset + size, lines=state.lines + count)
         if lined is not None:
             con.register("_batch", lined[0])
@@ -447,8 +607,7 @@ class LogIngester:
                 con.execute("BEGIN")
                 try:
                     if lined is None:  # a small batch, or not UTF-8 somewhere
-                        lines = data[:size].split(b"\n")[:-1]
-                        chunk = self._slow_path(source, state, [(first_line + i, raw) for i, raw in enumerate(lines)])
+                        chunk = self._slow_path(source, state, _split_lines(data[:size], first_line, state.offset))
                     else:
                         chunk = self._fast_path(lined[1], source, state, tolerant)
                     self._save_state(advanced)
@@ -476,16 +635,17 @@ class LogIngester:
         if inserted == nonblank:
             return IngestResult(inserted, 0)
         rejected = con.execute(_REJECTED_SQL).fetchall()
-        slow = self._slow_path(source, state, [(line, raw.encode("utf-8")) for line, raw in rejected])
+        slow = self._slow_path(source, state, [(line, pos, raw.encode("utf-8")[:-1]) for line, pos, raw in rejected])
         return IngestResult(inserted + slow.new_events, slow.new_malformed)
 
-    def _slow_path(self, source: str, state: FileState, lines: list[tuple[int, bytes]]) -> IngestResult:
-        """Python's verdict per line: malformed ones are kept aside, accepted ones appended as Arrow."""
+    def _slow_path(self, source: str, state: FileState, lines: list[tuple[int, int, bytes]]) -> IngestResult:
+        """Python's verdict per (line number, file offset, line without its newline): malformed ones are kept
+        aside, accepted ones appended as Arrow."""
         rows, malformed = [], []
-        for line, raw in lines:
+        for line, pos, raw in lines:
             if not raw.strip():
                 continue
-            row, error = _judge_line(raw, state.path, source, state.inode, line)
+            row, error = _judge_line(raw, state.path, source, state.inode, line, pos)
             if row is None:
                 text = raw[:MALFORMED_TEXT_LIMIT].decode("utf-8", errors="replace")
                 malformed.append((state.path, source, state.inode, line, error, text))
@@ -498,7 +658,8 @@ class LogIngester:
                                          schema=_ROW_SCHEMA)
             con.register("_rows", table)
             try:
-                con.execute(f"INSERT INTO events ({', '.join(_ROW_COLUMNS)}) SELECT * FROM _rows")
+                con.execute(f"INSERT INTO events ({', '.join(_ROW_COLUMNS[:-1])}, byte_length, line_hash) "
+                            "SELECT * EXCLUDE (text), strlen(text), hash(text) FROM _rows")
             finally:
                 con.unregister("_rows")
         if malformed:

@@ -12,6 +12,8 @@ model is *unpriced* (``None``), never silently $0.
 
 from __future__ import annotations
 
+import importlib
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -62,6 +64,14 @@ def _read_table(path: Path, source: str) -> dict[str, ModelPrice]:
             values[field] = float(value)
         out[name.lower()] = ModelPrice(model=name, source=source, **values)
     return out
+
+
+def import_catalogue_in_background() -> threading.Thread:
+    """Start importing genai-prices (~0.2 s of module loading) in a thread, so a caller about to price models
+    after other work (the first ingest poll) overlaps the two; ``join()`` the thread before pricing."""
+    thread = threading.Thread(target=importlib.import_module, args=("genai_prices",), daemon=True)
+    thread.start()
+    return thread
 
 
 def _genai_price(model: str) -> ModelPrice | None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from analytics.ingest import LINE_GONE, original_lines
 from analytics.schema import parse_ts
 
 DEFAULT_THRESHOLD = 0.5
@@ -268,12 +269,18 @@ def most_expensive_tasks(source: Any, limit: int = 10, since: Moment = None, unt
 def range_events(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """Every event in the range with its typed columns, derived cost and the full raw record (export).
 
-    The regret inputs typed at ingest are left out: ``raw`` holds them, and a nested column cannot go to CSV.
+    ``raw`` is read back from the log; where the log no longer holds the line (rotated away, rewritten)
+    ``raw`` is null and ``raw_error`` says why. The regret inputs typed at ingest are left out: ``raw`` holds
+    them, and a nested column cannot go to CSV.
     """
     where, params = _where(since, until, logs=logs)
-    sql = (f"SELECT * EXCLUDE (inode, est_scores, oracle_best) FROM priced_events WHERE {where} "
+    sql = (f"SELECT * EXCLUDE (est_scores, oracle_best) FROM priced_events WHERE {where} "
            "ORDER BY ts, file, line")
-    return _frame(source, sql, params)
+    frame = _frame(source, sql, params)
+    location = ["inode", "byte_offset", "byte_length", "line_hash"]
+    raw = original_lines(_con(source), frame.select("file", *location))
+    gone = pl.when(raw.is_null()).then(pl.col("file") + f": {LINE_GONE}").alias("raw_error")
+    return frame.with_columns(raw).with_columns(gone).drop(location)
 
 
 def malformed_lines(source: Any, limit: int | None = None, logs: Logs = None) -> pl.DataFrame:

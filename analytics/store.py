@@ -19,7 +19,9 @@ import duckdb
 
 from analytics.paths import default_db_path
 
-STORE_VERSION = 3  # bump when a table changes: an older file is then rebuilt from the logs
+STORE_VERSION = 4  # bump when a table changes: an older file is then rebuilt from the logs
+# `line_hash` is DuckDB's hash(), which a DuckDB release may change: a file from another release is rebuilt.
+_VERSION = f"{STORE_VERSION} (duckdb {duckdb.__version__})"
 MEMORY = ":memory:"
 
 _TABLES = """
@@ -32,7 +34,7 @@ CREATE TABLE IF NOT EXISTS events (
     cost_usd DOUBLE, latency_ms DOUBLE, exit_code BIGINT, session_id VARCHAR, turn_id VARCHAR,
     cwd VARCHAR, tool VARCHAR, status VARCHAR,
     est_scores STRUCT(model VARCHAR, exp_score DOUBLE)[], oracle_best DOUBLE,
-    raw VARCHAR USING COMPRESSION zstd
+    byte_offset BIGINT, byte_length INTEGER, line_hash UBIGINT
 );
 CREATE TABLE IF NOT EXISTS malformed (
     log VARCHAR, file VARCHAR, inode UBIGINT, line BIGINT, error VARCHAR, text VARCHAR
@@ -61,10 +63,11 @@ CREATE TABLE IF NOT EXISTS prices (
 # `log` is the followed path (the scope of a report); `file` the file the line was read from (differs after
 # a rotation). Timestamps are stored as naive UTC (TIMESTAMP): time-zone arithmetic would need DuckDB's ICU extension,
 # which cannot be downloaded offline.
-# `raw` (the whole line) is zstd-compressed: DuckDB's default string compression analysis (dictionary/FSST)
-# on long unique lines is slow; zstd made a 1M-line cold ingest ~14% faster and the file 2.4x smaller.
+# The log line itself is not stored (the log is its one copy; storing it was a third of a cold ingest): a row
+# keeps where its line is (`byte_offset`, `byte_length` with the newline) and `line_hash` (hash() of those
+# bytes as text) so that reading it back (`ingest.original_lines`) notices a log rewritten since.
 # `est_scores` (route: decision.candidates' model + exp_score) and `oracle_best` (outcome: max of oracle_scores)
-# are what regret needs, typed at ingest: parsing `raw` per row at query time took seconds at 1M events.
+# are what regret needs, typed at ingest: parsing the lines per row at query time took seconds at 1M events.
 # Cost is derived at query time from the prices table, so an edited override applies without a rebuild.
 # A cost the writer logged wins; a run is *unpriced* when it has neither a logged cost nor a known price.
 _VIEWS = """
@@ -146,15 +149,15 @@ class Store:
             self._check_version()
             return
         self._con.execute(_TABLES)
-        self._con.execute("INSERT OR IGNORE INTO meta VALUES ('store_version', ?)", [str(STORE_VERSION)])
+        self._con.execute("INSERT OR IGNORE INTO meta VALUES ('store_version', ?)", [_VERSION])
         self._check_version()
         self._con.execute(_VIEWS)
 
     def _check_version(self) -> None:
         rows = self._con.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchall()
         found = rows[0][0] if rows else "missing"
-        if found != str(STORE_VERSION):
-            raise duckdb.Error(f"store version {found}, expected {STORE_VERSION}")
+        if found != _VERSION:
+            raise duckdb.Error(f"store version {found}, expected {_VERSION}")
 
     @classmethod
     def rebuild(cls, db_path: str | Path | None = None) -> Store:

@@ -63,7 +63,11 @@ class LogSample:
     routes: list[LoggedRoute] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: {
         "route_events": 0, "used": 0, "manual": 0, "no_outcome": 0, "no_propensity": 0,
-        "inconsistent_propensity": 0, "unscored": 0, "unpriced": 0, "outcome_without_route": 0})
+        "inconsistent_propensity": 0, "unscored": 0, "unpriced": 0, "outcome_without_route": 0, "line_gone": 0})
+
+
+# An event whose line the store no longer finds in its log (rotated away, rewritten): its record is unknown.
+LINE_GONE = "line_gone"
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -144,7 +148,11 @@ def _records(events: Any) -> Iterable[dict[str, Any]]:
     if hasattr(events, "to_dicts") and hasattr(events, "columns"):
         if "raw" in events.columns:
             costs = events.get_column("cost").to_list() if "cost" in events.columns else [None] * events.height
+            gone = events.get_column("raw_error").to_list() if "raw_error" in events.columns else [None] * events.height
             for i, (raw, cost) in enumerate(zip(events.get_column("raw").to_list(), costs, strict=True)):
+                if raw is None and gone[i]:
+                    yield {"event": LINE_GONE, "error": gone[i]}  # counted, not guessed (see logged_sample)
+                    continue
                 try:
                     record = json.loads(raw)
                 except (TypeError, json.JSONDecodeError) as exc:
@@ -218,6 +226,9 @@ def logged_sample(events: Any) -> LogSample:
     pending: dict[str, tuple[dict[str, Any], bool]] = {}
     for record in _records(events):
         kind, task_id = record.get("event"), record.get("task_id")
+        if kind == LINE_GONE:
+            counts["line_gone"] += 1
+            continue
         if kind not in ("route", "override", "outcome") or not isinstance(task_id, str):
             continue
         if kind == "route":

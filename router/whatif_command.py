@@ -133,7 +133,8 @@ def _support_line(sup: dict[str, Any]) -> str:
 def _print_report(out: dict[str, Any]) -> None:
     counts = out["counts"]
     left = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in
-                     ("manual", "no_outcome", "no_propensity", "inconsistent_propensity", "unscored", "unpriced") if counts[k])
+                     ("manual", "no_outcome", "no_propensity", "inconsistent_propensity", "unscored", "unpriced",
+                      "line_gone") if counts[k])
     print(f"What-if on {counts['used']} logged policy routes of {counts['route_events']} "
           f"({', '.join(out['logs'])})")
     if left:

@@ -18,10 +18,14 @@ SAMPLE_LOG = Path(__file__).resolve().parent.parent / "sample_logs" / "routing_l
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """The sample log is generated, not committed (`make` builds it); a bare `pytest` builds it too."""
-    if not SAMPLE_LOG.exists():
-        subprocess.run([sys.executable, str(SAMPLE_LOG.with_name("generate.py")), "--out", str(SAMPLE_LOG)],
-                       check=True, capture_output=True, timeout=300)
+    """The sample log is generated, not committed; written afresh each run (~1 s) so it always matches the router.
+
+    Its routes come from the real ACRouter, so a file left from before a router change would be stale.
+    """
+    fresh = SAMPLE_LOG.with_name(f".{SAMPLE_LOG.name}.{os.getpid()}")
+    subprocess.run([sys.executable, str(SAMPLE_LOG.with_name("generate.py")), "--out", str(fresh)],
+                   check=True, capture_output=True, timeout=300)
+    os.replace(fresh, SAMPLE_LOG)
 
 
 @pytest.fixture(autouse=True)

@@ -334,7 +334,7 @@ class Services:
         self._poll()
         with self._lock:
             frame = queries.range_events(self._store, since=since, until=until)
-        return frame.filter(pl.col("event").is_in(["route", "override", "outcome"])).select("raw")
+        return frame.filter(pl.col("event").is_in(["route", "override", "outcome"])).select("raw", "raw_error")
 
     # -- composer ------------------------------------------------------------------------------------
     def _extractor(self) -> Any:

@@ -58,14 +58,14 @@ def test_regret_oracle_and_estimated(loaded: Store) -> None:
     assert later["kind"] == "oracle" and later["cumulative"] == pytest.approx(0.2)
 
 
-def test_regret_reads_the_columns_typed_at_ingest_not_raw(loaded: Store) -> None:
-    """Regret must not parse JSON per row at query time (seconds at 1M events): blanking raw changes nothing."""
+def test_regret_reads_the_columns_typed_at_ingest_not_raw(loaded: Store, fixture_log) -> None:
+    """Regret must not parse JSON per row at query time (seconds at 1M events): without the log, same answer."""
     before = q.regret_over_time(loaded)
     assert loaded.execute("SELECT est_scores FROM events WHERE event = 'route'").fetchall() == [
         ([{"model": "gpt-5.4", "exp_score": 0.6}, {"model": "glm-5", "exp_score": 0.7}],)]
     assert loaded.execute("SELECT task_id, oracle_best FROM events WHERE oracle_best IS NOT NULL").fetchall() == [
         ("t3", 1.0)]
-    loaded.execute("UPDATE events SET raw = NULL")
+    fixture_log.unlink()
     assert q.regret_over_time(loaded).equals(before)
 
 
@@ -136,8 +136,29 @@ def test_event_lists(loaded: Store) -> None:
     assert export.height == 8 and "raw" in export.columns
     t1 = export.filter((pl.col("task_id") == "t1") & (pl.col("event") == "outcome")).row(0, named=True)
     assert json.loads(t1["raw"])["custom_key"] == {"kept": True}
+    assert export.get_column("raw_error").null_count() == 8
     bad = q.malformed_lines(loaded).to_dicts()
     assert [(b["line"], b["error"].split(":")[0]) for b in bad] == [(9, "not JSON"), (10, "score")]
+
+
+def test_export_reads_lines_back_after_rotation_and_refuses_changed_ones(loaded: Store, fixture_log) -> None:
+    """The store keeps where a line is: it is found again after a rename or a copytruncate rotation, and a
+    log rewritten since ingest gives no line and a reason, never another line."""
+    before = q.range_events(loaded).get_column("raw").to_list()
+    fixture_log.rename(fixture_log.with_name(fixture_log.name + ".1"))  # rename rotation, new empty log
+    fixture_log.write_text("", encoding="utf-8")
+    assert q.range_events(loaded).get_column("raw").to_list() == before
+    copy = fixture_log.with_name(fixture_log.name + ".1")
+    copy.rename(fixture_log)  # back in place, then copytruncate: the bytes move to a copy, the log empties
+    copy.write_bytes(fixture_log.read_bytes())
+    fixture_log.write_text("", encoding="utf-8")
+    assert q.range_events(loaded).get_column("raw").to_list() == before
+    copy.write_bytes(copy.read_bytes().replace(b'"t1"', b'"t9"'))  # rewritten in place: same lengths
+    export = q.range_events(loaded)
+    changed = export.filter(pl.col("task_id") == "t1")
+    assert changed.height == 2 and changed.get_column("raw").null_count() == 2
+    assert "no longer in the log" in changed.get_column("raw_error")[0]
+    assert export.filter(pl.col("task_id") != "t1").get_column("raw").null_count() == 0
 
 
 def test_price_override_applies_without_rebuild(loaded: Store) -> None:

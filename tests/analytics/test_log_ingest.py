@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from routing_fixtures import line, write
 
 from analytics.ingest import LogIngester
+from analytics.queries import range_events
 from analytics.store import Store, StoreCorruptError, StoreLockedError
 
 
@@ -85,8 +86,8 @@ def test_unknown_keys_survive_in_raw_and_seed_record_is_a_tool_event(store: Stor
     write(log, ev(1, future={"nested": [1, 2]}),
           line(timestamp="2026-11-01T09:00:00", model="glm-5", tool="shell", exit_code=2, task_hint="go"))
     LogIngester(store, [log]).poll()
-    rows = store.execute("SELECT event, ts, model, task, exit_code, raw FROM events ORDER BY line").fetchall()
-    assert json.loads(rows[0][5])["future"] == {"nested": [1, 2]}
+    rows = store.execute("SELECT event, ts, model, task, exit_code FROM events ORDER BY line").fetchall()
+    assert json.loads(range_events(store).get_column("raw")[1])["future"] == {"nested": [1, 2]}
     assert rows[1][:5] == ("tool", rows[1][1], "glm-5", "go", 2)
     assert rows[1][1].isoformat() == "2026-11-01T09:00:00"
 
@@ -109,7 +110,7 @@ def test_bulk_and_python_paths_agree(store: Store, tmp_path: Path) -> None:
     LogIngester(store, [clean, mixed], small_batch=0).poll()
     LogIngester(store, [small]).poll()
     cols = ("event, ts, v, task_id, task, score, exit_code, difficulty, tokens_input, cost_usd, status, model, "
-            "est_scores, oracle_best, raw")
+            "est_scores, oracle_best, byte_length, line_hash")  # offsets differ: "mixed" starts with garbage
     by_file = [store.execute(f"SELECT {cols} FROM events WHERE file = ? ORDER BY line", [str(p)]).fetchall()
                for p in (clean, mixed, small)]
     assert len(by_file[0]) == 6 and by_file[0] == by_file[1] == by_file[2]
@@ -117,6 +118,28 @@ def test_bulk_and_python_paths_agree(store: Store, tmp_path: Path) -> None:
     assert by_file[0][4][12] == [{"model": "m", "exp_score": 0.25}, {"model": 'n\\u00e9"', "exp_score": 1.0},
                                  {"model": "o", "exp_score": None}, {"model": "p", "exp_score": None}]
     assert by_file[0][5][13] == 2.0**64 and by_file[0][4][13] is None and by_file[0][5][12] is None
+
+
+@pytest.mark.parametrize("value", ["NaN", "-nan", "Infinity", "-Infinity", "inf", "1e400", "-0", "42", '"42"',
+                                   '"true"', "true", '"-Infinity"', '"inf"', "[1]", '"[1]"', '"1e5"'])
+@pytest.mark.parametrize("key", ["task_id", "model", "cost_usd", "difficulty", "v"])
+def test_number_spellings_only_duckdb_reads_get_the_python_verdict(tmp_path: Path, key: str, value: str) -> None:
+    """DuckDB's parser takes inf/nan in any case and turns a number asked for as text into text ('5'); the
+    bulk path must still store what the Python path stores, or send the line there."""
+    base = {"v": 1, "ts": "2026-11-01T10:00:00Z", "event": "tool", "task_id": "t"}
+    text = json.dumps({k: v for k, v in base.items() if k != key})[:-1] + f', "{key}": {value}' + "}"
+    bulk, python = tmp_path / "bulk.jsonl", tmp_path / "python.jsonl"
+    write(bulk, text, ev(1))
+    write(python, text, ev(1))
+    with Store(tmp_path / "db.duckdb") as store:
+        LogIngester(store, [bulk], small_batch=0).poll()
+        LogIngester(store, [python]).poll()
+        rows = [store.execute("SELECT line, v, task_id, model, cost_usd, difficulty FROM events WHERE file = ? "
+                              "ORDER BY line", [str(p)]).fetchall() for p in (bulk, python)]
+        bad = [store.execute("SELECT line, error FROM malformed WHERE file = ?", [str(p)]).fetchall()
+               for p in (bulk, python)]
+    assert repr(rows[0]) == repr(rows[1]) and bad[0] == bad[1]  # repr: a stored NaN equals itself
+    assert len(rows[0]) + len(bad[0]) == 2
 
 
 def test_truncation_rereads_from_the_start(store: Store, tmp_path: Path) -> None:
@@ -127,6 +150,12 @@ def test_truncation_rereads_from_the_start(store: Store, tmp_path: Path) -> None
     write(log, ev(4), mode="w")  # copytruncate-style: the old lines happened, the new one is new
     assert ingester.poll().new_events == 1
     assert task_ids(store) == ["t1", "t2", "t3", "t4"]
+    # The old rows share offsets with the new one; their lines are gone (no copy kept), the new one is read.
+    export = range_events(store)
+    assert export.get_column("raw").to_list() == [None, None, None, ev(4)]
+    assert export.get_column("raw_error")[0].startswith(f"{log}: this line is no longer in the log")
+    log.with_name("log.jsonl.1").write_text(ev(1) + "\n" + ev(2) + "\n" + ev(3) + "\n", encoding="utf-8")
+    assert range_events(store).get_column("raw").to_list() == [ev(1), ev(2), ev(3), ev(4)]
 
 
 def test_rotation_drains_the_old_file_then_reads_the_new(store: Store, tmp_path: Path) -> None:
@@ -227,7 +256,10 @@ _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-1, 
                     st.sampled_from([2**31, 2**40, 2**64, 1.0, 1e300, -0.0]),
                     st.sampled_from(["", "x", "a\"b", "tab\t", "2026-11-01T10:00:00Z", "2026-11-01 10:00",
                                      " 2026-11-01", "2026-11-01T10:00:00.1234567+0530", "2026-1-1", "route",
-                                     "outcome", "ü", "null"]),
+                                     "outcome", "ü", "null", "2026-11-01T24:00:00Z",
+                                     # strings DuckDB's VARCHAR of a non-string would look like
+                                     "42", "-1", "1e5", "true", "false", "NaN", "-Infinity", "inf", "[1]", "{}",
+                                     "t-1", "-", "fix it", "Inf"]),
                     st.text(max_size=5),
                     st.just({"input": 3}), st.just({"input": -1}), st.just({"output": 1.5}), st.just([1]))
 _KEYS = st.sampled_from(["v", "ts", "event", "task_id", "score", "exit_code", "tokens", "difficulty", "model",
@@ -266,7 +298,7 @@ def test_bulk_sql_never_disagrees_with_normalize(tmp_path_factory, records: list
         LogIngester(store, [bulk], small_batch=0).poll()
         LogIngester(store, [python]).poll()
         cols = ("line, ts, v, event, task_id, task, score, exit_code, difficulty, tokens_input, cost_usd, status, "
-                "est_scores, oracle_best, raw")
+                "est_scores, oracle_best, byte_offset, byte_length, line_hash")
         rows = [store.execute(f"SELECT {cols} FROM events WHERE file = ? ORDER BY line", [str(p)]).fetchall()
                 for p in (bulk, python)]
         bad = [store.execute("SELECT line, error FROM malformed WHERE file = ? ORDER BY line", [str(p)]).fetchall()

@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import os
 
+import polars as pl
 import pytest
 from reliability_helpers import event, line
+
+from analytics.queries import range_events
 
 
 def _assert_restart_is_idempotent(ingest) -> None:
@@ -176,7 +179,7 @@ def test_schema_version_from_the_future_is_kept(ingest):
     future = event(1, v=7, hologram={"fidelity": 3}, event="tool")
     ingest.log.write_bytes(line(0) + (json.dumps(future) + "\n").encode())
     assert ingest.poll().new_events == 2
-    v, raw = ingest.store.execute("SELECT v, raw FROM events WHERE turn_id = 't1'").fetchone()
+    [(v, raw)] = range_events(ingest.store).filter(pl.col("turn_id") == "t1").select("v", "raw").rows()
     assert v == 7
     assert json.loads(raw)["hologram"] == {"fidelity": 3}
     _assert_restart_is_idempotent(ingest)

@@ -57,7 +57,7 @@ class State:
     def router(self):
         return self._router
 
-    def save(self) -> None:
+    def save_learned(self) -> None:
         self.memory.save(self.path)
 
 
@@ -137,7 +137,7 @@ def test_log_and_state_files_are_created_0600(env):
     old = os.umask(0o022)
     try:
         launcher.run("write add(a, b)", model="gpt-5.4", cwd=repo)
-        launcher.state.save()
+        launcher.state.save_learned()
     finally:
         os.umask(old)
     from analytics.paths import error_log_path

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from analytics.ingest import LogIngester
 from analytics.prices import ModelPrice, PriceBook
+from analytics.queries import range_events
 from analytics.schema import CORE_KEYS, SchemaError, normalize
 from analytics.store import Store
 from router.baselines import make_baseline
@@ -79,8 +80,8 @@ def test_ingester_agrees_with_the_schema_line_by_line(batch):
         log.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch), encoding="utf-8")
         store = Store(":memory:")
         result = LogIngester(store, [log], prices=EMPTY_BOOK).poll()
-        rows = {line: (v, event, model, score, tok, raw) for line, v, event, model, score, tok, raw in store.execute(
-            "SELECT line, v, event, model, score, tokens_input, raw FROM events").fetchall()}
+        rows = {line: (v, event, model, score, tok, raw) for line, v, event, model, score, tok, raw in
+                range_events(store).select("line", "v", "event", "model", "score", "tokens_input", "raw").rows()}
         malformed = {r[0]: r[1] for r in store.execute("SELECT line, error FROM malformed").fetchall()}
         store.close()
     assert result.new_events + result.new_malformed == len(batch)

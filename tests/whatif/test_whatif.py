@@ -32,7 +32,8 @@ def exact_value(sample: whatif.LogSample, settings: RouterSettings) -> tuple[flo
 def test_sample_counts_every_left_out_route(records):
     sample = whatif.logged_sample(records)
     assert sample.counts == {"route_events": 405, "used": 400, "manual": 2, "no_outcome": 1, "no_propensity": 0,
-                             "inconsistent_propensity": 0, "unscored": 1, "unpriced": 1, "outcome_without_route": 0}
+                             "inconsistent_propensity": 0, "unscored": 1, "unpriced": 1, "outcome_without_route": 0,
+                             "line_gone": 0}
     assert all(whatif.reproduced(route) for route in sample.routes)
 
 
@@ -130,6 +131,21 @@ def test_polars_frame_of_raw_events_is_accepted(records):
     frame = pl.DataFrame({"raw": [json.dumps(r) for r in records]})
     assert whatif.logged_sample(frame).counts == whatif.logged_sample(records).counts
     assert np.isfinite(whatif.estimate_setting(frame, None, None, n_boot=20).observed["avg_perf"])
+
+
+def test_a_line_gone_from_its_log_is_counted_not_guessed(records):
+    """The store keeps where a line is; a line rotated away or rewritten since is left out and counted."""
+    import polars as pl
+
+    gone = "/logs/routing_log.jsonl: this line is no longer in the log (rotated away, rewritten or deleted)"
+    raws = [json.dumps(r) for r in records]
+    full = whatif.logged_sample(pl.DataFrame({"raw": raws, "raw_error": [None] * len(raws)}))
+    first_route = next(i for i, r in enumerate(records) if r.get("event") == "route")
+    raws[first_route] = None
+    errors = [gone if raw is None else None for raw in raws]
+    sample = whatif.logged_sample(pl.DataFrame({"raw": raws, "raw_error": errors}))
+    assert sample.counts["line_gone"] == 1 and full.counts["line_gone"] == 0
+    assert sample.counts["route_events"] == full.counts["route_events"] - 1
 
 
 def test_events_come_through_the_shared_ingestion(fixture_log, tmp_path):

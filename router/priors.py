@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from router.settings import DEFAULT_PRIOR_KEYS
@@ -41,6 +41,7 @@ UserValue = tuple[float | None, float | None, bool]  # a cell's user score, user
 METADATA_KEYS = ("language", "difficulty")
 # A between-context variance from fewer groups is too noisy to set the shrinkage (fixed prior_strength then).
 MIN_SPREAD_CONTEXTS = 5
+REGIME_RESCAN = 25  # observations between two scans of every context for new-regime membership
 
 
 class PriorsError(ValueError):
@@ -155,7 +156,7 @@ class Priors:
         self._spread: Spread | None = None
         self._spread_at = 0
         self._observed = 0
-        self._pool_cache: tuple[tuple[Any, ...], dict[str, Cell]] | None = None
+        self._regime_cache: tuple[tuple[Any, ...], Any] | None = None
 
     # ---- building -------------------------------------------------------------------------------
     @property
@@ -324,33 +325,44 @@ class Priors:
 
         A second agentic benchmark behaves like the first far more than like the single-shot tasks of the
         probing set: once a context is recognised as a new regime, the contexts already seen in that regime
-        (cost offset from their parent beyond ``regime_z`` on the same side; the top-most of nested ones) stand
-        in for the parent, so a model that was dear or weak there is not re-explored at full price here.
-        Cached until the next observation.
+        (cost offset from their parent beyond ``regime_z`` on the same side; the top-most of nested ones) are a
+        second candidate parent, so a model that was dear or weak there is not re-explored at full price here.
         """
-        key = (path, dearer, self._observed, self.regime_z, spread.cost_sd)
-        if self._pool_cache is not None and self._pool_cache[0] == key:
-            return self._pool_cache[1]
-        regimes = []
+        members, totals = self._regime_members(spread)[dearer]
+        related = [other for other in members if other[: len(path)] == path or path[: len(other)] == other]
+        if not related:
+            return totals
+        pool = {model: replace(cell) for model, cell in totals.items()}
+        for other in related:
+            for model, cell in members[other].items():
+                _add_cell(pool[model], cell, -1)
+        return pool
+
+    def _regime_members(self, spread: Spread) -> dict[bool, tuple[dict[Path, dict[str, Cell]], dict[str, Cell]]]:
+        """The top-most contexts of each new regime (dearer / cheaper) with a copy of their cells, and the
+        per-model totals over them. Rescanning every context costs ~4 us each, so it happens once per
+        ``REGIME_RESCAN`` observations; a pool a few outcomes old is as good a parent."""
+        key = (self._observed // REGIME_RESCAN, self.regime_z, spread.cost_sd)
+        if self._regime_cache is not None and self._regime_cache[0] == key:
+            return self._regime_cache[1]
+        found: dict[bool, dict[Path, dict[str, Cell]]] = {True: {}, False: {}}
         for other, level in self.cells.items():
-            if not other or other[: len(path)] == path or path[: len(other)] == other:
+            if not other:
                 continue
             parent = self.cells.get(other[:-1], {})
             offset, weight = _log_cost_offset(level, {m: c.learned_cost for m, c in parent.items()})
-            if weight and abs(offset) > self.regime_z * spread.cost_sd and (offset > 0) == dearer:
-                regimes.append(other)
-        pool: dict[str, Cell] = {}
-        for other in regimes:
-            if any(q != other and other[: len(q)] == q for q in regimes):
-                continue
-            for model, cell in self.cells[other].items():
-                total = pool.setdefault(model, Cell())
-                total.n += cell.n
-                total.score_sum += cell.score_sum
-                total.cost_n += cell.cost_n
-                total.cost_sum += cell.cost_sum
-        self._pool_cache = (key, pool)
-        return pool
+            if weight and abs(offset) > self.regime_z * spread.cost_sd:
+                found[offset > 0][other] = {m: replace(c) for m, c in level.items()}
+        index = {}
+        for side, paths in found.items():
+            top = {p: cells for p, cells in paths.items() if not any(p[:i] in paths for i in range(1, len(p)))}
+            totals: dict[str, Cell] = {}
+            for cells in top.values():
+                for model, cell in cells.items():
+                    _add_cell(totals.setdefault(model, Cell()), cell, 1)
+            index[side] = (top, totals)
+        self._regime_cache = (key, index)
+        return index
 
     # ---- persistence ----------------------------------------------------------------------------
     def user_values(self) -> dict[tuple[Path, str], UserValue]:
@@ -443,6 +455,14 @@ def _pooled_parent(pool: Mapping[str, Cell], parent_score: Mapping[str, float],
         elif parent_cost[model]:
             costs[model] = parent_cost[model] * math.exp(log_scale)
     return scores, costs
+
+
+def _add_cell(total: Cell, cell: Cell, sign: int) -> None:
+    """Add (sign 1) or remove (sign -1) one cell's learned sums to a running total."""
+    total.n += sign * cell.n
+    total.score_sum += sign * cell.score_sum
+    total.cost_n += sign * cell.cost_n
+    total.cost_sum += sign * cell.cost_sum
 
 
 def _pool_weight(level: Mapping[str, Cell], parent_score: Mapping[str, float],

@@ -60,8 +60,8 @@ class RouterSettings:
     against 0.334/0.327/0.338 with the fixed prior_strength and 0.330/0.321/0.323 without regimes.
     ``regime_pool``: in a new regime, also consider the other contexts already seen in that regime as its
     parent, weighted by how well they predict its outcomes (``router.priors``). Chosen on the same proxy with
-    ``--chain 2/3/4`` (several held-out contexts replayed in a row, seeds 0-4): reward per task 0.4360 / 0.4340
-    / 0.4302 with it against 0.4368 / 0.4337 / 0.4314 without: a wash where the probing split's rankings keep
+    ``--chain 2/3/4`` (several held-out contexts replayed in a row, seeds 0-4): reward per task 0.4364 / 0.4343
+    / 0.4291 with it against 0.4368 / 0.4337 / 0.4314 without: a wash where the probing split's rankings keep
     holding (its premise is false there). On by default because it adds no tuned constant and agentic work is
     where rankings stop holding; the router issue's closing note gives its effect on held-out agentic tasks.
     ``prior_weight_cap``: the most observations a population prior may count for when voting against

@@ -5,6 +5,8 @@ Workers only call ``Services`` and post messages; the handlers here and on each 
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -39,6 +41,15 @@ from tui.watch import LogWatcher
 
 T = TypeVar("T")
 REGRET_MIN_GAP_S = 1.0
+TERMINAL_CHECK_S = 1.0
+TERMINAL_GONE_RC = 129  # 128 + SIGHUP, what a shell reports for a hung-up job
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return os.isatty(sys.__stdin__.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 class CodexRouterApp(App):
@@ -114,8 +125,16 @@ class CodexRouterApp(App):
             self.set_interval(self.config.poll, self._stat_poll, name="stat-poll")
         if self.load_embedder_on_start:
             self.load_embedder()
+        if _stdin_is_tty():
+            self.set_interval(TERMINAL_CHECK_S, self._exit_if_terminal_gone, name="terminal-check")
         self._update_status()
         self.post_message(LogChanged())
+
+    def _exit_if_terminal_gone(self) -> None:
+        """Quit when the terminal hung up (its window closed while `make demo` led the session): no SIGHUP
+        reaches us then, and Textual's input thread would spin on the dead tty at full CPU."""
+        if not _stdin_is_tty():
+            self.exit(return_code=TERMINAL_GONE_RC)
 
     def _apply_keymap(self) -> None:
         known = {b.id for b in self.all_bindings() if b.id}

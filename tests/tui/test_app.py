@@ -268,3 +268,20 @@ def test_cli_help_and_bad_poll(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_fixture_is_the_shipped_one() -> None:
     assert FIXTURE_LOG.exists() and SessionPaths  # the snapshot tests depend on it
+
+
+async def test_a_hung_up_terminal_makes_the_app_quit(fake_services: FakeServices, monkeypatch) -> None:
+    """Closing the window under `make demo` sends no SIGHUP to the app; it notices the terminal is gone and quits."""
+    import tui.app as app_module
+
+    monkeypatch.setattr(app_module, "_stdin_is_tty", lambda: True)
+    app = RecordingApp(fake_services, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for_workers(pilot)
+        assert "terminal-check" in {timer.name for timer in app._timers}
+        app._exit_if_terminal_gone()
+        assert app.return_code is None  # still a terminal: keeps running
+        monkeypatch.setattr(app_module, "_stdin_is_tty", lambda: False)
+        app._exit_if_terminal_gone()
+        await pilot.pause()
+    assert app.return_code == app_module.TERMINAL_GONE_RC

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from crb_fixture import write_crb
 
 from hooks.cli import CommandError
 from router import bench_command
@@ -16,7 +17,6 @@ from router.datasets import load_dataset
 from router.settings import COST_UNIT
 
 GENERIC = Path(__file__).parent / "data" / "bench_generic"
-CRB = Path(__file__).parent / "data" / "bench_crb"
 BASELINES = "oracle,random,always,dimension-best,linucb,static-classifier"
 
 
@@ -55,8 +55,8 @@ def test_acrouter_row_is_present_measured_or_explained(capsys):
         assert code == 0 and 0 <= row["avg_perf"] <= 100
 
 
-def test_table_output_names_routers_and_notes(capsys):
-    assert _run("--data", str(CRB), "--split", "ood", "--routers", "oracle,always", "--no-progress") == 0
+def test_table_output_names_routers_and_notes(capsys, tmp_path):
+    assert _run("--data", str(write_crb(tmp_path / "crb")), "--split", "ood", "--routers", "oracle,always", "--no-progress") == 0
     out = capsys.readouterr().out
     assert "split ood" in out and "always:m-b" in out
     assert "AvgPerf%" in out and "Perf/$" in out
@@ -103,7 +103,7 @@ def test_default_data_dir_is_looked_up_beside_the_given_bases(tmp_path):
     work = tmp_path / "work"
     (work / "main").mkdir(parents=True)
     (tmp_path / "elsewhere" / "x").mkdir(parents=True)
-    shutil.copytree(CRB, work / "shared" / "data" / "coderouterbench")
+    write_crb(work / "shared" / "data" / "coderouterbench")
     found = bench_command.find_data_dir([tmp_path / "elsewhere" / "x", work / "main"])
     assert found == (work / "shared" / "data" / "coderouterbench").resolve()
     assert bench_command.find_data_dir([tmp_path / "elsewhere" / "x"]) is None

@@ -6,12 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from crb_fixture import write_crb
 
 from router.datasets import DatasetError, load_dataset
 
 DATA = Path(__file__).parent / "data"
 GENERIC = DATA / "bench_generic"
-CRB = DATA / "bench_crb"
 
 
 @pytest.fixture
@@ -104,8 +104,8 @@ def test_split_flag_is_refused_for_generic():
         load_dataset(GENERIC, "ood")
 
 
-def test_crb_id_prices_probing_in_the_test_units():
-    ds = load_dataset(CRB)
+def test_crb_id_prices_probing_in_the_test_units(tmp_path: Path):
+    ds = load_dataset(write_crb(tmp_path / "crb"))
     assert (ds.name, ds.split) == ("coderouterbench", "id")
     assert [t.task_id for t in ds.test_tasks] == ["dim1_mbpp_fixture9", "dim2_lcb_fixture8"]
     assert ds.test_tasks[0].metadata == {"source": "mbpp"} and ds.test_tasks[1].metadata == {"source": "lcb"}
@@ -123,8 +123,8 @@ def test_crb_id_prices_probing_in_the_test_units():
     assert any("353%" in n for n in ds.notes)  # logged val cost 36 vs 10.2 at models.json prices
 
 
-def test_crb_ood_uses_resolved_and_prompts():
-    ds = load_dataset(CRB, "ood")
+def test_crb_ood_uses_resolved_and_prompts(tmp_path: Path):
+    ds = load_dataset(write_crb(tmp_path / "crb"), "ood")
     assert ds.split == "ood"
     assert [t.task_id for t in ds.test_tasks] == ["ood::x1", "ood::x2"]
     assert ds.test_tasks[0].text.startswith("Fix the crash")
@@ -137,8 +137,7 @@ def test_crb_ood_uses_resolved_and_prompts():
 
 
 def test_crb_missing_model_in_test(tmp_path: Path):
-    target = tmp_path / "crb"
-    shutil.copytree(CRB, target)
+    target = write_crb(tmp_path / "crb")
     test_file = target / "id_test_results_long.csv"
     lines = test_file.read_text().splitlines()
     test_file.write_text("\n".join(lines[:-1]) + "\n")

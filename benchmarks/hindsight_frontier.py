@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from router.bench import OutcomeTable  # noqa: E402
+from router.bench import OutcomeTable, perf_per_dollar  # noqa: E402
 from router.datasets import load_dataset  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"
@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def point(perf_sum: float, cost_sum: float) -> dict[str, float]:
         perf = 100.0 * perf_sum / n
-        return {"avg_perf": round(perf, 2), "cost_usd": round(cost_sum, 2), "perf_per_dollar": round(perf / cost_sum, 3)}
+        return {"avg_perf": round(perf, 2), "cost_usd": round(cost_sum, 2),
+                "perf_per_dollar": round(perf_per_dollar(perf, cost_sum) or 0.0, 3)}
 
     always = {m: point(table.score[:, j].sum(), table.cost[:, j].sum()) for j, m in enumerate(table.models)}
     bar = max((p["perf_per_dollar"] for p in always.values() if p["avg_perf"] >= args.always_floor), default=0.0)

@@ -291,12 +291,11 @@ class Priors:
             tau, offset_tau = self.regime_strength, 0.0
             pool = self._regime_pool(path, raw_log_scale > 0, spread) if self.regime_pool else {}
             if pool:
-                pooled_score, pooled_cost = _pooled_parent(pool, parent_score, parent_cost, raw_log_scale,
-                                                           self.regime_strength)
+                pooled_score, pooled_cost = _pooled_parent(pool, parent_score, self.regime_strength)
                 scaled_cost = {m: c * math.exp(raw_log_scale) if c else None for m, c in parent_cost.items()}
                 w = _pool_weight(level, parent_score, pooled_score)
                 parent_score = {m: w * pooled_score[m] + (1 - w) * parent_score[m] for m in parent_score}
-                parent_cost = {m: _log_mix(pooled_cost[m], scaled_cost[m], w) for m in parent_cost}
+                parent_cost = {m: _log_mix(pooled_cost.get(m), scaled_cost[m], w) for m in parent_cost}
                 raw_log_scale, cost_weight = _log_cost_offset(level, parent_cost)
         log_scale = raw_log_scale * cost_weight / (cost_weight + offset_tau) if cost_weight else 0.0
         seen = [(m, c) for m, c in level.items() if m in parent_score and c.n and c.score is not None]
@@ -438,22 +437,18 @@ def _log_cost_offset(level: Mapping[str, Cell], parent_cost: Mapping[str, float 
     return sum(c.cost_n * math.log(c.cost / parent_cost[m]) for m, c in priced) / weight, weight
 
 
-def _pooled_parent(pool: Mapping[str, Cell], parent_score: Mapping[str, float],
-                   parent_cost: Mapping[str, float | None], log_scale: float, strength: float,
-                   ) -> tuple[dict[str, float], dict[str, float | None]]:
-    """The parent as the same regime's other contexts show it; the old parent counts ``strength`` outcomes.
-
-    A model never run in the regime keeps its parent score, and its parent cost moved by ``log_scale``.
-    """
-    scores, costs = dict(parent_score), dict(parent_cost)
+def _pooled_parent(pool: Mapping[str, Cell], parent_score: Mapping[str, float], strength: float,
+                   ) -> tuple[dict[str, float], dict[str, float]]:
+    """The parent as the same regime's other contexts show it: scores with the old parent counting ``strength``
+    outcomes, and the costs seen there (only for the models that ran in the regime)."""
+    scores = dict(parent_score)
+    costs: dict[str, float] = {}
     for model in parent_score:
         cell = pool.get(model)
         if cell is not None and cell.n:
             scores[model] = (cell.score_sum + strength * parent_score[model]) / (cell.n + strength)
         if cell is not None and cell.cost_n and cell.learned_cost:
             costs[model] = cell.learned_cost
-        elif parent_cost[model]:
-            costs[model] = parent_cost[model] * math.exp(log_scale)
     return scores, costs
 
 

@@ -112,6 +112,11 @@ class RouterState:
         return self._router
 
     @property
+    def saved_settings(self) -> RouterSettings:
+        """The settings router.toml holds (what a launch keeps; what-if compares edits against)."""
+        return self._saved[0]
+
+    @property
     def dirty(self) -> bool:
         """Settings or prior edits differ from what was last saved (or loaded)."""
         return (self.settings, self.priors.user_values()) != self._saved

@@ -67,7 +67,7 @@ class LogSample:
 
 
 # An event whose line the store no longer finds in its log (rotated away, rewritten): its record is unknown.
-LINE_GONE = "line_gone"
+GONE_EVENT = "line_gone"
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -151,7 +151,7 @@ def _records(events: Any) -> Iterable[dict[str, Any]]:
             gone = events.get_column("raw_error").to_list() if "raw_error" in events.columns else [None] * events.height
             for i, (raw, cost) in enumerate(zip(events.get_column("raw").to_list(), costs, strict=True)):
                 if raw is None and gone[i]:
-                    yield {"event": LINE_GONE, "error": gone[i]}  # counted, not guessed (see logged_sample)
+                    yield {"event": GONE_EVENT, "error": gone[i]}  # counted, not guessed (see logged_sample)
                     continue
                 try:
                     record = json.loads(raw)
@@ -226,7 +226,7 @@ def logged_sample(events: Any) -> LogSample:
     pending: dict[str, tuple[dict[str, Any], bool]] = {}
     for record in _records(events):
         kind, task_id = record.get("event"), record.get("task_id")
-        if kind == LINE_GONE:
+        if kind == GONE_EVENT:
             counts["line_gone"] += 1
             continue
         if kind not in ("route", "override", "outcome") or not isinstance(task_id, str):

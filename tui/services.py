@@ -113,7 +113,6 @@ class Services:
         self._store: Any = None
         self._ingester: Any = None
         self._state: Any = None
-        self._saved_settings: Any = None
         self._saved_priors: Any = None
         self._lock = threading.RLock()
         self._state_lock = threading.Lock()
@@ -243,7 +242,6 @@ class Services:
 
     def _remember_saved(self) -> None:
         """What is on disk, for the what-if comparison of edited-but-unsaved values."""
-        self._saved_settings = self._state.settings
         self._saved_priors = copy.deepcopy(self._state.priors)
 
     def router_view(self) -> RouterView:
@@ -259,7 +257,7 @@ class Services:
             SettingField("threshold", "threshold", settings.threshold, "cosine similarity"),
             SettingField("exploration", "exploration", settings.exploration, "probability"),
         ]
-        return RouterView(cells=cells, settings=fields_, dirty=bool(getattr(state, "dirty", False)))
+        return RouterView(cells=cells, settings=fields_, dirty=state.dirty)
 
     def set_setting(self, name: str, text: str) -> RouterView:
         from router.settings import SettingsError
@@ -309,8 +307,8 @@ class Services:
             raise ServiceError("what-if: no logged policy routes with outcomes to estimate from yet")
         options = {"priors": state.priors, "current_priors": self._saved_priors, "sample": sample}
         try:
-            report = whatif.estimate_setting(None, self._saved_settings, state.settings, n_boot=200, **options)
-            front = whatif.frontier(None, self._saved_settings, state.settings, estimator="dr", **options)
+            report = whatif.estimate_setting(None, state.saved_settings, state.settings, n_boot=200, **options)
+            front = whatif.frontier(None, state.saved_settings, state.settings, estimator="dr", **options)
         except whatif.WhatIfError as exc:
             raise ServiceError(str(exc)) from None
 

@@ -453,12 +453,14 @@ def original_lines(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.Ser
     deleted since is null (``LINE_GONE``), never some other line.
     """
     found_rows, found_bytes = [], []
+    offsets, lengths = rows["byte_offset"].to_numpy(), rows["byte_length"].to_numpy()
+    hashes = rows["line_hash"].to_numpy()
     keyed = rows.select("file", "inode").with_row_index("row").group_by("file", "inode").agg("row")
     for source, inode, members in keyed.iter_rows():
         todo = np.asarray(members, dtype=np.int64)
         for candidate in _copies(source, inode):
             try:
-                spans = _read_spans(candidate, rows["byte_offset"].to_numpy()[todo], rows["byte_length"].to_numpy()[todo])
+                spans = _read_spans(candidate, offsets[todo], lengths[todo])
             except OSError:
                 continue
             con.register("_lines", pa.table({"b": spans}))
@@ -466,7 +468,7 @@ def original_lines(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.Ser
                 got = con.execute("SELECT hash(b) AS h FROM _lines").fetchnumpy()["h"]
             finally:
                 con.unregister("_lines")
-            same = got == rows["line_hash"].to_numpy()[todo]
+            same = got == hashes[todo]
             found_rows.append(todo[same])
             found_bytes.append(spans.filter(pa.array(same)))
             todo = todo[~same]

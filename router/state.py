@@ -8,7 +8,7 @@ process keeps its last good state (``reload``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ from analytics.paths import data_dir as default_data_dir
 from analytics.tomlfile import read_toml
 from router.memory import MEMORY_FILENAME, Memory, MemoryStoreError
 from router.policy import ACRouter
-from router.priors import Priors, PriorsError
+from router.priors import Path as ContextPath
+from router.priors import Priors, PriorsError, UserValue
 from router.settings import RouterSettings, SettingsError
 
 STATE_FILENAME = "router.toml"
@@ -138,7 +139,8 @@ class RouterState:
         kept = {key: value for key, value in saved_values.items() if value[2] or key in live}
         return self._write(settings, kept)
 
-    def _write(self, settings: RouterSettings, user_values: Any) -> Path:
+    def _write(self, settings: RouterSettings,
+               user_values: Mapping[tuple[ContextPath, str], UserValue] | None) -> Path:
         if self._router is not None:
             self.models = list(self._router.models)
         document = tomlkit.document()

@@ -217,6 +217,38 @@ def test_chunks_smaller_than_the_file_and_long_lines(store: Store, tmp_path: Pat
     assert store.execute("SELECT count(DISTINCT line), max(line) FROM events").fetchall() == [(39, 39)]
 
 
+def test_big_reads_split_across_threads_find_the_same_lines(store: Store, tmp_path: Path, monkeypatch) -> None:
+    """The two-thread read (taken from PARALLEL_READ bytes on) ingests exactly what the plain read does."""
+    from analytics import ingest
+
+    log = tmp_path / "log.jsonl"
+    write(log, *[ev(i, task="y" * (i % 7)) for i in range(1, 301)])
+    with log.open("ab") as handle:
+        handle.write(b'{"v": 1, "partial')
+    monkeypatch.setattr(ingest, "PARALLEL_READ", 1)
+    result = LogIngester(store, [log], small_batch=0).poll()
+    assert result.new_events == 300
+    assert task_ids(store) == [f"t{i}" for i in range(1, 301)]
+    assert store.execute("SELECT max(line), max(byte_offset + byte_length) FROM events").fetchall() == [
+        (300, log.stat().st_size - len(b'{"v": 1, "partial'))]
+
+
+@pytest.mark.parametrize("length", [10, 64, 65, 200])
+def test_read_block_finds_line_ends_and_stops_where_the_file_does(tmp_path: Path, monkeypatch, length: int) -> None:
+    """Asked for more than the file holds (it shrank after the size was taken), a block ends where the file does."""
+    from analytics import ingest
+
+    path = tmp_path / "lines"
+    path.write_bytes(b"abc\n" * 16)
+    expected = [e for e in range(4, 65, 4) if e <= length]
+    for parallel_from in (1, 10**9):
+        monkeypatch.setattr(ingest, "PARALLEL_READ", parallel_from)
+        with path.open("rb") as handle:
+            data, ends = ingest._read_block(handle.fileno(), 0, length)
+        assert ends.tolist() == expected
+        assert bytes(data[:ends[-1]]) == b"abc\n" * len(expected)
+
+
 def test_store_usable_from_a_worker_thread(loaded: Store) -> None:
     from analytics.queries import totals
 

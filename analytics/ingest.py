@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.prices import PriceBook, import_catalogue_in_background
-from analytics.schema import EVENT_KINDS, SchemaError, normalize, parse_ts
+from analytics.schema import EVENT_KINDS, SchemaError, loads_line, normalize, parse_ts
 from analytics.store import Store
 
 CHUNK_BYTES = 512 * 1024 * 1024  # a transaction; each chunk ends with one core idle on its last row group
@@ -394,7 +394,7 @@ def _judge_line(data: bytes, log: str, source: str, inode: int, line: int,
     malformed."""
     try:
         text = data.decode("utf-8")
-        record = normalize(json.loads(text.removeprefix("\ufeff")))  # a BOM some editors put before line 1
+        record = normalize(loads_line(text.removeprefix("\ufeff")))  # a BOM some editors put before line 1
         return _event_row(record, text + "\n", log, source, inode, line, pos), None
     except UnicodeDecodeError:
         return None, "not UTF-8 text"

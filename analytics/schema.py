@@ -92,6 +92,22 @@ def _from_seed(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _first_key_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # a key repeated in one object: its first value, not Python's last
+        obj = {}
+        for key, value in pairs:
+            obj.setdefault(key, value)
+    return obj
+
+
+def loads_line(text: str) -> Any:
+    """Decode one log line the way the store reads it: of a key repeated within one object the first value
+    counts, as in DuckDB's JSON reader (Python's ``json`` keeps the last), so a line means the same thing
+    whether the bulk SQL or the Python path ingests it, and when what-if or the priors read it back."""
+    return json.loads(text, object_pairs_hook=_first_key_wins)
+
+
 def normalize(obj: Any) -> dict[str, Any]:
     """Validate one decoded JSON value and return the record to store (unknown keys kept).
 

@@ -28,12 +28,12 @@ until ``reset_user_values``); the learned counts are kept underneath either way.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from analytics.schema import loads_line
 from router.settings import DEFAULT_PRIOR_KEYS
 
 Path = tuple[tuple[str, str], ...]
@@ -548,7 +548,7 @@ def _as_records(events: Any) -> list[dict[str, Any]]:
     if hasattr(events, "to_dicts"):
         rows = events.to_dicts()
         if rows and "raw" in rows[0]:
-            return [json.loads(row["raw"]) for row in rows if row.get("raw")]
+            return [loads_line(row["raw"]) for row in rows if row.get("raw")]
         return rows
     return [dict(e) for e in events]
 

@@ -23,6 +23,7 @@ import polars as pl
 
 from analytics import queries
 from analytics.ingest import LogIngester
+from analytics.schema import loads_line
 from analytics.store import MEMORY, Store, StoreLockedError
 from router import offpolicy
 from router.offpolicy import Estimate, LoggedBandit, Support
@@ -154,7 +155,7 @@ def _records(events: Any) -> Iterable[dict[str, Any]]:
                     yield {"event": GONE_EVENT, "error": gone[i]}  # counted, not guessed (see logged_sample)
                     continue
                 try:
-                    record = json.loads(raw)
+                    record = loads_line(raw)
                 except (TypeError, json.JSONDecodeError) as exc:
                     raise WhatIfError(f"events row {i}: raw is not a JSON object ({exc})") from None
                 if record.get("event") == "outcome" and record.get("cost_usd") is None and cost is not None:

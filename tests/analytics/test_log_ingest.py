@@ -120,6 +120,24 @@ def test_bulk_and_python_paths_agree(store: Store, tmp_path: Path) -> None:
     assert by_file[0][5][13] == 2.0**64 and by_file[0][4][13] is None and by_file[0][5][12] is None
 
 
+def test_a_repeated_key_keeps_its_first_value_on_both_paths(store: Store, tmp_path: Path) -> None:
+    """DuckDB's JSON reader keeps the first of a repeated key and Python's the last: the Python path follows
+    DuckDB, so a line means the same whichever path reads it (and when what-if reads it back)."""
+    from analytics.schema import loads_line
+
+    repeated = ('{"v": 1, "ts": "2026-11-01T10:00:00Z", "event": "route", "task_id": "r", "model": "first", '
+                '"model": "second", "score": 0.25, "score": 0.75, "decision": {"candidates": '
+                '[{"model": "a", "exp_score": 0.1, "exp_score": 0.9}]}}')
+    bulk, small = tmp_path / "bulk.jsonl", tmp_path / "small.jsonl"
+    bulk.write_text(repeated + "\n")
+    small.write_text(repeated + "\n")
+    LogIngester(store, [bulk], small_batch=0).poll()
+    LogIngester(store, [small]).poll()
+    rows = store.execute("SELECT model, score, est_scores FROM events ORDER BY file").fetchall()
+    assert rows == [("first", 0.25, [{"model": "a", "exp_score": 0.1}])] * 2
+    assert loads_line(repeated)["decision"]["candidates"][0]["exp_score"] == 0.1
+
+
 @pytest.mark.parametrize("value", ["NaN", "-nan", "Infinity", "-Infinity", "inf", "1e400", "-0", "42", '"42"',
                                    '"true"', "true", '"-Infinity"', '"inf"', "[1]", '"[1]"', '"1e5"'])
 @pytest.mark.parametrize("key", ["task_id", "model", "cost_usd", "difficulty", "v"])

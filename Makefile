@@ -44,6 +44,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_hook.py
 	$(BIN)/python benchmarks/whatif_validation.py
 	$(BIN)/python benchmarks/hindsight_frontier.py --split ood
+	$(BIN)/python benchmarks/knn_ceiling.py --split ood
 
 clean:
 	rm -rf $(VENV) *.egg-info

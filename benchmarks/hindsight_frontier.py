@@ -42,6 +42,20 @@ def group_of(task) -> str:
     return f"dimension={task.dimension}"
 
 
+def target_point(perf_sum: float, cost_sum: float, tasks: int) -> dict[str, float]:
+    """AvgPerf %, total cost and Perf/$ of a routing that scored ``perf_sum`` over ``tasks`` for ``cost_sum``."""
+    perf = 100.0 * perf_sum / tasks
+    return {"avg_perf": round(perf, 2), "cost_usd": round(cost_sum, 2),
+            "perf_per_dollar": round(perf_per_dollar(perf, cost_sum) or 0.0, 3)}
+
+
+def always_bar(table: OutcomeTable, floor: float) -> tuple[dict[str, dict[str, float]], float]:
+    """Each always-<model> point, and the Perf/$ to beat: the best of those with AvgPerf >= ``floor``."""
+    n = len(table.best)
+    always = {m: target_point(table.score[:, j].sum(), table.cost[:, j].sum(), n) for j, m in enumerate(table.models)}
+    return always, max((p["perf_per_dollar"] for p in always.values() if p["avg_perf"] >= floor), default=0.0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -60,17 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     score = {g: table.score[idx].sum(axis=0) for g, idx in groups.items()}
     cost = {g: table.cost[idx].sum(axis=0) for g, idx in groups.items()}
 
-    def point(perf_sum: float, cost_sum: float) -> dict[str, float]:
-        perf = 100.0 * perf_sum / n
-        return {"avg_perf": round(perf, 2), "cost_usd": round(cost_sum, 2),
-                "perf_per_dollar": round(perf_per_dollar(perf, cost_sum) or 0.0, 3)}
-
-    always = {m: point(table.score[:, j].sum(), table.cost[:, j].sum()) for j, m in enumerate(table.models)}
-    bar = max((p["perf_per_dollar"] for p in always.values() if p["avg_perf"] >= args.always_floor), default=0.0)
+    always, bar = always_bar(table, args.always_floor)
     frontier: list[dict[str, object]] = []
     for lam in [0.0, *np.geomspace(1e-3, 1e4, 400)]:
         choice = {g: int(np.argmax(score[g] - lam * cost[g] + 1e-12 * score[g])) for g in groups}
-        entry = {**point(sum(score[g][j] for g, j in choice.items()), sum(cost[g][j] for g, j in choice.items())),
+        entry = {**target_point(sum(score[g][j] for g, j in choice.items()), sum(cost[g][j] for g, j in choice.items()), n),
                  "lam": round(float(lam), 4), "models": {g: table.models[j] for g, j in sorted(choice.items())}}
         if not frontier or entry["models"] != frontier[-1]["models"]:
             frontier.append(entry)

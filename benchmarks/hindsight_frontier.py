@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from router.bench import OutcomeTable, perf_per_dollar  # noqa: E402
-from router.datasets import load_dataset  # noqa: E402
+from router.datasets import BenchDataset, DatasetError, load_dataset  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"
 GROUP_KEYS = ("bench", "source")
@@ -40,6 +40,14 @@ def group_of(task) -> str:
         if task.metadata.get(key):
             return f"{key}={task.metadata[key]}"
     return f"dimension={task.dimension}"
+
+
+def load_or_exit(parser: argparse.ArgumentParser, data: Path, split: str) -> BenchDataset:
+    """The dataset, or the parser's usage error naming what is wrong with it (exit 2)."""
+    try:
+        return load_dataset(data, split)
+    except DatasetError as exc:
+        parser.error(str(exc))
 
 
 def target_point(perf_sum: float, cost_sum: float, tasks: int) -> dict[str, float]:
@@ -65,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
     args = parser.parse_args(argv)
 
-    dataset = load_dataset(args.data, args.split)
+    dataset = load_or_exit(parser, args.data, args.split)
     table = OutcomeTable(dataset.test_tasks, dataset.test_results, dataset.probe.models)
     n = len(dataset.test_tasks)
     groups: dict[str, list[int]] = defaultdict(list)

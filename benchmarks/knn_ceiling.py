@@ -25,10 +25,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
-from hindsight_frontier import DEFAULT_DATA, always_bar, target_point  # noqa: E402
+from hindsight_frontier import DEFAULT_DATA, always_bar, load_or_exit, target_point  # noqa: E402
 
 from router.bench import OutcomeTable  # noqa: E402
-from router.datasets import load_dataset  # noqa: E402
 from router.embedding import Embedder  # noqa: E402
 
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5)
@@ -63,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
     args = parser.parse_args(argv)
 
-    dataset = load_dataset(args.data, args.split)
+    dataset = load_or_exit(parser, args.data, args.split)
     tasks = dataset.test_tasks
     if any(not task.text for task in tasks):
         parser.error(f"{args.data}: split {args.split!r} has test tasks without a prompt; kNN needs the text")

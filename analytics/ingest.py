@@ -296,7 +296,7 @@ def _read_block(fd: int, offset: int, length: int) -> tuple[bytes | mmap.mmap, n
     return block, np.concatenate(ends)
 
 
-def _line_table(data: bytes, ends: np.ndarray, first_line: int, start: int) -> tuple[pa.Table, int] | None:
+def _line_table(data: bytes | mmap.mmap, ends: np.ndarray, first_line: int, start: int) -> tuple[pa.Table, int] | None:
     """The complete lines of ``data`` (each with its newline, which JSON parsers skip as whitespace) as an
     Arrow string column beside their line numbers and file offsets (``data`` starts at file offset
     ``start``), and how many are not empty; None if the bytes are not UTF-8. Record batches of

@@ -118,6 +118,11 @@ class RouterState:
         return self._saved[0]
 
     @property
+    def priors_edited(self) -> bool:
+        """Prior cells were edited or pinned since the last save (or load)."""
+        return self.priors.user_values() != self._saved[1]
+
+    @property
     def dirty(self) -> bool:
         """Settings or prior edits differ from what was last saved (or loaded)."""
         return (self.settings, self.priors.user_values()) != self._saved

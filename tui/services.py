@@ -298,14 +298,21 @@ class Services:
         return self.router_view()
 
     def whatif(self) -> WhatIfView | None:
-        """Off-policy (doubly robust) estimate of the edited, unsaved setting beside the saved one."""
+        """Off-policy (doubly robust) estimate of the edited, unsaved setting beside the saved one.
+
+        Only an edit of prior cells re-scores the logged decisions with a priors table (today's, for both sides,
+        so the difference is the edit alone). An edit of settings keeps each route's logged votes, as
+        `codex-router whatif` does: today's table, learned from the whole log, would choose differently from
+        the router that wrote it on most routes and leave the estimate without support.
+        """
         from router import whatif
 
         state = self._router_state()
         sample = whatif.logged_sample(self._policy_events())
         if not sample.routes:
             raise ServiceError("what-if: no logged policy routes with outcomes to estimate from yet")
-        options = {"priors": state.priors, "current_priors": self._saved_priors, "sample": sample}
+        tables = (state.priors, self._saved_priors) if state.priors_edited else (None, None)
+        options = {"priors": tables[0], "current_priors": tables[1], "sample": sample}
         try:
             report = whatif.estimate_setting(None, state.saved_settings, state.settings, n_boot=200, **options)
             front = whatif.frontier(None, state.saved_settings, state.settings, estimator="dr", **options)

@@ -85,8 +85,9 @@ def test_a_launch_saves_what_was_learned_but_not_unsaved_edits():
     state.save()
     assert not state.dirty
     state.settings = state.settings.replace(eps_cost=-0.9)  # edited in the Router tab, not saved
+    assert state.dirty and not state.priors_edited
     state.priors.edit(DIM, "a", score=0.2, pin=True)
-    assert state.dirty
+    assert state.dirty and state.priors_edited
     state.router().update(_features(np.array([0.0, 1.0], np.float32)), "a", 0.0, 0.02, task_id="t9")
     state.save_learned()
     on_disk = RouterState.load(state.config_dir, state.data_dir)
@@ -97,6 +98,7 @@ def test_a_launch_saves_what_was_learned_but_not_unsaved_edits():
     assert state.dirty and state.settings.eps_cost == -0.9  # the edits stay, still unsaved
     state.save()
     assert not state.dirty and RouterState.load(state.config_dir, state.data_dir).settings.eps_cost == -0.9
+    assert not state.priors_edited
 
 
 def test_save_learned_drops_an_unpinned_edit_the_router_has_learned_past():

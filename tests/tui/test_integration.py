@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from tui_support import FIXED_NOW, wait_for_workers
 from analytics.logwriter import append_event
 from tui.config import TuiConfig
 from tui.services import Services, SessionPaths
+
+SAMPLE_LOG = Path(__file__).resolve().parents[2] / "sample_logs" / "routing_log.jsonl"  # made at session start
 
 
 @pytest.fixture
@@ -56,6 +59,22 @@ def test_real_sprint_and_export(real_services: Services, tmp_path: Path) -> None
     assert pl.read_csv(csv).height == 16
     assert not list(tmp_path.glob(".x*"))  # no temp file left behind
     real_services.close()
+
+
+def test_real_whatif_of_a_settings_edit_has_support_on_the_sample_log(tmp_path: Path, embedder) -> None:
+    """Unedited, today's setting is estimated (not refused as thin); a settings edit is estimated beside it."""
+    log = tmp_path / "routing_log.jsonl"
+    shutil.copy(SAMPLE_LOG, log)
+    services = Services(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
+                        clock=lambda: FIXED_NOW)
+    services.open()
+    unedited = services.whatif()
+    assert unedited.current["avg_perf"] is not None and unedited.edited == unedited.current
+    services.set_setting("eps_cost", "-0.5")
+    edited = services.whatif()
+    assert edited.current == unedited.current
+    assert edited.edited["cost_usd"] is not None and edited.edited["cost_usd"] < edited.current["cost_usd"]
+    services.close()
 
 
 async def test_locked_db_is_a_banner(real_services: Services) -> None:

@@ -78,3 +78,11 @@ def test_export_is_atomic_and_flattens_nested(tmp_path: Path) -> None:
     with pytest.raises(ServiceError, match="cannot export"):
         write_export(frame, blocker / "x", "csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "r.parquet", "sub"]
+
+
+def test_dollar_columns_are_money_and_ratios_per_dollar_are_not() -> None:
+    from tui.widgets.tables import format_value
+
+    assert format_value("cost_usd", 1.5) == "$1.50" and format_value("spend", 0.25) == "$0.2500"
+    assert format_value("perf_per_usd", 13.18) == "13.18"
+    assert str(format_value("cost_usd", None)) == "unpriced" and format_value("perf_per_usd", None) == "—"

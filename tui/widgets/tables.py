@@ -11,10 +11,15 @@ from textual.widgets import DataTable
 from tui.format import num, pct, usd
 
 
+def _dollars(column: str) -> bool:
+    """A column of dollar amounts (cost, spend, cost_usd); a ratio per dollar (perf_per_usd) is not one."""
+    return column in ("cost", "spend") or (column.endswith("usd") and "_per_" not in column)
+
+
 def format_value(column: str, value: Any) -> str | Text:
     if value is None:
-        return Text("unpriced", style="bold red") if column.endswith("usd") or column == "cost" else "—"
-    if column.endswith("usd") or column in ("cost", "spend"):
+        return Text("unpriced", style="bold red") if _dollars(column) else "—"
+    if _dollars(column):
         return usd(value)
     if column.startswith("avg_perf"):
         return pct(value)

@@ -28,7 +28,8 @@ demo: venv $(SAMPLE_LOG)
 lint: venv
 	$(BIN)/ruff check .
 
-test: venv $(SAMPLE_LOG)
+# The test session writes the sample log itself (tests/conftest.py), so it is not made here first.
+test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

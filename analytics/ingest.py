@@ -317,13 +317,11 @@ def _line_table(data: bytes | mmap.mmap, ends: np.ndarray, first_line: int, star
     return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS)), nonblank
 
 
-def _split_lines(data: bytes, first_line: int, start: int) -> list[tuple[int, int, bytes]]:
-    """(line number, file offset, line without its newline) for the complete lines in ``data``."""
-    out, pos = [], start
-    for number, raw in enumerate(data.split(b"\n")[:-1], start=first_line):
-        out.append((number, pos, raw))
-        pos += len(raw) + 1
-    return out
+def _lines_at(data: bytes | mmap.mmap, ends: np.ndarray, first_line: int, start: int) -> list[tuple[int, int, bytes]]:
+    """(line number, file offset, line without its newline) for each line that ``ends`` marks in ``data``."""
+    his = ends.tolist()
+    los = [0, *his[:-1]]
+    return [(first_line + i, start + lo, data[lo:hi - 1]) for i, (lo, hi) in enumerate(zip(los, his, strict=True))]
 
 
 _INT64 = 2**63
@@ -644,7 +642,7 @@ class LogIngester:
                 con.execute("BEGIN")
                 try:
                     if lined is None:  # a small batch, or not UTF-8 somewhere
-                        chunk = self._slow_path(source, state, _split_lines(data[:size], first_line, state.offset))
+                        chunk = self._slow_path(source, state, _lines_at(data, ends, first_line, state.offset))
                     else:
                         chunk = self._fast_path(lined[1], source, state, tolerant)
                     self._save_state(advanced)

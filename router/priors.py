@@ -369,6 +369,16 @@ class Priors:
         return {(path, model): (cell.user_score, cell.user_cost, cell.pinned)
                 for path, models in self.cells.items() for model, cell in models.items() if cell.edited or cell.pinned}
 
+    def with_user_values(self, user_values: Mapping[tuple[Path, str], UserValue]) -> Priors:
+        """A copy with the same learned counts whose edits and pins are ``user_values`` (from ``user_values()``)."""
+        copy = Priors(self.strength, self.empirical_bayes, self.regime_z, self.regime_strength, self.regime_pool)
+        copy.cells = {path: {model: replace(cell, user_score=None, user_cost=None, pinned=False)
+                             for model, cell in models.items()} for path, models in self.cells.items()}
+        for (path, model), (score, cost, pinned) in user_values.items():
+            cell = copy.cell(path, model)
+            cell.user_score, cell.user_cost, cell.pinned = score, cost, pinned
+        return copy
+
     def to_records(self, user_values: Mapping[tuple[Path, str], UserValue] | None = None) -> list[dict[str, Any]]:
         """One plain dict per cell (the ``[[priors]]`` tables of router.toml), learned means not sums.
 

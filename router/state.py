@@ -117,6 +117,10 @@ class RouterState:
         """The settings router.toml holds (what a launch keeps; what-if compares edits against)."""
         return self._saved[0]
 
+    def saved_priors(self) -> Priors:
+        """The priors with the edits last saved instead of the live ones (what-if's "today" against an edit)."""
+        return self.priors.with_user_values(self._saved[1])
+
     @property
     def priors_edited(self) -> bool:
         """Prior cells were edited or pinned since the last save (or load)."""

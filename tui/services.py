@@ -8,7 +8,6 @@ Failures the user can act on are raised as ``ServiceError`` with a one-line mess
 
 from __future__ import annotations
 
-import copy
 import shutil
 import subprocess
 import sys
@@ -113,7 +112,6 @@ class Services:
         self._store: Any = None
         self._ingester: Any = None
         self._state: Any = None
-        self._saved_priors: Any = None
         self._lock = threading.RLock()
         self._state_lock = threading.Lock()
         self._features: Any = None
@@ -222,7 +220,6 @@ class Services:
                 except ValueError as exc:
                     raise ServiceError(str(exc)) from None
                 self._state = state
-                self._remember_saved()
             return self._state
 
     def _memory_from_log(self, capacity: int) -> Any:
@@ -239,10 +236,6 @@ class Services:
         events = self._policy_events()
         if events.height:
             state.rebuild_from_events(events, shared_embedder().encode)
-
-    def _remember_saved(self) -> None:
-        """What is on disk, for the what-if comparison of edited-but-unsaved values."""
-        self._saved_priors = copy.deepcopy(self._state.priors)
 
     def router_view(self) -> RouterView:
         state = self._router_state()
@@ -290,7 +283,6 @@ class Services:
             path = state.save()
         except OSError as exc:
             raise ServiceError(f"cannot save router state: {exc}") from None
-        self._remember_saved()
         return path
 
     def reset_priors(self) -> RouterView:
@@ -311,7 +303,7 @@ class Services:
         sample = whatif.logged_sample(self._policy_events())
         if not sample.routes:
             raise ServiceError("what-if: no logged policy routes with outcomes to estimate from yet")
-        tables = (state.priors, self._saved_priors) if state.priors_edited else (None, None)
+        tables = (state.priors, state.saved_priors()) if state.priors_edited else (None, None)
         options = {"priors": tables[0], "current_priors": tables[1], "sample": sample}
         try:
             report = whatif.estimate_setting(None, state.saved_settings, state.settings, n_boot=200, **options)

@@ -109,3 +109,17 @@ def test_save_learned_drops_an_unpinned_edit_the_router_has_learned_past():
     state.router().update(_features(), "a", 1.0, 0.01, task_id="t1")
     state.save_learned()
     assert RouterState.load(state.config_dir, state.data_dir).priors.cells[DIM]["a"].user_score is None
+
+
+def test_saved_priors_carry_the_saved_edits_over_the_live_counts():
+    rows = [{"dimension": "code_generation", "model": m, "score": s, "cost_usd": 0.01}
+            for m, s in (("a", 1.0), ("b", 0.0))]
+    state = RouterState(RouterSettings(), Priors.from_rows(rows))
+    state.priors.edit(DIM, "b", score=0.3, pin=True)
+    state.save()
+    state.priors.edit(DIM, "a", score=0.2)
+    state.priors.observe(DIM, "b", 1.0, 0.01)
+    saved = state.saved_priors()
+    assert saved.user_values() == {(DIM, "b"): (0.3, None, True)}
+    assert saved.cells[DIM]["b"].n == state.priors.cells[DIM]["b"].n == 2
+    assert state.priors.cells[DIM]["a"].user_score == 0.2  # the live table keeps its edit

@@ -160,6 +160,30 @@ def test_number_spellings_only_duckdb_reads_get_the_python_verdict(tmp_path: Pat
     assert len(rows[0]) + len(bad[0]) == 2
 
 
+@pytest.mark.parametrize("ts", ["2026-11-30T04:20:55.123Z", "0001-01-01T00:00:00.000Z", "2024-02-29T23:59:59.999Z",
+                                "2026-02-29T04:20:55.123Z", "2026-11-30T24:00:00.000Z", "0000-11-30T04:20:55.123Z",
+                                " 2026-11-30T04:20:5.123Z", "\t026-11-30T04:20:55.123Z", "2026-11-30T04:2:55.123Z\t",
+                                "2026-11-30T04:20:55.1Z  ", " 2026-11-30T04:20:55.12Z", "2026-11-30t04:20:55.123Z",
+                                "2026-11-30T04:20:55,123Z", "+2026-11-30T04:20:55.12Z", "2026-11-30T04:20:55.123z"])
+def test_timestamp_spellings_get_the_python_verdict(tmp_path: Path, ts: str) -> None:
+    """The writer's own timestamps take a quicker road through the bulk SQL than other spellings: near misses
+    of that shape (24 characters, whitespace, year 0, a day that does not exist) must still be stored as the
+    Python path stores them, or refused alike."""
+    text = line(v=1, ts=ts, event="tool", task_id="t")
+    bulk, python = tmp_path / "bulk.jsonl", tmp_path / "python.jsonl"
+    write(bulk, text, ev(1))
+    write(python, text, ev(1))
+    with Store(tmp_path / "db.duckdb") as store:
+        LogIngester(store, [bulk], small_batch=0).poll()
+        LogIngester(store, [python]).poll()
+        rows = [store.execute("SELECT line, ts FROM events WHERE file = ? ORDER BY line", [str(p)]).fetchall()
+                for p in (bulk, python)]
+        bad = [store.execute("SELECT line, error FROM malformed WHERE file = ?", [str(p)]).fetchall()
+               for p in (bulk, python)]
+    assert rows[0] == rows[1] and bad[0] == bad[1]
+    assert len(rows[0]) + len(bad[0]) == 2
+
+
 def test_truncation_rereads_from_the_start(store: Store, tmp_path: Path) -> None:
     log = tmp_path / "log.jsonl"
     write(log, ev(1), ev(2), ev(3))
@@ -309,7 +333,10 @@ _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-1, 
                                      "outcome", "ü", "null", "2026-11-01T24:00:00Z",
                                      # strings DuckDB's VARCHAR of a non-string would look like
                                      "42", "-1", "1e5", "true", "false", "NaN", "-Infinity", "inf", "[1]", "{}",
-                                     "t-1", "-", "fix it", "Inf"]),
+                                     "t-1", "-", "fix it", "Inf",
+                                     # near misses of the writer's timestamps, which the bulk SQL reads apart
+                                     "0000-11-30T04:20:55.123Z", " 2026-11-30T04:20:5.123Z",
+                                     "2026-11-30T04:20:55.123Z", "2026-02-30T04:20:55.123Z"]),
                     st.text(max_size=5),
                     st.just({"input": 3}), st.just({"input": -1}), st.just({"output": 1.5}), st.just([1]))
 _KEYS = st.sampled_from(["v", "ts", "event", "task_id", "score", "exit_code", "tokens", "difficulty", "model",

@@ -138,6 +138,23 @@ def test_a_repeated_key_keeps_its_first_value_on_both_paths(store: Store, tmp_pa
     assert loads_line(repeated)["decision"]["candidates"][0]["exp_score"] == 0.1
 
 
+def _through_both_paths(tmp_path: Path, text: str, columns: str) -> tuple[list, list]:
+    """``text`` beside a good line, read by the bulk SQL and by Python: per path, the stored ``columns`` and
+    the malformed (line, error) pairs."""
+    bulk, python = tmp_path / "bulk.jsonl", tmp_path / "python.jsonl"
+    write(bulk, text, ev(1))
+    write(python, text, ev(1))
+    with Store(tmp_path / "db.duckdb") as store:
+        LogIngester(store, [bulk], small_batch=0).poll()
+        LogIngester(store, [python]).poll()
+        rows = [store.execute(f"SELECT line, {columns} FROM events WHERE file = ? ORDER BY line",
+                              [str(p)]).fetchall() for p in (bulk, python)]
+        bad = [store.execute("SELECT line, error FROM malformed WHERE file = ?", [str(p)]).fetchall()
+               for p in (bulk, python)]
+    assert len(rows[0]) + len(bad[0]) == 2
+    return rows, bad
+
+
 @pytest.mark.parametrize("value", ["NaN", "-nan", "Infinity", "-Infinity", "inf", "1e400", "-0", "42", '"42"',
                                    '"true"', "true", '"-Infinity"', '"inf"', "[1]", '"[1]"', '"1e5"'])
 @pytest.mark.parametrize("key", ["task_id", "model", "cost_usd", "difficulty", "v"])
@@ -146,42 +163,22 @@ def test_number_spellings_only_duckdb_reads_get_the_python_verdict(tmp_path: Pat
     bulk path must still store what the Python path stores, or send the line there."""
     base = {"v": 1, "ts": "2026-11-01T10:00:00Z", "event": "tool", "task_id": "t"}
     text = json.dumps({k: v for k, v in base.items() if k != key})[:-1] + f', "{key}": {value}' + "}"
-    bulk, python = tmp_path / "bulk.jsonl", tmp_path / "python.jsonl"
-    write(bulk, text, ev(1))
-    write(python, text, ev(1))
-    with Store(tmp_path / "db.duckdb") as store:
-        LogIngester(store, [bulk], small_batch=0).poll()
-        LogIngester(store, [python]).poll()
-        rows = [store.execute("SELECT line, v, task_id, model, cost_usd, difficulty FROM events WHERE file = ? "
-                              "ORDER BY line", [str(p)]).fetchall() for p in (bulk, python)]
-        bad = [store.execute("SELECT line, error FROM malformed WHERE file = ?", [str(p)]).fetchall()
-               for p in (bulk, python)]
+    rows, bad = _through_both_paths(tmp_path, text, "v, task_id, model, cost_usd, difficulty")
     assert repr(rows[0]) == repr(rows[1]) and bad[0] == bad[1]  # repr: a stored NaN equals itself
-    assert len(rows[0]) + len(bad[0]) == 2
 
 
 @pytest.mark.parametrize("ts", ["2026-11-30T04:20:55.123Z", "0001-01-01T00:00:00.000Z", "2024-02-29T23:59:59.999Z",
                                 "2026-02-29T04:20:55.123Z", "2026-11-30T24:00:00.000Z", "0000-11-30T04:20:55.123Z",
                                 " 2026-11-30T04:20:5.123Z", "\t026-11-30T04:20:55.123Z", "2026-11-30T04:2:55.123Z\t",
                                 "2026-11-30T04:20:55.1Z  ", " 2026-11-30T04:20:55.12Z", "2026-11-30t04:20:55.123Z",
-                                "2026-11-30T04:20:55,123Z", "+2026-11-30T04:20:55.12Z", "2026-11-30T04:20:55.123z"])
+                                "2026-11-30T04:20:55,123Z", "+2026-11-30T04:20:55.12Z", "2026-11-30T04:20:55.123z",
+                                "0000-01-01 10:00"])
 def test_timestamp_spellings_get_the_python_verdict(tmp_path: Path, ts: str) -> None:
     """The writer's own timestamps take a quicker road through the bulk SQL than other spellings: near misses
     of that shape (24 characters, whitespace, year 0, a day that does not exist) must still be stored as the
     Python path stores them, or refused alike."""
-    text = line(v=1, ts=ts, event="tool", task_id="t")
-    bulk, python = tmp_path / "bulk.jsonl", tmp_path / "python.jsonl"
-    write(bulk, text, ev(1))
-    write(python, text, ev(1))
-    with Store(tmp_path / "db.duckdb") as store:
-        LogIngester(store, [bulk], small_batch=0).poll()
-        LogIngester(store, [python]).poll()
-        rows = [store.execute("SELECT line, ts FROM events WHERE file = ? ORDER BY line", [str(p)]).fetchall()
-                for p in (bulk, python)]
-        bad = [store.execute("SELECT line, error FROM malformed WHERE file = ?", [str(p)]).fetchall()
-               for p in (bulk, python)]
+    rows, bad = _through_both_paths(tmp_path, line(v=1, ts=ts, event="tool", task_id="t"), "ts")
     assert rows[0] == rows[1] and bad[0] == bad[1]
-    assert len(rows[0]) + len(bad[0]) == 2
 
 
 def test_truncation_rereads_from_the_start(store: Store, tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-SAMPLE_LOG := sample_logs/routing_log.jsonl
-
 .PHONY: venv demo test lint bench clean
 
 venv: $(STAMP)
@@ -18,17 +16,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-# The demo log is generated, not committed: the real ACRouter writes it, so it follows the router's code.
-$(SAMPLE_LOG): $(STAMP) sample_logs/generate.py $(wildcard router/*.py router/*.toml)
-	$(BIN)/python sample_logs/generate.py --out $@
-
-demo: venv $(SAMPLE_LOG)
+# The demo reads the committed sample log (sample_logs/generate.py rewrites it from the benchmark).
+demo: venv
 	$(BIN)/codex-router-tui --demo
 
 lint: venv
 	$(BIN)/ruff check .
 
-# The test session writes the sample log itself (tests/conftest.py), so it is not made here first.
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -16,13 +16,12 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from hooks.cli import CommandError
 
-DATA_SUFFIX = Path("..") / "shared" / "data" / "coderouterbench"
 DEFAULT_ROUTERS = "oracle,random,always,dimension-best,linucb,static-classifier,acrouter"
 
 
@@ -50,17 +49,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="LinUCB ridge regularisation, A starts at ridge x I (default 1.0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-
-
-def find_data_dir(bases: Sequence[Path] | None = None) -> Path | None:
-    """The shared CodeRouterBench copy, looked up relative to the repository, then the working directory."""
-    if bases is None:
-        bases = (Path(__file__).resolve().parents[1], Path.cwd())
-    for base in bases:
-        candidate = (base / DATA_SUFFIX).resolve()
-        if candidate.is_dir():
-            return candidate
-    return None
 
 
 class ProgressBar:
@@ -91,12 +79,12 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     from router.bench import BenchOptions, RouterFailure, expand_router_names, run_routers
-    from router.datasets import DatasetError, load_dataset
+    from router.datasets import CRB_SUFFIX, DatasetError, find_coderouterbench, load_dataset
     from router.settings import COST_UNIT, RouterSettings, SettingsError
 
-    data = args.data or find_data_dir()
+    data = args.data or find_coderouterbench()
     if data is None:
-        raise CommandError(f"no dataset: pass --data DIR (looked for {DATA_SUFFIX} beside the repository and "
+        raise CommandError(f"no dataset: pass --data DIR (looked for {CRB_SUFFIX} beside the repository and "
                            "the current directory)", 2)
     try:
         RouterSettings(eps_perf=args.eps_perf, eps_cost=args.eps_cost)

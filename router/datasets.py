@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ GENERIC_SPLITS = ("probe", "test")
 CRB_SPLITS = ("id", "ood")
 # Files whose presence marks a CodeRouterBench folder (the rest are checked when a split needs them).
 CRB_MARKERS = ("id_tasks.jsonl", "models.json")
+# Where the shared copy of CodeRouterBench sits relative to a checkout of this repository.
+CRB_SUFFIX = Path("..") / "shared" / "data" / "coderouterbench"
 _SOURCE_RE = re.compile(r"^dim\d+_([^_]+)_")
 # OOD task keys that are text or provenance, not routing features.
 _OOD_NON_FEATURES = {"task_id", "dimension", "prompt", "prompt_source"}
@@ -47,6 +50,17 @@ class BenchDataset:
     test_tasks: list[RoutingTask]
     test_results: pl.DataFrame
     notes: list[str] = field(default_factory=list)
+
+
+def find_coderouterbench(bases: Sequence[Path] | None = None) -> Path | None:
+    """The shared CodeRouterBench copy, looked up relative to the repository, then the working directory."""
+    if bases is None:
+        bases = (Path(__file__).resolve().parents[1], Path.cwd())
+    for base in bases:
+        candidate = (base / CRB_SUFFIX).resolve()
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 def is_coderouterbench(path: Path) -> bool:
@@ -220,6 +234,33 @@ def load_coderouterbench(path: Path, split: str = "id") -> BenchDataset:
         test_results = _results_frame(test.with_columns(pl.col("resolved").cast(pl.Float64).alias("score"),
                                                         pl.col("cost_usd").cast(pl.Float64)), estimated=False)
     return BenchDataset("coderouterbench", split, path, probe, test_tasks, test_results, notes)
+
+
+def coderouterbench_prices(path: Path) -> dict[str, tuple[float, float]]:
+    """models.json: model -> (input, output) USD per million tokens."""
+    return _read_prices(Path(path) / "models.json")
+
+
+def coderouterbench_profiles(path: Path) -> pl.DataFrame:
+    """How each model behaves per dimension: columns dimension, model, score (mean), input_tokens,
+    output_tokens (means) and latency_ms (median; null where not measured, a median of 0).
+
+    The nine ID dimensions come from id_val + id_test, ``agentic`` from OOD176 (``resolved`` as the score,
+    its tasks are agentic whatever their dimension; that file has no latency).
+    """
+    path = Path(path)
+    needed = ("dimension", "model", "score", "input_tokens", "output_tokens", "latency_ms")
+    id_rows = pl.concat([_read_csv(path / name, needed).select(needed)
+                         for name in ("id_val_results_long.csv", "id_test_results_long.csv")], how="vertical_relaxed")
+    ood = _read_csv(path / "ood176_results_long.csv", ("model", "resolved", "in_tok", "out_tok"), "resolved")
+    agentic = ood.select(pl.lit("agentic").alias("dimension"), "model", pl.col("resolved").alias("score"),
+                         pl.col("in_tok").alias("input_tokens"), pl.col("out_tok").alias("output_tokens"),
+                         pl.lit(None, pl.Int64).alias("latency_ms"))
+    rows = pl.concat([id_rows, agentic], how="vertical_relaxed")
+    return (rows.group_by("dimension", "model", maintain_order=True)
+            .agg(pl.col("score").cast(pl.Float64).mean(), pl.col("input_tokens").mean(),
+                 pl.col("output_tokens").mean(), pl.col("latency_ms").median())
+            .with_columns(pl.when(pl.col("latency_ms") > 0).then(pl.col("latency_ms")).alias("latency_ms")))
 
 
 def _read_prices(models_file: Path) -> dict[str, tuple[float, float]]:

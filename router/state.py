@@ -8,6 +8,7 @@ process keeps its last good state (``reload``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,9 @@ from router.priors import Priors, PriorsError, UserValue
 from router.settings import RouterSettings, SettingsError
 
 STATE_FILENAME = "router.toml"
-# CodeRouterBench probing figures (benchmarks/make_default_priors.py): a fresh install starts from these.
-DEFAULT_PRIORS_FILE = Path(__file__).with_name("default_priors.toml")
+# A CodeRouterBench folder whose probing split gives a fresh install its priors ("" = none); unset, the shared
+# copy beside the repository is used when there is one.
+PROBING_DATA_ENV = "CODEX_ROUTER_PROBING_DATA"
 DEFAULT_MODELS = ("claude-opus-4-6", "claude-sonnet-4-6", "gpt-5.4", "glm-5", "kimi-k2.5", "MiniMax-M2.7",
                   "Qwen3-Max", "qwen3.5-plus")
 
@@ -64,8 +66,8 @@ class RouterState:
              rebuild_memory: Callable[[int], Memory] | None = None) -> RouterState:
         """Read what is saved; anything missing starts from defaults (first start).
 
-        With no saved priors the router starts from the bundled benchmark priors (learned counts, not
-        pinned, so the user's own outcomes add to them); saved priors always win. A damaged memory file is
+        With no saved priors the router starts from ``default_priors`` (learned counts, not pinned, so the
+        user's own outcomes add to them); saved priors always win. A damaged memory file is
         an error naming it, unless ``rebuild_memory(capacity)`` is given (it re-embeds the routing log's
         outcomes): then the damaged file is kept aside as ``memory.npz.corrupt`` and ``recovered`` says so.
         """
@@ -76,7 +78,7 @@ class RouterState:
         if path.exists():
             settings, priors, models = _read_state(path)
         if priors is None or not priors.cells:
-            priors = bundled_priors(settings.prior_strength)
+            priors = default_priors(settings.prior_strength)
             models = models or list(DEFAULT_MODELS)
         memory_file = data / MEMORY_FILENAME
         memory, recovered = None, ""
@@ -182,13 +184,34 @@ class RouterState:
         self._router = None
 
 
-def bundled_priors(strength: float = 10.0, path: Path = DEFAULT_PRIORS_FILE) -> Priors:
-    """The default priors shipped with the package; a damaged file is refused with its path and line."""
-    data = read_toml(path, StateError)
+def default_priors(strength: float = 10.0) -> Priors:
+    """A fresh install's priors: the probing split of the CodeRouterBench folder ``$CODEX_ROUTER_PROBING_DATA``
+    names, or of the shared copy beside the repository; none without one (the router then learns from the
+    log). The benchmark is read, never copied into the package."""
+    from router.datasets import DatasetError, find_coderouterbench  # polars: only on a first start
+
+    chosen = os.environ.get(PROBING_DATA_ENV)
+    data = find_coderouterbench() if chosen is None else Path(chosen).expanduser() if chosen else None
+    if data is None:
+        return Priors(strength)
     try:
-        return Priors.from_records(data.get("priors", []), strength=strength, source=f"{path} priors")
-    except PriorsError as exc:
-        raise StateError(str(exc)) from None
+        return probing_priors(data, strength)
+    except DatasetError as exc:
+        raise StateError(f"default priors ({PROBING_DATA_ENV}={chosen or ''}): {exc}" if chosen is not None
+                         else f"default priors: {exc}") from None
+
+
+def probing_priors(data: Path, strength: float = 10.0) -> Priors:
+    """Per dimension x model (and over all tasks): count, mean score and mean cost of the probing split (train +
+    val), costs as the bench loader prices them. No finer keys: a user's tasks do not come from those
+    benchmarks. The test split is not read, so bench results on it stay held out."""
+    from router.datasets import load_dataset
+
+    probe = load_dataset(data, split="id").probe
+    dimension = {task.task_id: task.dimension for task in probe.tasks}
+    rows = [{"dimension": dimension.get(row["task_id"]), "model": row["model"], "score": row["score"],
+             "cost_usd": row["cost_usd"]} for row in probe.results.iter_rows(named=True)]
+    return Priors.from_rows(rows, keys=(), strength=strength)
 
 
 def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:

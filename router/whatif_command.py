@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         candidate = whatif.as_settings(changes, base=today)
         priors = None
-        if prior_edits:  # a fresh install has the bundled priors, so there is always a table to edit
+        if prior_edits:  # an edit makes its cell, so even a fresh install without priors has a table to edit
             priors = whatif.edited_priors(today_priors, prior_edits)
         options = {"current_priors": today_priors if priors is not None else None, "level": args.level,
                    "seed": args.seed, "min_ess": args.min_ess, "sample": sample}

@@ -2,19 +2,23 @@
 
 Why a generator and not a recorded log: nobody's real Codex history can be shipped, and the app needs a
 history that looks like one (working hours, several projects, routes with propensities, outcomes, overrides,
-hook events). Model behaviour is not invented: success rates, token counts and prices below are figures
-measured on the public CodeRouterBench release (MIT), so the panels show the same model trade-offs the
-benchmark shows. Only aggregate figures are stored here, never benchmark rows.
+hook events). Model behaviour is not invented: success rates, token counts, latencies and prices are read
+from the public CodeRouterBench release (MIT) at generation time (``--data``, by default the shared copy
+beside the repository), so the panels show the same model trade-offs the benchmark shows. Nothing of the
+benchmark is stored in the repository; the generated log (simulated events) is committed, so a checkout
+without the benchmark still has it.
 
-The router in the log is the real ``ACRouter`` (bundled default priors, exploration 0.1, no kNN memory so
-no embedding model is needed), learning from each simulated outcome as the hooks make it learn; so today's
-router reproduces the logged choice probabilities and the what-if estimates have support.
+The router in the log is the real ``ACRouter`` (starting from the benchmark's probing-split priors, as a
+fresh install beside the benchmark does; exploration 0.1; no kNN memory so no embedding model is needed),
+learning from each simulated outcome as the hooks make it learn; so today's router reproduces the logged
+choice probabilities and the what-if estimates have support.
 
 Deterministic: only ``random.Random(seed).random()`` is used (its output is guaranteed across Python
 versions; the distribution helpers are not), so the committed file is exactly reproducible as long as the
-router's policy and ``router/default_priors.toml`` do not change (a change there means: regenerate).
+router's policy does not change (a change there means: regenerate; a test compares when the benchmark is
+there).
 
-    python sample_logs/generate.py [--out PATH] [--seed N] [--days 14] [--end 2026-11-27T18:00Z]
+    python sample_logs/generate.py [--out PATH] [--data DIR] [--seed N] [--days 14] [--end 2026-11-27T18:00Z]
 """
 
 from __future__ import annotations
@@ -34,142 +38,83 @@ from analytics.atomicfile import atomic_write
 from analytics.logwriter import encode_line
 from analytics.schema import SCHEMA_PATH, SchemaError, normalize
 from hooks.launcher import LEARN_FROM
+from router.datasets import (
+    DatasetError,
+    coderouterbench_prices,
+    coderouterbench_profiles,
+    find_coderouterbench,
+)
+from router.dimension_classifier import DIMENSIONS
 from router.features import TaskFeatures
 from router.language import canonical_language
 from router.policy import ACRouter
+from router.priors import Priors
 from router.settings import RouterSettings
-from router.state import bundled_priors
+from router.state import DEFAULT_MODELS as MODELS
+from router.state import probing_priors
 
-MODELS = ("claude-opus-4-6", "claude-sonnet-4-6", "gpt-5.4", "glm-5", "kimi-k2.5", "MiniMax-M2.7",
-          "Qwen3-Max", "qwen3.5-plus")
-
-# USD per 1M tokens (input, output), from CodeRouterBench `models.json` (the CNY-priced models are converted
-# to USD there). Cached input tokens are billed at 10% of the input price (our assumption: the usual
-# prompt-cache read discount; the benchmark logs no cached tokens).
-PRICES: dict[str, tuple[float, float]] = {
-    "claude-opus-4-6": (5.0, 25.0),
-    "claude-sonnet-4-6": (3.0, 15.0),
-    "gpt-5.4": (2.5, 15.0),
-    "glm-5": (0.8, 3.0),
-    "kimi-k2.5": (0.01, 2.9),
-    "MiniMax-M2.7": (1.0, 3.0),
-    "Qwen3-Max": (0.34, 1.38),
-    "qwen3.5-plus": (0.11, 0.66),
-}
+# Cached input tokens are billed at 10% of the input price (our assumption: the usual prompt-cache read
+# discount; the benchmark logs no cached tokens).
 CACHED_PRICE_SHARE = 0.10
 
-# dimension -> model -> (success rate = mean score, mean input tokens, mean output tokens, median latency ms).
-# Computed once from /work/shared/data/coderouterbench: the nine ID dimensions from `id_val_results_long.csv`
-# + `id_test_results_long.csv` (3,932 tasks x 8 models, group by dimension, model: mean(score),
-# mean(input_tokens), mean(output_tokens), median(latency_ms)); `agentic` from `ood176_results_long.csv`
-# (176 tasks x 8 models: mean(resolved), mean(in_tok), mean(out_tok); that file has no latency). These are
-# the simulated world; the router does not see them (it starts from the probing-split default priors,
-# train + val, and learns from the outcomes drawn here). None = not measured (glm-5's
-# test_generation latencies are all 0 there); such latencies fall back to the model's median over the
-# other ID dimensions, and agentic runs take 2-14 minutes (see _latency_ms).
-BENCH: dict[str, dict[str, tuple[float, int, int, int | None]]] = {
-    "code_generation": {
-        "claude-opus-4-6": (0.319, 170, 231, 4047),
-        "claude-sonnet-4-6": (0.304, 170, 306, 4099),
-        "gpt-5.4": (0.278, 156, 170, 4169),
-        "glm-5": (0.293, 151, 1936, 42858),
-        "kimi-k2.5": (0.267, 158, 166, 6787),
-        "MiniMax-M2.7": (0.244, 161, 1623, 18866),
-        "Qwen3-Max": (0.269, 159, 156, 6974),
-        "qwen3.5-plus": (0.282, 167, 2561, 36821),
-    },
-    "algorithm": {
-        "claude-opus-4-6": (0.272, 496, 768, 7723),
-        "claude-sonnet-4-6": (0.301, 496, 887, 6158),
-        "gpt-5.4": (0.290, 454, 298, 4885),
-        "glm-5": (0.511, 372, 2248, 11704),
-        "kimi-k2.5": (0.290, 434, 704, 20381),
-        "MiniMax-M2.7": (0.156, 396, 2768, 24724),
-        "Qwen3-Max": (0.378, 487, 226, 9330),
-        "qwen3.5-plus": (0.534, 388, 3638, 12308),
-    },
-    "bug_fixing": {
-        "claude-opus-4-6": (0.720, 311, 549, 6287),
-        "claude-sonnet-4-6": (0.705, 311, 492, 6070),
-        "gpt-5.4": (0.562, 255, 366, 4803),
-        "glm-5": (0.611, 229, 1886, 30305),
-        "kimi-k2.5": (0.631, 252, 214, 7552),
-        "MiniMax-M2.7": (0.462, 252, 2124, 23684),
-        "Qwen3-Max": (0.578, 249, 724, 36839),
-        "qwen3.5-plus": (0.646, 275, 1982, 19222),
-    },
-    "code_completion": {
-        "claude-opus-4-6": (0.839, 148, 255, 4350),
-        "claude-sonnet-4-6": (0.733, 148, 231, 3753),
-        "gpt-5.4": (0.648, 136, 89, 2217),
-        "glm-5": (0.559, 127, 2198, 45978),
-        "kimi-k2.5": (0.576, 132, 159, 5937),
-        "MiniMax-M2.7": (0.584, 137, 1634, 19786),
-        "Qwen3-Max": (0.596, 137, 117, 3859),
-        "qwen3.5-plus": (0.528, 146, 2589, 44220),
-    },
-    "code_refactoring": {
-        "claude-opus-4-6": (0.615, 199, 169, 3313),
-        "claude-sonnet-4-6": (0.595, 199, 267, 4989),
-        "gpt-5.4": (0.649, 169, 117, 3397),
-        "glm-5": (0.512, 161, 2495, 61495),
-        "kimi-k2.5": (0.371, 165, 97, 4064),
-        "MiniMax-M2.7": (0.602, 172, 623, 9064),
-        "Qwen3-Max": (0.333, 173, 375, 17383),
-        "qwen3.5-plus": (0.286, 174, 1971, 13843),
-    },
-    "data_science": {
-        "claude-opus-4-6": (0.108, 324, 97, 2685),
-        "claude-sonnet-4-6": (0.031, 324, 144, 2875),
-        "gpt-5.4": (0.060, 305, 128, 3372),
-        "glm-5": (0.084, 310, 1696, 45142),
-        "kimi-k2.5": (0.154, 301, 87, 2693),
-        "MiniMax-M2.7": (0.115, 306, 1328, 14514),
-        "Qwen3-Max": (0.101, 327, 120, 4834),
-        "qwen3.5-plus": (0.089, 344, 1897, 13576),
-    },
-    "multi_language": {
-        "claude-opus-4-6": (0.424, 183, 134, 3106),
-        "claude-sonnet-4-6": (0.423, 183, 145, 2851),
-        "gpt-5.4": (0.359, 170, 132, 3384),
-        "glm-5": (0.366, 167, 1436, 28910),
-        "kimi-k2.5": (0.388, 166, 107, 3884),
-        "MiniMax-M2.7": (0.348, 171, 1407, 15743),
-        "Qwen3-Max": (0.366, 177, 107, 4752),
-        "qwen3.5-plus": (0.358, 188, 3742, 60099),
-    },
-    "code_understanding": {
-        "claude-opus-4-6": (0.194, 299, 119, 3995),
-        "claude-sonnet-4-6": (0.178, 299, 199, 5311),
-        "gpt-5.4": (0.149, 241, 179, 5426),
-        "glm-5": (0.175, 237, 1021, 25960),
-        "kimi-k2.5": (0.192, 245, 79, 3412),
-        "MiniMax-M2.7": (0.182, 252, 335, 6289),
-        "Qwen3-Max": (0.123, 259, 385, 18305),
-        "qwen3.5-plus": (0.151, 263, 1212, 22208),
-    },
-    "test_generation": {
-        "claude-opus-4-6": (0.402, 437, 1474, 19554),
-        "claude-sonnet-4-6": (0.396, 437, 2052, 22169),
-        "gpt-5.4": (0.734, 403, 1675, 31440),
-        "glm-5": (0.280, 394, 1617, None),
-        "kimi-k2.5": (0.411, 396, 958, 38841),
-        "MiniMax-M2.7": (0.444, 393, 2822, 50153),
-        "Qwen3-Max": (0.793, 444, 681, 32885),
-        "qwen3.5-plus": (0.445, 399, 3111, 51215),
-    },
-    "agentic": {
-        "claude-opus-4-6": (0.636, 205845, 3128, None),
-        "claude-sonnet-4-6": (0.432, 244939, 4200, None),
-        "gpt-5.4": (0.642, 34599, 1153, None),
-        "glm-5": (0.449, 254940, 4448, None),
-        "kimi-k2.5": (0.199, 217550, 2115, None),
-        "MiniMax-M2.7": (0.352, 99051, 1889, None),
-        "Qwen3-Max": (0.330, 65928, 1078, None),
-        "qwen3.5-plus": (0.273, 292260, 4778, None),
-    },
-}
-DIMENSIONS = tuple(BENCH)
+
+@dataclass(frozen=True)
+class Profile:
+    """How one model behaves on one dimension in CodeRouterBench (``datasets.coderouterbench_profiles``)."""
+
+    rate: float  # success rate = mean score
+    input_tokens: int
+    output_tokens: int
+    latency_ms: int | None  # median; None = not measured
+
+
+@dataclass(frozen=True)
+class World:
+    """The simulated models, read from a CodeRouterBench folder: prices (models.json), behaviour per dimension
+    (ID results for nine dimensions, OOD176 for ``agentic``) and the probing split's priors, which the router
+    in the log starts from (what a fresh install there routes with)."""
+
+    prices: dict[str, tuple[float, float]]
+    profiles: dict[tuple[str, str], Profile]
+    priors: Priors
+
+    @classmethod
+    def read(cls, data: Path) -> World:
+        frame = coderouterbench_profiles(data)
+        profiles = {(row["dimension"], row["model"]): Profile(
+            round(row["score"], 3), round(row["input_tokens"]), round(row["output_tokens"]),
+            None if row["latency_ms"] is None else int(row["latency_ms"])) for row in frame.iter_rows(named=True)}
+        prices = coderouterbench_prices(data)
+        missing = [f"{d} x {m}" for d in DIMENSIONS for m in MODELS if (d, m) not in profiles] + [
+            f"price of {m}" for m in MODELS if m not in prices]
+        if missing:
+            raise DatasetError(f"{data}: no figures for {', '.join(missing[:5])}"
+                               + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
+        return cls(prices, profiles, probing_priors(data))
+
+    def describe(self) -> str:
+        """The figures as a text table, one line per dimension x model, then the prices."""
+        lines = [f"{'dimension':<20}{'model':<20}{'rate':>7}{'in tok':>9}{'out tok':>9}{'latency ms':>12}"]
+        lines += [f"{d:<20}{m:<20}{p.rate:>7.3f}{p.input_tokens:>9}{p.output_tokens:>9}{p.latency_ms or '-':>12}"
+                  for d in DIMENSIONS for m in MODELS for p in [self.profiles[d, m]]]
+        lines += ["", f"{'model':<20}{'input $/1M':>11}{'output $/1M':>12}{'cached $/1M':>12}"]
+        lines += [f"{m:<20}{i:>11g}{o:>12g}{i * CACHED_PRICE_SHARE:>12g}" for m, (i, o) in self.prices.items()]
+        return "\n".join(lines)
+
+    def cost_usd(self, model: str, tokens: dict[str, int]) -> float:
+        p_in, p_out = self.prices[model]
+        fresh = tokens["input"] - tokens["cached_input"]
+        usd = (fresh * p_in + tokens["cached_input"] * p_in * CACHED_PRICE_SHARE + tokens["output"] * p_out) / 1e6
+        return round(usd, 6)
+
+    def median_latency_ms(self, dimension: str, model: str) -> int:
+        """The measured median, else the model's median over the dimensions where it was measured."""
+        measured = self.profiles[dimension, model].latency_ms
+        if measured is not None:
+            return measured
+        others = sorted(p.latency_ms for (_, m), p in self.profiles.items() if m == model and p.latency_ms is not None)
+        return others[len(others) // 2]
+
 
 # The router that wrote the log: ACRouter at its defaults but with exploration 0.1, so every model keeps a
 # logged probability >= 0.1/8 and the what-if estimators have support for other settings.
@@ -437,26 +382,15 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def cost_usd(model: str, tokens: dict[str, int]) -> float:
-    p_in, p_out = PRICES[model]
-    fresh = tokens["input"] - tokens["cached_input"]
-    usd = (fresh * p_in + tokens["cached_input"] * p_in * CACHED_PRICE_SHARE + tokens["output"] * p_out) / 1e6
-    return round(usd, 6)
-
-
-def _fallback_latency(model: str) -> int:
-    measured = sorted(row[model][3] for row in BENCH.values() if row[model][3] is not None)
-    return measured[len(measured) // 2]
-
-
 class Generator:
     """Walks the calendar, simulates the router and each run, and collects the records in time order."""
 
-    def __init__(self, seed: int, end: datetime, days: int) -> None:
+    def __init__(self, world: World, seed: int, end: datetime, days: int) -> None:
+        self.world = world
         self.rng = Rng(seed)
         self.end = end
         self.days = days
-        self.router = ACRouter(list(MODELS), bundled_priors(), None, RouterSettings(exploration=EXPLORATION),
+        self.router = ACRouter(list(MODELS), world.priors, None, RouterSettings(exploration=EXPLORATION),
                                seed=seed)
         self.records: list[tuple[datetime, int, dict[str, Any]]] = []
         self.task_count = 0
@@ -488,7 +422,7 @@ class Generator:
     def _latency_ms(self, dimension: str, model: str, difficulty_factor: float) -> int:
         if dimension == "agentic":
             return int(self.rng.uniform(120_000, 840_000))
-        median = BENCH[dimension][model][3] or _fallback_latency(model)
+        median = self.world.median_latency_ms(dimension, model)
         return max(400, int(self.rng.lognormal_mean(median * difficulty_factor, 0.5)))
 
     def _score(self, rate: float) -> tuple[float, bool]:
@@ -539,7 +473,7 @@ class Generator:
                           "model": model, "profile": f"router-{model}", "router": router,
                           "propensity": propensity, "cwd": cwd, "decision": decision})
 
-        rate, n_in, n_out, _ = BENCH[dimension][model]
+        rate, n_in, n_out, _ = dataclasses.astuple(self.world.profiles[dimension, model])
         rate = min(1.0, max(0.0, rate + shift))
         score, graded = self._score(rate)
         status, exit_code = "ok", 0
@@ -569,7 +503,7 @@ class Generator:
             self.emit(finish, {"v": 1, "ts": iso(finish), "event": "turn", "session_id": session_id,
                                "turn_id": turn_id, "model": model, "cwd": cwd, "source": "stop",
                                "status": status})
-        cost = cost_usd(model, tokens)
+        cost = self.world.cost_usd(model, tokens)
         self.emit(finish, {"v": 1, "ts": iso(finish), "event": "outcome", "task_id": task_id, "model": model,
                            "dimension": dimension, "score": score,
                            "verifier": self._verifier(dimension, score, graded, status), "tokens": tokens,
@@ -670,9 +604,10 @@ def positive_int(text: str) -> int:
     return value
 
 
-def generate(seed: int = DEFAULT_SEED, days: int = 14, end: datetime | None = None) -> list[dict[str, Any]]:
+def generate(world: World, seed: int = DEFAULT_SEED, days: int = 14,
+             end: datetime | None = None) -> list[dict[str, Any]]:
     """Every record of the sample log, in file order (validated)."""
-    records = Generator(seed, end or parse_end(DEFAULT_END), days).run()
+    records = Generator(world, seed, end or parse_end(DEFAULT_END), days).run()
     validate(records)
     return records
 
@@ -688,15 +623,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=positive_int, default=14, help="days of history ending at --end")
     parser.add_argument("--end", type=parse_end, default=parse_end(DEFAULT_END),
                         help=f"last moment of the log, UTC ISO 8601 (default {DEFAULT_END})")
+    parser.add_argument("--data", type=Path, default=find_coderouterbench(),
+                        help="CodeRouterBench folder the figures are read from (default: "
+                             "../shared/data/coderouterbench beside the repository or the working directory)")
     parser.add_argument("--json", action="store_true", help="print a one-line JSON summary instead of text")
+    parser.add_argument("--figures", action="store_true",
+                        help="print the figures the log is drawn from (per dimension x model: success rate, mean "
+                             "input/output tokens, median latency; prices) and write nothing")
     args = parser.parse_args(argv)
+    if args.data is None:
+        parser.error("no CodeRouterBench folder beside the repository: pass --data DIR")
+    if args.figures:
+        try:
+            print(World.read(args.data).describe())
+        except DatasetError as exc:
+            print(f"generate.py: {exc}", file=sys.stderr)
+            return 1
+        return 0
     if not args.out.parent.is_dir():
         print(f"generate.py: --out {args.out}: folder {args.out.parent} does not exist", file=sys.stderr)
         return 1
     try:
-        records = generate(args.seed, args.days, args.end)
+        records = generate(World.read(args.data), args.seed, args.days, args.end)
         write_atomically(args.out, records)
-    except (SchemaError, OSError) as exc:
+    except (SchemaError, DatasetError, OSError) as exc:
         print(f"generate.py: {exc}", file=sys.stderr)
         return 1
     counts: dict[str, int] = {}

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-SAMPLE_LOG = Path(__file__).resolve().parent.parent / "sample_logs" / "routing_log.jsonl"
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """The sample log is generated, not committed; written afresh each run (~1 s) so it always matches the router.
-
-    Its routes come from the real ACRouter, so a file left from before a router change would be stale.
-    """
-    fresh = SAMPLE_LOG.with_name(f".{SAMPLE_LOG.name}.{os.getpid()}")
-    subprocess.run([sys.executable, str(SAMPLE_LOG.with_name("generate.py")), "--out", str(fresh)],
-                   check=True, capture_output=True, timeout=300)
-    os.replace(fresh, SAMPLE_LOG)
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +19,8 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         path = base / sub
         path.mkdir()
         monkeypatch.setenv(name, str(path))
+    # A fresh state starts without priors, as on a machine without the benchmark beside the repository.
+    monkeypatch.setenv("CODEX_ROUTER_PROBING_DATA", "")
     return base
 
 

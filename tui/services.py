@@ -9,8 +9,6 @@ Failures the user can act on are raised as ``ServiceError`` with a one-line mess
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -69,20 +67,12 @@ def resolve_paths(logs: list[str] | None, codex_home: str | None, db: str | None
         demo, reason = True, f"no log at {chosen[0]} yet"
     if demo:
         scratch = Path(tempfile.mkdtemp(prefix="codex-router-tui-demo-"))
-        samples = sorted(paths.sample_log_dir().glob("*.jsonl")) or [_generate_sample_log(scratch)]
+        samples = sorted(paths.sample_log_dir().glob("*.jsonl"))
         write_log = scratch / paths.LOG_FILENAME
         return SessionPaths(logs=[*samples, write_log], db=scratch / "demo.duckdb", write_log=write_log,
                             demo=True, reason=reason or "--demo", scratch=scratch)
     return SessionPaths(logs=chosen, db=Path(db).expanduser() if db else paths.default_db_path(),
                         write_log=chosen[0])
-
-
-def _generate_sample_log(folder: Path) -> Path:
-    """`make` builds sample_logs/routing_log.jsonl; without it the demo generates its own copy (about a second)."""
-    target = folder / "sample_routing_log.jsonl"
-    script = paths.sample_log_dir() / "generate.py"
-    subprocess.run([sys.executable, str(script), "--out", str(target)], check=True, capture_output=True, timeout=300)
-    return target
 
 
 def _range_bounds(key: str, start: str | None, now: datetime) -> tuple[datetime, datetime, str]:

@@ -91,7 +91,7 @@ def test_corrupt_db_is_rebuilt(capsys, fixture_log: Path, tmp_path: Path) -> Non
 
 
 def test_sample_log_report() -> None:
-    sample = repo_root() / "sample_logs" / "routing_log.jsonl"  # generated at session start (tests/conftest.py)
+    sample = repo_root() / "sample_logs" / "routing_log.jsonl"  # committed
     import subprocess
     import sys
 

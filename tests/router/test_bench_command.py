@@ -13,7 +13,7 @@ from crb_fixture import write_crb
 from hooks.cli import CommandError
 from router import bench_command
 from router.bench import BenchOptions, build_router
-from router.datasets import load_dataset
+from router.datasets import find_coderouterbench, load_dataset
 from router.settings import COST_UNIT
 
 GENERIC = Path(__file__).parent / "data" / "bench_generic"
@@ -104,9 +104,9 @@ def test_default_data_dir_is_looked_up_beside_the_given_bases(tmp_path):
     (work / "main").mkdir(parents=True)
     (tmp_path / "elsewhere" / "x").mkdir(parents=True)
     write_crb(work / "shared" / "data" / "coderouterbench")
-    found = bench_command.find_data_dir([tmp_path / "elsewhere" / "x", work / "main"])
+    found = find_coderouterbench([tmp_path / "elsewhere" / "x", work / "main"])
     assert found == (work / "shared" / "data" / "coderouterbench").resolve()
-    assert bench_command.find_data_dir([tmp_path / "elsewhere" / "x"]) is None
+    assert find_coderouterbench([tmp_path / "elsewhere" / "x"]) is None
 
 
 def test_through_the_codex_router_entry_point(tmp_path, capsys):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from crb_fixture import write_crb
 
-from router.datasets import DatasetError, load_dataset
+from router.datasets import DatasetError, coderouterbench_prices, coderouterbench_profiles, load_dataset
 
 DATA = Path(__file__).parent / "data"
 GENERIC = DATA / "bench_generic"
@@ -144,3 +144,16 @@ def test_crb_missing_model_in_test(tmp_path: Path):
     with pytest.raises(DatasetError, match=r"id_test_results_long\.csv: no result for model 'm-b' on task "
                                            r"'dim2_lcb_fixture8' \(id_tasks\.jsonl line 6\)"):
         load_dataset(target)
+
+
+def test_crb_profiles_per_dimension_and_model_with_agentic_from_ood(tmp_path: Path):
+    folder = write_crb(tmp_path)
+    rows = {(r["dimension"], r["model"]): r for r in coderouterbench_profiles(folder).iter_rows(named=True)}
+    assert set(rows) == {(d, m) for d in ("code_generation", "algorithm", "agentic") for m in ("m-a", "m-b")}
+    generation = rows["code_generation", "m-a"]  # val + test, the train split has no tokens or latency
+    assert (generation["score"], generation["input_tokens"], generation["latency_ms"]) == (1.0, 50005.0, 1500.0)
+    assert rows["code_generation", "m-b"]["latency_ms"] is None  # only zeros: not measured
+    agentic = rows["agentic", "m-a"]  # both OOD tasks, whatever their dimension
+    assert (agentic["score"], agentic["input_tokens"], agentic["output_tokens"]) == (0.5, 6000.0, 150.0)
+    assert agentic["latency_ms"] is None
+    assert coderouterbench_prices(folder) == {"m-a": (1.0, 2.0), "m-b": (10.0, 20.0)}

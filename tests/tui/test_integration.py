@@ -17,7 +17,7 @@ from analytics.logwriter import append_event
 from tui.config import TuiConfig
 from tui.services import Services, SessionPaths
 
-SAMPLE_LOG = Path(__file__).resolve().parents[2] / "sample_logs" / "routing_log.jsonl"  # made at session start
+SAMPLE_LOG = Path(__file__).resolve().parents[2] / "sample_logs" / "routing_log.jsonl"  # committed
 
 
 @pytest.fixture

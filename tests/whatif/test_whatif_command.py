@@ -76,7 +76,7 @@ def test_prior_edit_on_the_saved_priors(fixture_log, tmp_path, capsys):
     from router.priors import Priors
     from router.state import RouterState
 
-    # A fresh install routes with the bundled default priors, so a prior edit already has a table to edit.
+    # A fresh install (here without priors) can be edited too: an edit makes its cell.
     assert run(["--log", str(fixture_log), "--db", str(tmp_path / "w.duckdb"), "--bootstrap", "20", "--json",
                 "--set", "prior.bug_fixing.qwen.score=1"]) == 0
     capsys.readouterr()

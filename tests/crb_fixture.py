@@ -1,6 +1,6 @@
 """A miniature CodeRouterBench folder, written at test time from a few synthetic outcomes (tasks ``*_fixture*``
-and ``ood::x*``, models m-a and m-b). Each file gets only the columns ``router.datasets`` reads from it: the
-layout is the benchmark's, none of its rows are."""
+and ``ood::x*``, models m-a and m-b; m-b's latency is never measured). Each file gets only the columns
+``router.datasets`` reads from it: the layout is the benchmark's, none of its rows are."""
 
 from __future__ import annotations
 
@@ -10,22 +10,23 @@ from pathlib import Path
 
 # Per results file: its columns after (task_id, model), then per task its dimension and, per model, the values.
 RESULTS: dict[str, tuple[tuple[str, ...], dict[tuple[str, str], dict[str, tuple]]]] = {
-    "id_val_results_long": (("score", "cost_usd", "input_tokens", "output_tokens"), {
-        ("dim1_mbpp_fixture1", "code_generation"): {"m-a": (1.0, 9.0, 100000, 300000),
-                                                    "m-b": (0.0, 9.0, 200000, 200000)},
-        ("dim2_lcb_fixture3", "algorithm"): {"m-a": (0.0, 9.0, 300000, 100000), "m-b": (1.0, 9.0, 100000, 100000)},
+    "id_val_results_long": (("score", "cost_usd", "input_tokens", "output_tokens", "latency_ms"), {
+        ("dim1_mbpp_fixture1", "code_generation"): {"m-a": (1.0, 9.0, 100000, 300000, 2000),
+                                                    "m-b": (0.0, 9.0, 200000, 200000, 0)},
+        ("dim2_lcb_fixture3", "algorithm"): {"m-a": (0.0, 9.0, 300000, 100000, 4000),
+                                             "m-b": (1.0, 9.0, 100000, 100000, 0)},
     }),
     "id_train_results_long": (("score", "total_tokens"), {
         ("dim1_mbpp_fixture2", "code_generation"): {"m-a": (1.0, 800000), "m-b": (1.0, 1000000)},
         ("dim2_lcb_fixture4", "algorithm"): {"m-a": (0.0, 400000), "m-b": (0.5, 200000)},
     }),
-    "id_test_results_long": (("score", "cost_usd"), {
-        ("dim1_mbpp_fixture9", "code_generation"): {"m-a": (1.0, 0.5), "m-b": (0.0, 2.0)},
-        ("dim2_lcb_fixture8", "algorithm"): {"m-a": (0.0, 0.25), "m-b": (1.0, 4.0)},
+    "id_test_results_long": (("score", "cost_usd", "input_tokens", "output_tokens", "latency_ms"), {
+        ("dim1_mbpp_fixture9", "code_generation"): {"m-a": (1.0, 0.5, 10, 30, 1000), "m-b": (0.0, 2.0, 20, 20, 0)},
+        ("dim2_lcb_fixture8", "algorithm"): {"m-a": (0.0, 0.25, 30, 10, 3000), "m-b": (1.0, 4.0, 10, 10, 0)},
     }),
-    "ood176_results_long": (("resolved", "cost_usd"), {
-        ("ood::x1", "bug_fixing"): {"m-a": (1, 1.0), "m-b": (0, 5.0)},
-        ("ood::x2", "code_generation"): {"m-a": (0, 0.5), "m-b": (1, 7.0)},
+    "ood176_results_long": (("resolved", "cost_usd", "in_tok", "out_tok"), {
+        ("ood::x1", "bug_fixing"): {"m-a": (1, 1.0, 5000, 100), "m-b": (0, 5.0, 9000, 300)},
+        ("ood::x2", "code_generation"): {"m-a": (0, 0.5, 7000, 200), "m-b": (1, 7.0, 3000, 100)},
     }),
 }
 # (task_id, dimension, split, source_split), in file order: errors name their line.

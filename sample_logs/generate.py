@@ -473,8 +473,8 @@ class Generator:
                           "model": model, "profile": f"router-{model}", "router": router,
                           "propensity": propensity, "cwd": cwd, "decision": decision})
 
-        rate, n_in, n_out, _ = dataclasses.astuple(self.world.profiles[dimension, model])
-        rate = min(1.0, max(0.0, rate + shift))
+        profile = self.world.profiles[dimension, model]
+        rate = min(1.0, max(0.0, profile.rate + shift))
         score, graded = self._score(rate)
         status, exit_code = "ok", 0
         if score == 0.0 and rng.u() < 0.12:
@@ -482,8 +482,8 @@ class Generator:
                                               ("interrupted", 1)))
             exit_code = 130 if status == "interrupted" else 1
         agentic = dimension == "agentic"
-        input_tokens = max(20, int(rng.lognormal_mean(n_in * factor, 0.6)))
-        output_tokens = max(5, int(rng.lognormal_mean(n_out * factor, 0.7)))
+        input_tokens = max(20, int(rng.lognormal_mean(profile.input_tokens * factor, 0.6)))
+        output_tokens = max(5, int(rng.lognormal_mean(profile.output_tokens * factor, 0.7)))
         tokens = {"input": input_tokens,
                   "cached_input": int(input_tokens * (rng.uniform(0.5, 0.85) if agentic else rng.uniform(0, 0.3))),
                   "output": output_tokens, "reasoning": int(output_tokens * rng.uniform(0.3, 0.8))}

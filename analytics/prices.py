@@ -13,6 +13,7 @@ model is *unpriced* (``None``), never silently $0.
 from __future__ import annotations
 
 import importlib
+import math
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -59,8 +60,9 @@ def _read_table(path: Path, source: str) -> dict[str, ModelPrice]:
         values: dict[str, float] = {}
         for field in _FIELDS:
             value = entry.get(field, entry.get("input_per_mtok") if field == "cached_input_per_mtok" else None)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise PriceFileError(f"{path}: models.{name}.{field} must be a non-negative number, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+                raise PriceFileError(f"{path}: models.{name}.{field} must be a finite non-negative number, "
+                                     f"got {value!r}")
             values[field] = float(value)
         out[name.lower()] = ModelPrice(model=name, source=source, **values)
     return out

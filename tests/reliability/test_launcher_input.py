@@ -148,3 +148,21 @@ def test_log_and_state_files_are_created_0600(env):
         files.append(error_log)
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+class BrokenVerifier:
+    def verify(self, *args, **kwargs):
+        raise ValueError("cannot convert float NaN to integer")
+
+
+def test_a_verifier_failure_still_logs_the_outcome(env):
+    """Codex ran and spent tokens: whatever the verifier does, the outcome is logged and not learned from."""
+    launcher, repo, _ = env
+    launcher.verifier = BrokenVerifier()
+    result = launcher.run("write add(a, b)", model="gpt-5.4", cwd=repo)
+    assert result.status == "verifier_error" and result.score is None
+    outcome = next(e for e in _log(launcher) if e["event"] == "outcome")
+    assert outcome["status"] == "verifier_error"
+    assert outcome["verifier"]["status"] == "verifier_error"
+    assert "NaN" in outcome["verifier"]["error"] and outcome["tokens"]
+    assert len(launcher.state.memory) == 0, "a verifier failure must not be learned as the model's score"

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from analytics.paths import default_db_path
+from analytics.paths import default_db_path, make_private_dir
 
 STORE_VERSION = 4  # bump when a table changes: an older file is then rebuilt from the logs
 # `line_hash` is DuckDB's hash(), which a DuckDB release may change: a file from another release is rebuilt.
@@ -124,7 +124,7 @@ class Store:
         if self.path != MEMORY:
             if read_only and not self.path.exists():
                 raise StoreError(f"{self.path}: no database yet (run an ingest or `codex-router report` first)")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.path.parent)
         created = self.path != MEMORY and not self.path.exists()
         try:
             self._con = duckdb.connect(str(self.path), read_only=read_only)

@@ -101,7 +101,11 @@ def _duration_ms(response: Any) -> float | None:
 
 
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """A non-empty string field; a lone surrogate (JSON allows "\\ud800") becomes U+FFFD, as UTF-8 cannot
+    carry it and the whole record would be lost."""
+    if not isinstance(value, str) or not value:
+        return None
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def tool_event(payload: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +137,7 @@ def notify_event(payload: dict[str, Any]) -> dict[str, Any] | None:
     if payload.get("type") != "agent-turn-complete":
         return None
     inputs = payload.get("input-messages")
-    first = inputs[0] if isinstance(inputs, list) and inputs and isinstance(inputs[0], str) else None
+    first = _text(inputs[0]) if isinstance(inputs, list) and inputs else None
     record = {"event": "turn", "source": "notify", "session_id": _text(payload.get("thread-id")),
               "turn_id": _text(payload.get("turn-id")), "cwd": _text(payload.get("cwd")),
               "task": redact(first), "last_message": redact(_text(payload.get("last-assistant-message")),
@@ -231,14 +235,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _log_error(path: Path, kind: str, exc: BaseException) -> None:
     """Beside the routing log, or — when that folder is unusable — in our data dir; never on stdout."""
-    from analytics.paths import ERROR_LOG_FILENAME, data_dir
+    from analytics.paths import ERROR_LOG_FILENAME, data_dir, make_private_dir
     from analytics.schema import utc_now_iso
 
     detail = "" if isinstance(exc, ValueError | OSError) else "\n" + "".join(traceback.format_exception(exc))[-2000:]
     line = f"{utc_now_iso()} hook {kind}: {exc}{detail}\n".encode("utf-8", "replace")
     for target in (path, data_dir() / ERROR_LOG_FILENAME):
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(target.parent)
             fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK, 0o600)
             try:
                 os.write(fd, line)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.logwriter import append_event
-from analytics.paths import codex_home, default_log_path
+from analytics.paths import codex_home, default_log_path, make_private_dir
 from hooks import codex_version
 from hooks.codex_config import existing_profile
 from hooks.hook_command import pending_dir
@@ -311,7 +311,7 @@ class RouteLauncher:
                          workdir: Path, profile: str | None, before: dict, progress: ProgressCallback) -> RouteResult:
         """Open the Codex TUI; when it exits, read the Stop-hook turns and the session's rollout, then verify."""
         marker = pending_dir() / f"{result.task_id}.json"
-        marker.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(marker.parent)
         marker.write_text(json.dumps({"task_id": result.task_id, "cwd": str(workdir), "model": result.model,
                                       "pid": os.getpid()}),
                           encoding="utf-8")

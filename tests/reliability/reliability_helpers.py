@@ -73,10 +73,12 @@ class HookRun:
 
 
 def run_hook(kind: str, log: Path, stdin: bytes | None = None, *, extra: list[str] | None = None,
-             stdout_closed: bool = False, slow_stdin_s: float | None = None, timeout: float = 30) -> HookRun:
+             stdout_closed: bool = False, slow_stdin_s: float | None = None, more_stdin: bytes = b"",
+             timeout: float = 30) -> HookRun:
     """Run `codex-router hook KIND --log LOG` as a real process, the way Codex does.
 
-    ``slow_stdin_s``: keep stdin open (and silent) that long after writing ``stdin``, like a stuck writer.
+    ``slow_stdin_s``: keep stdin open (and silent) that long after writing ``stdin``, like a stuck writer;
+    then ``more_stdin`` is written and stdin closed.
     ``stdout_closed``: fd 1 is closed in the child (``>&-``), not merely redirected.
     """
     argv = [*HOOK_ARGV, kind, *(extra or []), "--log", str(log)]
@@ -97,7 +99,7 @@ def run_hook(kind: str, log: Path, stdin: bytes | None = None, *, extra: list[st
                 proc.wait(timeout=slow_stdin_s)
             except subprocess.TimeoutExpired:
                 pass
-            out, err = proc.communicate(timeout=timeout)
+            out, err = proc.communicate(more_stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()  # a hung hook is the failure being reported; do not leave it behind
         proc.communicate()

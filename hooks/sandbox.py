@@ -2,14 +2,18 @@
 
 Model-written code runs here, so: a wall-clock limit (new session, whole process group killed on
 timeout), RLIMIT_AS / RLIMIT_NPROC / RLIMIT_CPU through `prlimit` (no ``preexec_fn``: the dashboard calls
-this from a worker thread, where ``preexec_fn`` can deadlock), no network (a network namespace), and a
-scratch HOME. RLIMIT_NPROC does not bind root, so as root, where a writable pids cgroup exists, each run
-gets its own cgroup with ``pids.max`` (joined by ``hooks.cgroup_join`` before anything can fork), and
-everything left in it is killed and the cgroup removed when the run ends. Where unprivileged namespaces work, the command runs in new user + mount (+ net) namespaces
-(`unshare`, then ``hooks.jail``): everything but the work dir and scratch folders is read-only. Every run
-carries a marker in its environment; when it ends, any process still holding the marker (a daemon that
-left the process group with setsid) is killed. What works differs per machine, so it is probed once and
-written into the verifier signals.
+this from a worker thread, where ``preexec_fn`` can deadlock), no network (a network namespace), a
+scratch HOME and an allowlist environment (``ENV_ALLOWLIST``: our credentials never reach test code).
+RLIMIT_NPROC does not bind root, so as root, where a writable pids cgroup exists, each run gets its own
+cgroup with ``pids.max`` (joined by ``hooks.cgroup_join`` before anything can fork); when the run ends the
+cgroup can no longer fork (``pids.max`` 0; ``cgroup.kill`` on v2), everything in it is killed and it is
+removed. Where unprivileged namespaces work, the command runs in new user + mount + pid (+ net)
+namespaces (`unshare`, then ``hooks.jail``): everything but the work dir and scratch folders is
+read-only, /sys and /proc/sys included (so it cannot move itself out of its cgroup), the home directories
+are empty, it sees only its own processes, and whatever it leaves behind dies with it. Every run also
+carries a marker in its environment; when it ends, any process still holding the marker is killed (the
+fallback without a pid namespace). What works differs per machine, so it is probed once and written into
+the verifier signals.
 """
 
 from __future__ import annotations

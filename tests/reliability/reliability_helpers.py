@@ -106,3 +106,17 @@ def run_hook(kind: str, log: Path, stdin: bytes | None = None, *, extra: list[st
         raise
     seconds = time.monotonic() - started
     return HookRun(proc.returncode, out or b"", err, seconds)
+
+
+def lock_held(path: Path) -> bool:
+    """Whether a process still holds the flock on ``path``: how a test outside the sandbox's pid namespace
+    (where its pids mean nothing) sees that a process there is alive; the kernel drops the lock when the last
+    holder dies."""
+    import fcntl
+
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False

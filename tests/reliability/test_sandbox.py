@@ -9,7 +9,6 @@ neither, the probe forks past the limit and the bomb is skipped with the reason)
 
 from __future__ import annotations
 
-import fcntl
 import os
 import socket
 import subprocess
@@ -19,6 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from reliability_helpers import lock_held
 
 from hooks import sandbox
 from hooks.sandbox import CGROUP_JOIN, MARKER_ENV, Limits, run_limited
@@ -63,17 +63,6 @@ def _alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
 
 
-def _lock_held(path: Path) -> bool:
-    """Whether a process still holds the flock on ``path`` (pids inside the sandbox's pid namespace mean
-    nothing out here; a lock is released by the kernel when its last holder dies)."""
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-    return False
-
-
 HOLD_LOCK = "_lock = open({name!r}, 'a'); fcntl.flock(_lock, fcntl.LOCK_EX)"
 
 
@@ -99,7 +88,7 @@ def test_infinite_loop_is_stopped(tmp_path):
     tests = verification.details["tests"]
     assert tests["timed_out"] or tests["returncode"] < 0, tests  # wall clock, or RLIMIT_CPU's SIGKILL
     assert verification.details["tests"]["duration_s"] < 15
-    assert not _lock_held(repo / "alive.lock")
+    assert not lock_held(repo / "alive.lock")
 
 
 def _probe_process_limit(tmp_path: Path) -> tuple[int, dict]:
@@ -173,7 +162,7 @@ def test_fork_bomb_is_contained(tmp_path):
         run_cgroup = tests["isolation"]["pids_cgroup"]
         assert run_cgroup and not Path(run_cgroup).exists(), tests["isolation"]
         assert "pids_cgroup_error" not in tests["isolation"], tests["isolation"]
-    assert not _lock_held(repo / "bomb.lock")
+    assert not lock_held(repo / "bomb.lock")
     assert _marked_processes((repo / "marker").read_text()) == []
 
 
@@ -264,7 +253,7 @@ def test_a_daemon_that_escapes_the_process_group_is_stopped(tmp_path):
     verification = _verify(repo, test_timeout_s=3.0)
     _assert_failed(verification)
     assert (repo / "daemon.ready").exists()
-    assert not _lock_held(repo / "daemon.lock"), "a process the model started outlived the sandbox"
+    assert not lock_held(repo / "daemon.lock"), "a process the model started outlived the sandbox"
 
 
 def test_a_failed_cgroup_join_never_runs_the_command(tmp_path):

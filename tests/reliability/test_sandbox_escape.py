@@ -9,13 +9,13 @@ kernel or the machine lacks one, the test skips and says which.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from reliability_helpers import lock_held
 
 from hooks import sandbox
 from hooks.sandbox import Limits, run_limited
@@ -46,15 +46,6 @@ def _run(tmp_path: Path, code: str, *args: str, **limits) -> sandbox.SandboxResu
     script.write_text(textwrap.dedent(code), encoding="utf-8")
     return run_limited([sys.executable, str(script), *args], tmp_path,
                        Limits(**{"timeout_s": 20.0, "max_processes": LIMIT, **limits}))
-
-
-def _lock_held(path: Path) -> bool:
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-    return False
 
 
 def test_sys_and_proc_sys_are_read_only(tmp_path, jail):
@@ -112,7 +103,7 @@ def test_the_command_cannot_leave_its_cgroup_fork_past_the_limit_or_outlive_the_
     assert result.returncode == 0, result
     assert "stayed" in result.stdout, result.stdout
     assert int(result.stdout.split("forked")[1]) < LIMIT, result.stdout
-    assert not _lock_held(tmp_path / "daemon.lock"), "a setsid daemon outlived the sandboxed run"
+    assert not lock_held(tmp_path / "daemon.lock"), "a setsid daemon outlived the sandboxed run"
     assert not Path(result.isolation["pids_cgroup"]).exists(), result.isolation
 
 

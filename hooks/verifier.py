@@ -323,7 +323,8 @@ class Verifier:
             value = json.loads(text)
             score = float(value["score"] if isinstance(value, dict) else value)
         except (ValueError, KeyError, TypeError):
-            return {"argv": argv, "error": f"judge printed no score: {text[:200]!r}", "returncode": done.returncode}
+            return {"argv": argv, "error": f"judge printed no score: {scrub(text[:200])!r}",
+                    "returncode": done.returncode}
         if not 0.0 <= score <= 1.0:
             return {"argv": argv, "error": f"judge score {score} outside [0, 1]"}
         return {"argv": argv, "score": score}

@@ -50,12 +50,14 @@ def _under(path: str, roots: list[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
 
 
-def _hide(hidden: list[str], keep: list[str]) -> None:
-    """An empty tmpfs over each hidden folder, with the ``keep`` folders under it bound back in."""
+def _hide(hidden: list[str], writable: list[str], visible: list[str]) -> None:
+    """An empty tmpfs over each hidden folder (unless the work dir is in it or is it), with the writable and
+    visible folders strictly inside it bound back in."""
     for root in hidden:
-        if not os.path.isdir(root) or _under(root, keep):
+        if not os.path.isdir(root) or _under(root, writable):
             continue
-        inside = [path for path in keep if _under(path, [root]) and os.path.isdir(path)]
+        inside = [path for path in [*writable, *visible]
+                  if path != root and _under(path, [root]) and os.path.isdir(path)]
         fds = [os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for path in inside]
         if _libc.mount(b"tmpfs", root.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755,size=1m") != 0:
             errno = ctypes.get_errno()
@@ -72,7 +74,7 @@ def confine(writable: list[str], hidden: list[str] = (), visible: list[str] = ()
     _mount(None, "/", MS_REC | MS_PRIVATE)
     for folder in writable:
         _mount(folder, folder, MS_BIND | MS_REC)
-    _hide(list(hidden), [*writable, *visible])
+    _hide(list(hidden), writable, list(visible))
     for path in _PROC_READ_ONLY:
         if os.path.exists(path):
             _mount(path, path, MS_BIND | MS_REC)

@@ -4,7 +4,8 @@
 ``lifetime_s`` (a test that forgets to stop it cannot leave a server behind). `POST .../responses` answers
 ``text/event-stream``: ``response.created``, one ``response.output_item.done`` and ``response.completed``
 with ``USAGE``. The item is a ``function_call`` to the shell tool the request offers when the prompt holds
-``RUN: <command>`` and no tool output came back yet, else an assistant ``message``. `GET .../models`
+``RUN: <command>`` and no tool output came back yet, else an assistant ``message`` (``REPLY``, or the text
+after ``SAY:`` in the prompt). `GET .../models`
 answers an empty list. Every request body is kept in ``requests`` so tests can check what Codex sent.
 """
 
@@ -21,6 +22,7 @@ USAGE = {"input_tokens": 1200, "input_tokens_details": {"cached_tokens": 200, "c
          "output_tokens": 80, "output_tokens_details": {"reasoning_tokens": 16}, "total_tokens": 1280}
 REPLY = "Done: mock reply."
 _RUN = re.compile(r"RUN: (.+)")
+_SAY = re.compile(r"SAY: (.+)")
 SHELL_TOOLS = ("exec_command", "shell_command", "shell", "local_shell")
 
 
@@ -58,8 +60,9 @@ def reply_item(body: dict[str, Any], number: int) -> dict[str, Any]:
     match = _RUN.search(user_text)
     if match and not tool_output_seen:
         return shell_call(body, match.group(1).strip(), f"call_{number}")
+    say = _SAY.search(user_text)
     return {"type": "message", "role": "assistant", "id": f"msg_{number}",
-            "content": [{"type": "output_text", "text": REPLY}]}
+            "content": [{"type": "output_text", "text": say.group(1).strip() if say else REPLY}]}
 
 
 class MockResponses:

@@ -1,6 +1,6 @@
 """Every Codex-version-dependent choice lives here, so a Codex release means editing one file.
 
-Codex changes fast (DESIGN §6). We read ``codex --version`` ("codex-cli 0.147.0"), let the user override it
+Codex changes fast (DESIGN §6). We read ``codex --version`` ("codex-cli 0.169.0"), let the user override it
 (``--codex-version``), and when Codex is missing we assume ``ASSUMED_VERSION`` and say so. Callers ask
 questions ("which profile form?", "which exec flags?") instead of comparing version numbers themselves.
 """
@@ -39,10 +39,10 @@ class CodexVersionError(ValueError):
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
-    """``"codex-cli 0.147.0"`` (or ``"0.147"``) -> ``(0, 147, 0)``."""
+    """``"codex-cli 0.169.0"`` (or ``"0.169"``) -> ``(0, 169, 0)``."""
     match = _VERSION_RE.search(text or "")
     if not match:
-        raise CodexVersionError(f"not a Codex version: {text!r} (expected e.g. 'codex-cli 0.147.0')")
+        raise CodexVersionError(f"not a Codex version: {text!r} (expected e.g. 'codex-cli 0.169.0')")
     return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
 
 

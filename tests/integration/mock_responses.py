@@ -4,7 +4,7 @@
 ``lifetime_s`` (a test that forgets to stop it cannot leave a server behind). `POST .../responses` answers
 ``text/event-stream``: ``response.created``, one ``response.output_item.done`` and ``response.completed``
 with ``USAGE``. The item is a ``function_call`` to the shell tool the request offers when the prompt holds
-``RUN: <command>`` and no tool output came back yet, else an assistant ``message`` (``REPLY``, or the text
+``RUN: <command>`` and no tool output came back yet, else an assistant ``message`` (``reply``, or the text
 after ``SAY:`` in the prompt). `GET .../models`
 answers an empty list. Every request body is kept in ``requests`` so tests can check what Codex sent.
 """
@@ -53,7 +53,7 @@ def shell_call(body: dict[str, Any], command: str, call_id: str) -> dict[str, An
     raise ValueError(f"the request offers no shell tool (tools: {sorted(map(str, tools))})")
 
 
-def reply_item(body: dict[str, Any], number: int) -> dict[str, Any]:
+def reply_item(body: dict[str, Any], number: int, reply: str = REPLY) -> dict[str, Any]:
     inputs = body.get("input") or []
     tool_output_seen = any(isinstance(i, dict) and i.get("type") == "function_call_output" for i in inputs)
     user_text = "\n".join(t for i in inputs if isinstance(i, dict) and i.get("role") == "user" for t in _texts(i))
@@ -62,12 +62,13 @@ def reply_item(body: dict[str, Any], number: int) -> dict[str, Any]:
         return shell_call(body, match.group(1).strip(), f"call_{number}")
     say = _SAY.search(user_text)
     return {"type": "message", "role": "assistant", "id": f"msg_{number}",
-            "content": [{"type": "output_text", "text": say.group(1).strip() if say else REPLY}]}
+            "content": [{"type": "output_text", "text": say.group(1).strip() if say else reply}]}
 
 
 class MockResponses:
-    def __init__(self, lifetime_s: float = 240.0) -> None:
+    def __init__(self, lifetime_s: float = 240.0, reply: str = REPLY) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.reply = reply
         self._lock = threading.Lock()
         mock = self
 
@@ -105,7 +106,7 @@ class MockResponses:
                     self._send(404, "application/json", b"{}")
                     return
                 try:
-                    item = reply_item(body, number)
+                    item = reply_item(body, number, mock.reply)
                 except ValueError as exc:
                     self._send(400, "application/json", json.dumps({"error": {"message": str(exc)}}).encode())
                     return

@@ -15,9 +15,9 @@ from __future__ import annotations
 import dataclasses
 import errno
 import json
-import re
 import os
 import queue
+import re
 import subprocess
 import threading
 import time

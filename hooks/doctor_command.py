@@ -127,7 +127,7 @@ def last_fired(log: Path) -> dict[str, str]:
 def check_profiles(home: Path, version: Any, models: list[str]) -> list[Check]:
     import tomllib
 
-    from hooks.codex_config import dotted_profile_name, profile_name, valid_profile_name
+    from hooks.codex_config import BUILTIN_PROVIDERS, dotted_profile_name, profile_name, valid_profile_name
 
     fix = "codex-router profiles sync"
     checks = []
@@ -144,25 +144,52 @@ def check_profiles(home: Path, version: Any, models: list[str]) -> list[Check]:
         if isinstance(config.get("profiles"), dict) and config["profiles"]:
             checks.append(Check("legacy profile tables", "problem", f"{home / 'config.toml'} holds "
                                 f"[profiles.{', '.join(config['profiles'])}]: Codex {version.text} refuses them", fix))
-    missing, invalid = [], []
+    missing, invalid, providers = [], [], {}
     for model in models:
         name = profile_name(model)
-        exists = (home / f"{name}.config.toml").exists() if version.profile_form == "file" else \
-            name in (config.get("profiles") or {})
-        if not exists:
+        try:
+            profile = _read_profile(home, name, config, version.profile_form)
+        except ValueError as exc:
+            checks.append(Check(f"profile {name}", "problem", str(exc), f"fix or delete it, then run {fix}"))
+            continue
+        if profile is None:
             missing.append(f"{model} -> {name}")
+        elif isinstance(profile.get("model_provider"), str):
+            providers.setdefault(profile["model_provider"], []).append(name)
         dotted = dotted_profile_name(model)
         if not valid_profile_name(dotted) and (home / f"{dotted}.config.toml").exists():
             invalid.append(f"{dotted}.config.toml")
     if invalid:
         checks.append(Check("profile names", "problem", f"Codex refuses these profile names: {', '.join(invalid)}",
                             fix))
+    defined = config.get("model_providers") if isinstance(config.get("model_providers"), dict) else {}
+    for provider, names in sorted(providers.items()):
+        if provider not in BUILTIN_PROVIDERS and provider not in defined:
+            checks.append(Check(f"provider {provider}", "problem", f"profile(s) {', '.join(names)} use provider "
+                                f"'{provider}', which {home / 'config.toml'} does not define: Codex will not start",
+                                f"add a [model_providers.{provider}] table to {home / 'config.toml'} "
+                                "(`codex-router profiles sync` prints an example)"))
     if missing:
         checks.append(Check("profiles", "problem", f"no profile for {'; '.join(missing)}", fix))
     elif models:
         checks.append(Check("profiles", "ok", f"{len(models)} profile(s) in the {version.profile_form} form "
                             f"Codex {version.text} reads"))
     return checks
+
+
+def _read_profile(home: Path, name: str, config: dict[str, Any], form: str) -> dict[str, Any] | None:
+    """The profile's keys in the form this Codex reads, or None when there is none."""
+    import tomllib
+
+    if form != "file":
+        table = (config.get("profiles") or {}).get(name)
+        return table if isinstance(table, dict) else None
+    try:
+        return tomllib.loads((home / f"{name}.config.toml").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{home / f'{name}.config.toml'}: cannot read it ({exc})") from exc
 
 
 def check_log(log: Path) -> Check:

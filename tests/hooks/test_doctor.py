@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hooks_helpers import run_cli
 
+from hooks.codex_config import PROVIDER_HINTS
 from hooks.doctor_command import check_prices
 
 
@@ -34,7 +35,9 @@ def test_fresh_home_lists_each_problem_with_its_fix_and_exits_1(fake_codex) -> N
 
 def test_after_install_trust_and_sync_nothing_is_wrong_and_last_fired_is_read(fake_codex, tmp_path) -> None:
     home = Path(os.environ["CODEX_HOME"])
-    (home / "config.toml").write_text('profile = "glm-5"\n')
+    providers = "".join(f'[model_providers.{pid}]\nname = "{pid}"\nbase_url = "http://127.0.0.1:9/v1"\n'
+                        f'env_key = "K"\nwire_api = "responses"\n' for pid in PROVIDER_HINTS)
+    (home / "config.toml").write_text('profile = "glm-5"\n' + providers)
     assert _by_name(_doctor()[1])["legacy profile selector"]["status"] == "problem"
     assert run_cli("install", "--trust").returncode == 0
     assert run_cli("profiles", "sync").returncode == 0
@@ -74,3 +77,11 @@ def test_unpriced_model_names_the_price_file() -> None:
 def test_text_output_prints_fixes(fake_codex) -> None:
     done = run_cli("doctor")
     assert done.returncode == 1 and b"PROBLEM hooks installed" in done.stdout and b"fix: codex-router" in done.stdout
+
+
+def test_a_profile_whose_provider_is_undefined_is_a_problem(fake_codex) -> None:
+    assert run_cli("profiles", "sync").returncode == 0  # writes anthropic, zhipu, ... profiles
+    checks = _by_name(_doctor()[1])
+    assert checks["provider anthropic"]["status"] == "problem"
+    assert "[model_providers.anthropic]" in checks["provider anthropic"]["fix"]
+    assert "provider openai" not in checks  # built in

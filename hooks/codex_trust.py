@@ -90,12 +90,11 @@ def with_trust(config_text: str, entries: list[HookEntry]) -> str:
     import tomlkit
 
     doc = tomlkit.parse(config_text)
-    if "hooks" not in doc:
-        doc["hooks"] = tomlkit.table(is_super_table=True)
-    hooks = doc["hooks"]
-    if "state" not in hooks:
-        hooks["state"] = tomlkit.table(is_super_table=True)
-    states = hooks["state"]
+    states = doc
+    for key in ("hooks", "state"):  # [hooks.state."KEY"] without writing empty [hooks] / [hooks.state] headers
+        if key not in states:
+            states[key] = tomlkit.table(is_super_table=True)
+        states = states[key]
     for entry in entries:
         if entry.key not in states:
             states[entry.key] = tomlkit.table()

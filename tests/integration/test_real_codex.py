@@ -119,7 +119,8 @@ def test_every_synced_profile_is_accepted_and_reaches_the_mock(codex_bin, mock_a
     assert reached == profiles
 
 
-def test_route_every_model_ends_ok_with_tokens_and_cost(newest_codex, mock_api, workdir, tmp_path) -> None:
+def test_route_every_model_ends_ok_with_tokens_and_cost(newest_codex, mock_api, workdir, tmp_path,
+                                                        monkeypatch) -> None:
     from analytics.prices import PriceBook
     from hooks.codex_config import profile_name
     from hooks.launcher import RouteLauncher
@@ -129,25 +130,22 @@ def test_route_every_model_ends_ok_with_tokens_and_cost(newest_codex, mock_api, 
     home, log = _home(), tmp_path / "routing_log.jsonl"
     write_config(home, mock_api.base_url)
     env = codex_env(home, newest_codex)
-    os.environ.update({k: env[k] for k in ("CODEX_BIN", "MOCK_API_KEY", "OPENAI_API_KEY")})
-    try:
-        assert run_cli("profiles", "sync", env=env).returncode == 0
-        (Path(os.environ["CODEX_ROUTER_CONFIG_DIR"]) / "prices.toml").write_text(
-            PRICES + "cache_write_per_mtok = 3.0\n", encoding="utf-8")
-        book = PriceBook.load()
-        launcher = RouteLauncher(log, state=RouterState(), extractor=FeatureExtractor(embed=False), price_book=book)
-        for model in DEFAULT_MODELS:
-            result = launcher.run(f"SAY: routed to {model}", model=model, cwd=workdir)
-            assert result.status == "ok", (model, result.message)
-            assert result.tokens == PER_REQUEST, model
-            assert result.cost_usd is not None and result.cost_usd == pytest.approx(book.cost(model, **PER_REQUEST))
-        gpt = [e for e in _read_log(log) if e["event"] == "outcome" and e["model"] == "gpt-5.4"][0]
-        assert gpt["cost_usd"] == pytest.approx(((1200 - 200 - 300) * 2.0 + 200 * 0.5 + 300 * 3.0 + 80 * 10.0) / 1e6)
-        routes = [e for e in _read_log(log) if e["event"] == "route"]
-        assert [e["profile"] for e in routes] == [profile_name(m) for m in DEFAULT_MODELS]
-        assert {b["model"] for b in mock_api.responses_requests()} == set(DEFAULT_MODELS)
-        big = launcher.run("SAY: big task\n" + "x" * (200 * 1024), model="glm-5", cwd=workdir)
-        assert big.status == "ok" and big.tokens == PER_REQUEST, big.message  # over 128 KiB: through stdin
-    finally:
-        for key in ("CODEX_BIN", "MOCK_API_KEY", "OPENAI_API_KEY"):
-            os.environ.pop(key, None)
+    for key in ("CODEX_BIN", "MOCK_API_KEY", "OPENAI_API_KEY"):  # the launcher runs in this process
+        monkeypatch.setenv(key, env[key])
+    assert run_cli("profiles", "sync", env=env).returncode == 0
+    (Path(os.environ["CODEX_ROUTER_CONFIG_DIR"]) / "prices.toml").write_text(
+        PRICES + "cache_write_per_mtok = 3.0\n", encoding="utf-8")
+    book = PriceBook.load()
+    launcher = RouteLauncher(log, state=RouterState(), extractor=FeatureExtractor(embed=False), price_book=book)
+    for model in DEFAULT_MODELS:
+        result = launcher.run(f"SAY: routed to {model}", model=model, cwd=workdir)
+        assert result.status == "ok", (model, result.message)
+        assert result.tokens == PER_REQUEST, model
+        assert result.cost_usd is not None and result.cost_usd == pytest.approx(book.cost(model, **PER_REQUEST))
+    gpt = [e for e in _read_log(log) if e["event"] == "outcome" and e["model"] == "gpt-5.4"][0]
+    assert gpt["cost_usd"] == pytest.approx(((1200 - 200 - 300) * 2.0 + 200 * 0.5 + 300 * 3.0 + 80 * 10.0) / 1e6)
+    routes = [e for e in _read_log(log) if e["event"] == "route"]
+    assert [e["profile"] for e in routes] == [profile_name(m) for m in DEFAULT_MODELS]
+    assert {b["model"] for b in mock_api.responses_requests()} == set(DEFAULT_MODELS)
+    big = launcher.run("SAY: big task\n" + "x" * (200 * 1024), model="glm-5", cwd=workdir)
+    assert big.status == "ok" and big.tokens == PER_REQUEST, big.message  # over 128 KiB: through stdin

@@ -13,7 +13,7 @@ import pytest
 from codex_home import app_server_hooks, codex_env, events, run_cli, run_exec, write_config
 from mock_responses import REPLY, USAGE
 
-from hooks.launcher import StreamState, session_usage
+from hooks.launcher import StreamState, codex_error, session_usage
 
 pytestmark = pytest.mark.timeout(240)
 PER_REQUEST = {"input": USAGE["input_tokens"], "cached_input": USAGE["input_tokens_details"]["cached_tokens"],
@@ -93,7 +93,7 @@ def test_every_synced_profile_is_accepted_and_reaches_the_mock(codex_bin, mock_a
     write_config(home, mock_api.base_url, extra='profile = "glm-5"\n')  # the legacy selector of issue 13
     (home / "kimi-k2.5.config.toml").write_text('model = "kimi-k2.5"\nmodel_reasoning_effort = "low"\n')
     refused = run_exec(codex_bin, home, workdir, "SAY: x", "-p", "kimi-k2.5")
-    assert refused.returncode != 0
+    assert refused.returncode != 0 and "invalid --profile value" in codex_error(refused.stderr)
     env = codex_env(home, codex_bin)
     synced = run_cli("profiles", "sync", env=env)
     assert synced.returncode == 0, synced.stderr

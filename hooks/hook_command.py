@@ -74,11 +74,8 @@ def _exit_code(response: Any) -> int | None:
 
 
 def _command(tool_input: Any) -> str | None:
-    """The shell command of a Bash call: ``tool_input.command`` is one string (an argv list in older Codex)."""
-    command = tool_input.get("command") if isinstance(tool_input, dict) else None
-    if isinstance(command, list) and all(isinstance(part, str) for part in command):
-        command = " ".join(command)
-    return command if isinstance(command, str) and command else None
+    """The shell command of a Bash call: Codex sends ``tool_input.command`` as one string."""
+    return _text(tool_input.get("command")) if isinstance(tool_input, dict) else None
 
 
 def _text(value: Any) -> str | None:

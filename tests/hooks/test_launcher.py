@@ -232,3 +232,9 @@ def test_broken_code_scores_low(fake_codex, repo, launcher, monkeypatch) -> None
     outcome = read_log(result_log(launcher))[-1]
     assert outcome["verifier"]["signals"]["ast"] == 0.0 and outcome["score"] < 0.6
     assert outcome["verifier"]["ast"]["errors"][0]["file"] == "solution.py"
+
+
+def test_an_interactive_task_too_big_for_argv_is_a_clear_error(fake_codex, repo, launcher) -> None:
+    result = launcher().run("x" * (200 * 1024), cwd=repo, model="gpt-5.4", interactive=True)
+    assert result.status == "error" and "cannot start the Codex TUI" in result.message
+    assert read_log(result_log(launcher))[-1]["status"] == "error"

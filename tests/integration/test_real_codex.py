@@ -149,3 +149,17 @@ def test_route_every_model_ends_ok_with_tokens_and_cost(newest_codex, mock_api, 
     assert {b["model"] for b in mock_api.responses_requests()} == set(DEFAULT_MODELS)
     big = launcher.run("SAY: big task\n" + "x" * (200 * 1024), model="glm-5", cwd=workdir)
     assert big.status == "ok" and big.tokens == PER_REQUEST, big.message  # over 128 KiB: through stdin
+
+
+def test_the_native_binary_landed_at_the_exact_version(codex_bin) -> None:
+    """npm ships the binary in an optional dependency (``@openai/codex-<os>-<arch>``, an alias of
+    ``@openai/codex@<version>-<os>-<arch>``); the launcher script alone would only print an error."""
+    from codex_npm import native_package
+
+    modules = codex_bin.parent.parent
+    version = json.loads((modules / "@openai" / "codex" / "package.json").read_text())["version"]
+    native = modules / native_package()
+    assert json.loads((native / "package.json").read_text())["version"].startswith(f"{version}-")
+    assert [p for p in native.glob("vendor/*/bin/codex") if os.access(p, os.X_OK)]
+    pinned = json.loads((modules.parent / "package.json").read_text())["dependencies"]["@openai/codex"]
+    assert pinned == version  # --save-exact

@@ -98,9 +98,13 @@ def test_every_synced_profile_is_accepted_and_reaches_the_mock(codex_bin, mock_a
     synced = run_cli("profiles", "sync", env=env)
     assert synced.returncode == 0, synced.stderr
     assert "removed the legacy selector" in synced.stdout and "renamed kimi-k2.5.config.toml" in synced.stdout
+    from hooks.codex_config import profile_name
+    from router.state import RouterState
+
     profiles = {p.name.removesuffix(".config.toml"): tomllib.loads(p.read_text())["model"]
                 for p in home.glob("*.config.toml")}
-    assert len(profiles) == 8 and "gpt-5_4" in profiles and "kimi-k2.5" not in profiles
+    assert profiles == {profile_name(m): m for m in RouterState.load().models}  # one per model of the router
+    assert "gpt-5_4" in profiles and "kimi-k2_5" in profiles and "kimi-k2.5" not in profiles
 
     def run(name: str):
         return name, run_exec(codex_bin, home, workdir, f"SAY: profile {name}", "-p", name)
@@ -125,7 +129,7 @@ def test_route_every_model_ends_ok_with_tokens_and_cost(newest_codex, mock_api, 
     from hooks.codex_config import profile_name
     from hooks.launcher import RouteLauncher
     from router.features import FeatureExtractor
-    from router.state import DEFAULT_MODELS, RouterState
+    from router.state import RouterState
 
     home, log = _home(), tmp_path / "routing_log.jsonl"
     write_config(home, mock_api.base_url)
@@ -136,8 +140,10 @@ def test_route_every_model_ends_ok_with_tokens_and_cost(newest_codex, mock_api, 
     (Path(os.environ["CODEX_ROUTER_CONFIG_DIR"]) / "prices.toml").write_text(
         PRICES + "cache_write_per_mtok = 3.0\n", encoding="utf-8")
     book = PriceBook.load()
-    launcher = RouteLauncher(log, state=RouterState(), extractor=FeatureExtractor(embed=False), price_book=book)
-    for model in DEFAULT_MODELS:
+    state = RouterState.load()
+    models = list(state.models)  # the router's list, as `profiles sync` saw it
+    launcher = RouteLauncher(log, state=state, extractor=FeatureExtractor(embed=False), price_book=book)
+    for model in models:
         result = launcher.run(f"SAY: routed to {model}", model=model, cwd=workdir)
         assert result.status == "ok", (model, result.message)
         assert result.tokens == PER_REQUEST, model
@@ -145,8 +151,8 @@ def test_route_every_model_ends_ok_with_tokens_and_cost(newest_codex, mock_api, 
     gpt = [e for e in _read_log(log) if e["event"] == "outcome" and e["model"] == "gpt-5.4"][0]
     assert gpt["cost_usd"] == pytest.approx(((1200 - 200 - 300) * 2.0 + 200 * 0.5 + 300 * 3.0 + 80 * 10.0) / 1e6)
     routes = [e for e in _read_log(log) if e["event"] == "route"]
-    assert [e["profile"] for e in routes] == [profile_name(m) for m in DEFAULT_MODELS]
-    assert {b["model"] for b in mock_api.responses_requests()} == set(DEFAULT_MODELS)
+    assert [e["profile"] for e in routes] == [profile_name(m) for m in models]
+    assert {b["model"] for b in mock_api.responses_requests()} == set(models) and "gpt-5.4" in models
     big = launcher.run("SAY: big task\n" + "x" * (200 * 1024), model="glm-5", cwd=workdir)
     assert big.status == "ok" and big.tokens == PER_REQUEST, big.message  # over 128 KiB: through stdin
 

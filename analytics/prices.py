@@ -1,8 +1,9 @@
 """Token prices per model: the user's override file, then genai-prices, then our bundled defaults.
 
 Codex stores no prices (DESIGN §6), so cost is derived from token counts:
-``(input - cached) * p_in + cached * p_cache_read + output * p_out`` — cached tokens are inside ``input``
-and reasoning tokens inside ``output`` (never counted twice). Rates are resolved once per model and kept,
+``(input - cached - cache_write) * p_in + cached * p_cache_read + cache_write * p_cache_write + output * p_out``
+— cached and cache-write tokens are inside ``input`` (Codex's ``cache_write_input_tokens``), reasoning
+tokens inside ``output`` (never counted twice). A model without a cache-write price pays its input rate. Rates are resolved once per model and kept,
 so pricing a million events is a vectorised multiply (see ``analytics.store``), not a million lookups.
 
 genai-prices prices per request and knows long-context tiers; our token counts are per task (many
@@ -41,11 +42,13 @@ class ModelPrice:
     cached_input_per_mtok: float
     output_per_mtok: float
     source: str
+    cache_write_per_mtok: float | None = None  # None: the input rate
 
-    def cost(self, input: int = 0, cached_input: int = 0, output: int = 0) -> float:
-        uncached = max(input - cached_input, 0)
+    def cost(self, input: int = 0, cached_input: int = 0, output: int = 0, cache_write: int = 0) -> float:
+        uncached = max(input - cached_input - cache_write, 0)
+        write_rate = self.input_per_mtok if self.cache_write_per_mtok is None else self.cache_write_per_mtok
         return (uncached * self.input_per_mtok + cached_input * self.cached_input_per_mtok
-                + output * self.output_per_mtok) / 1_000_000
+                + cache_write * write_rate + output * self.output_per_mtok) / 1_000_000
 
 
 def _read_table(path: Path, source: str) -> dict[str, ModelPrice]:
@@ -64,7 +67,12 @@ def _read_table(path: Path, source: str) -> dict[str, ModelPrice]:
                 raise PriceFileError(f"{path}: models.{name}.{field} must be a finite non-negative number, "
                                      f"got {value!r}")
             values[field] = float(value)
-        out[name.lower()] = ModelPrice(model=name, source=source, **values)
+        write = entry.get("cache_write_per_mtok")
+        if write is not None and (isinstance(write, bool) or not isinstance(write, int | float) or write < 0):
+            raise PriceFileError(f"{path}: models.{name}.cache_write_per_mtok must be a non-negative number, "
+                                 f"got {write!r}")
+        out[name.lower()] = ModelPrice(model=name, source=source, **values,
+                                       cache_write_per_mtok=None if write is None else float(write))
     return out
 
 
@@ -87,9 +95,10 @@ def _genai_price(model: str) -> ModelPrice | None:
         input_rate = per_mtok(Usage(input_tokens=_PROBE_TOKENS))
         cached_rate = per_mtok(Usage(input_tokens=_PROBE_TOKENS, cache_read_tokens=_PROBE_TOKENS))
         output_rate = per_mtok(Usage(output_tokens=_PROBE_TOKENS))
+        write_rate = per_mtok(Usage(input_tokens=_PROBE_TOKENS, cache_write_tokens=_PROBE_TOKENS))
     except LookupError:
         return None
-    return ModelPrice(model, input_rate, cached_rate, output_rate, "genai-prices")
+    return ModelPrice(model, input_rate, cached_rate, output_rate, "genai-prices", write_rate)
 
 
 class PriceBook:
@@ -117,8 +126,8 @@ class PriceBook:
         return self._cache[model]
 
     def cost(self, model: str | None, input: int = 0, cached_input: int = 0, output: int = 0,
-             reasoning: int = 0) -> float | None:
+             reasoning: int = 0, cache_write: int = 0) -> float | None:
         """USD for one run; ``reasoning`` is accepted for symmetry but already inside ``output``."""
         del reasoning
         found = self.price(model)
-        return None if found is None else found.cost(input, cached_input, output)
+        return None if found is None else found.cost(input, cached_input, output, cache_write)

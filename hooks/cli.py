@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hook": ("hooks.hook_command", "entry points that Codex hooks call (post-tool-use, stop, notify)"),
     "install": ("hooks.install_command", "merge our hooks into $CODEX_HOME/hooks.json"),
     "profiles": ("hooks.profiles_command", "write one Codex profile per routed model"),
+    "doctor": ("hooks.doctor_command", "check Codex, hooks, trust, profiles, log and prices; say how to fix"),
     "whatif": ("router.whatif_command", "off-policy estimate of a router change on the logged history"),
 }
 

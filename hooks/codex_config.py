@@ -30,15 +30,29 @@ PROVIDER_HINTS = {
     "moonshot": ("Moonshot", "https://api.moonshot.ai/v1", "MOONSHOT_API_KEY"),
     "minimax": ("MiniMax", "https://api.minimax.io/v1", "MINIMAX_API_KEY"),
 }
-_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+# Codex (0.169+) takes a --profile NAME of ASCII letters, digits, `_` and `-` only ("gpt-5.4" is refused).
+PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+_UNSAFE_DOTTED = re.compile(r"[^a-z0-9._-]+")  # what `profiles sync` wrote before: dots kept
 
 
 def profile_name(model: str) -> str:
-    """A filesystem- and TOML-key-safe profile name for a model: ``"Qwen/Qwen3 Coder"`` -> ``qwen-qwen3-coder``."""
-    name = _UNSAFE.sub("-", model.strip().lower()).strip("-.")
+    """The profile name for a model: lower case, a dot becomes `_`, any other run of characters Codex refuses
+    becomes `-` (``gpt-5.4`` -> ``gpt-5_4``, ``Qwen/Qwen3 Coder`` -> ``qwen-qwen3-coder``). `_` for the dot keeps
+    version numbers readable and distinct from the `-` that already separates words."""
+    name = _UNSAFE.sub("-", model.strip().lower().replace(".", "_")).strip("-_")
     if not name:
         raise ValueError(f"cannot make a profile name from model {model!r}")
     return name[:100]
+
+
+def dotted_profile_name(model: str) -> str:
+    """The name earlier `profiles sync` gave a model (dots kept): its files are migrated, then removed."""
+    return _UNSAFE_DOTTED.sub("-", model.strip().lower()).strip("-.")[:100]
+
+
+def valid_profile_name(name: str) -> bool:
+    return PROFILE_NAME.fullmatch(name) is not None
 
 
 def provider_for(model: str, overrides: dict[str, str] | None = None) -> str:

@@ -1,6 +1,6 @@
 """Every Codex-version-dependent choice lives here, so a Codex release means editing one file.
 
-Codex changes fast (DESIGN §6). We read ``codex --version`` ("codex-cli 0.147.0"), let the user override it
+Codex changes fast (DESIGN §6). We read ``codex --version`` ("codex-cli 0.169.0"), let the user override it
 (``--codex-version``), and when Codex is missing we assume ``ASSUMED_VERSION`` and say so. Callers ask
 questions ("which profile form?", "which exec flags?") instead of comparing version numbers themselves.
 """
@@ -16,13 +16,21 @@ from dataclasses import dataclass
 from hooks.hook_command import HOOK_TIMEOUT_S  # noqa: F401 - defined where the hook bounds its wait by it
 
 CODEX_BIN_ENV = "CODEX_BIN"
-# The newest Codex whose behaviour this module was checked against (Nov 2026).
-ASSUMED_VERSION = (0, 147, 0)
+# What we assume when Codex cannot be asked: the newest release the integration tests run.
+ASSUMED_VERSION = (0, 171, 0)
 # `codex --profile NAME` overlays $CODEX_HOME/NAME.config.toml; older Codex reads [profiles.NAME] tables,
 # and 0.134+ refuses to start when config.toml still holds a legacy table for the selected profile.
 PROFILE_FILES_SINCE = (0, 134, 0)
 # Hook events we install and the tool-name regex for PostToolUse ("" would also match every tool).
 HOOK_EVENTS = {"PostToolUse": ".*", "Stop": None}
+
+# Linux refuses one argv string over 128 KiB (E2BIG) and all of argv + environment over ARG_MAX; a prompt
+# larger than this goes through stdin (`codex exec ... -`) instead, with room to spare for the rest.
+STDIN_PROMPT_BYTES = 64 * 1024
+# The Codex releases the integration tests run (tests/integration) and `doctor` calls supported.
+TESTED_VERSIONS = ((0, 169, 0), (0, 171, 0))
+# The oldest Codex whose --json events, hooks and profile files match what we write.
+MIN_SUPPORTED = (0, 169, 0)
 
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -32,10 +40,10 @@ class CodexVersionError(ValueError):
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
-    """``"codex-cli 0.147.0"`` (or ``"0.147"``) -> ``(0, 147, 0)``."""
+    """``"codex-cli 0.169.0"`` (or ``"0.169"``) -> ``(0, 169, 0)``."""
     match = _VERSION_RE.search(text or "")
     if not match:
-        raise CodexVersionError(f"not a Codex version: {text!r} (expected e.g. 'codex-cli 0.147.0')")
+        raise CodexVersionError(f"not a Codex version: {text!r} (expected e.g. 'codex-cli 0.169.0')")
     return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
 
 
@@ -58,6 +66,10 @@ class CodexVersion:
     @property
     def text(self) -> str:
         return ".".join(map(str, self.version))
+
+    @property
+    def supported(self) -> bool:
+        return self.version >= MIN_SUPPORTED
 
     @property
     def profile_form(self) -> str:
@@ -91,15 +103,16 @@ def exec_argv(binary: str, *, model: str, cwd: str, prompt: str, profile: str | 
     """argv for a non-interactive run, and the text to send on stdin (or None).
 
     The prompt goes after ``--`` so clap never reads a leading ``-`` as a flag. A prompt of exactly ``-``
-    means "read stdin" to ``codex exec``, so that one is sent through stdin instead, verbatim. ``--full-auto``
-    is not used (gone since 0.147); ``-s workspace-write`` says the same thing explicitly.
+    means "read stdin" to ``codex exec``, and a prompt over STDIN_PROMPT_BYTES would not fit in argv (E2BIG),
+    so those are sent through stdin instead, verbatim, with ``-`` as the argument. ``--full-auto`` is not
+    used (gone since 0.147); ``-s workspace-write`` says the same thing explicitly.
     """
     argv = [binary, "exec", "--json", "--skip-git-repo-check", "-m", model, "-C", cwd, "-s", sandbox]
     if profile:
         argv += ["-p", profile]
     if last_message_file:
         argv += ["-o", last_message_file]
-    if prompt == "-":
+    if prompt == "-" or len(prompt.encode("utf-8", "surrogatepass")) > STDIN_PROMPT_BYTES:
         return [*argv, "--", "-"], prompt
     return [*argv, "--", prompt], None
 

@@ -1,5 +1,5 @@
 """Entry points Codex hooks run: `hook post-tool-use` and `hook stop` (JSON payload on stdin), and
-`hook notify JSON` (the legacy `notify` program, which gets the JSON as its last argument).
+`hook notify [--log P] JSON` (the legacy `notify` program, which gets the JSON as its last argument).
 
 Each appends one `tool` or `turn` event to the routing log. A hook must never disturb Codex: it always
 exits 0, prints nothing on stdout, reads at most MAX_PAYLOAD_BYTES — a payload still arriving is waited for,
@@ -29,10 +29,15 @@ PENDING_DIRNAME = "pending_routes"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=("post-tool-use", "stop", "notify"),
-                        help="post-tool-use / stop: Codex hook events (payload on stdin); notify: legacy notify")
-    parser.add_argument("payload", nargs="?", metavar="JSON", help="notify only: the JSON argument Codex appends")
-    parser.add_argument("--log", type=Path, metavar="PATH", help="routing log to append to")
+    """One sub-parser per kind, so options may come before the JSON argument Codex appends to `notify`."""
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    for kind, help_text in (("post-tool-use", "Codex PostToolUse hook (payload on stdin)"),
+                            ("stop", "Codex Stop hook (payload on stdin)"),
+                            ("notify", "legacy `notify` program (Codex appends the JSON as the last argument)")):
+        sub = kinds.add_parser(kind, help=help_text, description=help_text)
+        if kind == "notify":
+            sub.add_argument("payload", metavar="JSON", nargs="?", help="the JSON argument Codex appends")
+        sub.add_argument("--log", type=Path, metavar="PATH", help="routing log to append to")
 
 
 def read_stdin(bound_s: float, limit: int = MAX_PAYLOAD_BYTES) -> tuple[bytes, str | None]:
@@ -74,18 +79,8 @@ def _is_json(data: bytes) -> bool:
 
 
 def _exit_code(response: Any) -> int | None:
-    """The tool's exit code where the response has one (dict field, or Codex's "Exit code: N" text)."""
-    if isinstance(response, str):
-        try:
-            response = json.loads(response)
-        except ValueError:
-            for line in response.splitlines()[:5]:
-                if line.lower().startswith("exit code:"):
-                    try:
-                        return int(line.split(":", 1)[1].strip())
-                    except ValueError:
-                        return None
-            return None
+    """The tool's exit code where a structured response carries one. Codex's Bash response is the raw output
+    string with no exit code (0.169+), so for Bash this is None: the log never guesses one."""
     if isinstance(response, dict):
         for key in ("exit_code", "exitCode", "returncode"):
             value = response.get(key)
@@ -97,26 +92,9 @@ def _exit_code(response: Any) -> int | None:
     return None
 
 
-def _duration_ms(response: Any) -> float | None:
-    if isinstance(response, str):
-        for line in response.splitlines()[:5]:
-            if line.lower().startswith("wall time:"):
-                try:
-                    return round(float(line.split(":", 1)[1].split()[0]) * 1000, 1)
-                except (ValueError, IndexError):
-                    return None
-        return None
-    if isinstance(response, dict):
-        for key, scale in (("duration_ms", 1.0), ("duration_seconds", 1000.0), ("duration", 1000.0)):
-            value = response.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return round(float(value) * scale, 1)
-            if isinstance(value, dict) and isinstance(value.get("secs"), int):
-                return round(value["secs"] * 1000 + value.get("nanos", 0) / 1e6, 1)
-        metadata = response.get("metadata")
-        if isinstance(metadata, dict):
-            return _duration_ms(metadata)
-    return None
+def _command(tool_input: Any) -> str | None:
+    """The shell command of a Bash call: Codex sends ``tool_input.command`` as one string."""
+    return _text(tool_input.get("command")) if isinstance(tool_input, dict) else None
 
 
 def _text(value: Any) -> str | None:
@@ -128,11 +106,15 @@ def _text(value: Any) -> str | None:
 
 
 def tool_event(payload: dict[str, Any]) -> dict[str, Any]:
+    from hooks.redact import redact
+
     response = payload.get("tool_response")
     return {"event": "tool", "source": "hook:PostToolUse", "session_id": _text(payload.get("session_id")),
             "turn_id": _text(payload.get("turn_id")), "model": _text(payload.get("model")),
             "tool": _text(payload.get("tool_name")), "tool_use_id": _text(payload.get("tool_use_id")),
-            "exit_code": _exit_code(response), "duration_ms": _duration_ms(response),
+            "command": redact(_command(payload.get("tool_input")), MAX_MESSAGE_CHARS),
+            "exit_code": _exit_code(response),
+            "output_chars": len(response) if isinstance(response, str) else None,
             "cwd": _text(payload.get("cwd")), "permission_mode": _text(payload.get("permission_mode"))}
 
 

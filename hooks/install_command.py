@@ -3,7 +3,10 @@ $CODEX_HOME/hooks.json, keeping every hook already there.
 
 Idempotent: a second run changes nothing; a moved installation updates our entries in place. The file is
 backed up once (hooks.json.codex-router.bak) before the first change and replaced atomically. --dry-run
-prints the diff and writes nothing. Codex skips hooks until you trust them: open Codex and run /hooks.
+prints the diff and writes nothing. Codex skips hooks until you trust them: open Codex and run /hooks,
+or pass --trust (an explicit opt-in) to write the trust record for our hooks into config.toml yourself —
+the same `[hooks.state."..."] trusted_hash` entry /hooks writes (see hooks.codex_trust), config.toml backed
+up first. Hooks that are not ours are never trusted by us.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="show the change as a diff; write nothing")
     parser.add_argument("--log", type=Path, metavar="PATH",
                         help="routing log the hooks append to (default: $CODEX_HOME/routing_log.jsonl)")
+    parser.add_argument("--trust", action="store_true",
+                        help="also mark our hooks trusted in config.toml (what /hooks in the Codex TUI does)")
 
 
 def hook_program() -> list[str]:
@@ -37,6 +42,11 @@ def our_command(kind: str, log: Path | None) -> str:
     if log is not None:
         argv += ["--log", str(log.expanduser().resolve())]
     return shlex.join(argv)
+
+
+def is_ours(command: str) -> bool:
+    """A hooks.json command that runs one of our `hook` entry points."""
+    return any(m in command for m in OUR_MARKERS) and any(f" hook {kind}" in command for kind in SUBCOMMAND.values())
 
 
 def _is_ours(hook: Any, kind: str) -> bool:
@@ -113,11 +123,47 @@ def run(args: argparse.Namespace) -> int:
         atomic_write(path, new_text)
         print(f"{path}: codex-router hooks installed" + (f" (backup: {backup})" if backup else ""))
     _warn_if_disabled(home)
-    print("Next: open Codex and run /hooks to review and trust the codex-router hooks — Codex silently skips\n"
-          "untrusted hooks. Headless `codex exec` runs need --dangerously-bypass-hook-trust instead.\n"
-          f"Older Codex without hooks: add  notify = {json.dumps([*hook_program(), 'hook', 'notify'])}  "
+    if args.trust:
+        _trust(home, path, merged, args.dry_run)
+    else:
+        print("Next: open Codex and run /hooks to review and trust the codex-router hooks — Codex silently skips\n"
+              "untrusted hooks (or rerun with --trust to record that trust in config.toml yourself).")
+    print(f"Older Codex without hooks: add  notify = {json.dumps([*hook_program(), 'hook', 'notify'])}  "
           "to config.toml.")
     return 0
+
+
+def _trust(home: Path, hooks_path: Path, merged: dict[str, Any], dry_run: bool) -> None:
+    """Write Codex's trust record for our hooks (only ours) into config.toml; backup first, atomic."""
+    import tomllib
+
+    from analytics.atomicfile import atomic_write
+    from hooks.cli import CommandError
+    from hooks.codex_trust import hook_entries, trust_status, trusted_hashes, with_trust
+    from hooks.files import backup_once, unified_diff
+
+    config_path = home / "config.toml"
+    old = config_path.read_text(encoding="utf-8") if config_path.exists() else ""
+    try:
+        trusted = trusted_hashes(tomllib.loads(old))
+    except tomllib.TOMLDecodeError as exc:
+        raise CommandError(f"{config_path}: not valid TOML ({exc}); hooks not trusted") from exc
+    ours = [e for e in hook_entries(hooks_path, merged) if is_ours(e.command)]
+    pending = [e for e in ours if trust_status(e, trusted) != "trusted"]
+    if not pending:
+        print(f"{config_path}: the codex-router hooks are already trusted; nothing to change")
+        return
+    new = with_trust(old, pending)
+    if dry_run:
+        print(unified_diff(config_path, old, new), end="")
+        print(f"(dry run: {config_path} not written)")
+        return
+    backup = backup_once(config_path)
+    atomic_write(config_path, new)
+    for entry in pending:
+        print(f"trusted {entry.event}: {entry.current_hash} ({entry.key})")
+    print(f"{config_path}: trust recorded" + (f" (backup: {backup})" if backup else "")
+          + "; Codex now runs these hooks. Rerun `codex-router install --trust` after changing them.")
 
 
 def _warn_if_disabled(home: Path) -> None:

@@ -14,9 +14,11 @@ score and not learned from (not the model's doing).
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import queue
+import re
 import subprocess
 import threading
 import time
@@ -80,6 +82,7 @@ class StreamState:
     completed: bool = False
     failure: str | None = None
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     file_changes: list[str] = field(default_factory=list)
     commands: int = 0
     last_message: str | None = None
@@ -106,6 +109,7 @@ class StreamState:
                 "cached_input": int(usage.get("cached_input_tokens") or 0),
                 "output": int(usage.get("output_tokens") or 0),
                 "reasoning": int(usage.get("reasoning_output_tokens") or 0),
+                "cache_write": int(usage.get("cache_write_input_tokens") or 0),  # inside input, like cached
             }
             self.completed = True
             return "turn completed: {input} in ({cached_input} cached), {output} out".format(**self.usage)
@@ -134,9 +138,9 @@ class StreamState:
         if item_type == "agent_message" and done:
             self.last_message = str(item.get("text") or "")
             return f"assistant: {self.last_message[:200]}"
-        if item_type == "error" and done:
-            self.errors.append(str(item.get("message") or "error"))
-            return f"error item: {self.errors[-1]}"
+        if item_type == "error" and done:  # Codex's non-fatal notices ("model metadata not found", ...)
+            self.warnings.append(str(item.get("message") or "error"))
+            return f"warning: {self.warnings[-1]}"
         if done and item_type in ("reasoning", "mcp_tool_call", "web_search", "todo_list"):
             return item_type.replace("_", " ")
         return None
@@ -250,7 +254,7 @@ class RouteLauncher:
         return self._finish(result, features, common, status=status, exit_code=exit_code, message=message,
                             changed=changed, workdir=workdir, task=task, cancel=cancel, progress=progress,
                             extra={"commands": stream.commands, "malformed_lines": stream.malformed,
-                                   "errors": stream.errors[:5]})
+                                   "errors": stream.errors[:5], "warnings": stream.warnings[:5]})
 
     def _stream(self, argv: list[str], stdin_text: str | None, workdir: Path, progress: ProgressCallback,
                 cancel: threading.Event | None, timeout_s: float) -> tuple[StreamState, str, int, str]:
@@ -260,7 +264,9 @@ class RouteLauncher:
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
                                     errors="replace", start_new_session=True)
         except OSError as exc:
-            return stream, "codex_missing", EXIT_CODEX_MISSING, f"cannot start {argv[0]}: {exc}"
+            missing = exc.errno in (errno.ENOENT, errno.EACCES, errno.ENOEXEC)
+            return (stream, "codex_missing" if missing else "error", EXIT_CODEX_MISSING if missing else 1,
+                    f"cannot start {argv[0]}: {exc}")
         lines: queue.Queue[str | None] = queue.Queue()
         stderr_tail: list[str] = []
         threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
@@ -299,12 +305,12 @@ class RouteLauncher:
         except subprocess.TimeoutExpired:  # stdout closed but the process lingers
             _stop(proc)
             return stream, "timeout", EXIT_TIMEOUT, f"codex exec did not exit within {timeout_s:g}s and was stopped"
-        tail = "".join(stderr_tail).strip().splitlines()[-1:] or [""]
         if stream.failure:
             return stream, "turn_failed", returncode or 1, f"turn failed: {stream.failure}"
         if stream.completed and returncode == 0:
             return stream, "ok", 0, "turn completed"
-        reason = stream.errors[-1] if stream.errors else (tail[0] or "the event stream ended before turn.completed")
+        reason = stream.errors[-1] if stream.errors else (codex_error("".join(stderr_tail))
+                                                          or "the event stream ended before turn.completed")
         return stream, "error", returncode or 1, f"codex exec failed (exit {returncode}): {reason}"
 
     def _run_interactive(self, result: RouteResult, features: Any, common: dict[str, Any], binary: str, task: str,
@@ -322,6 +328,10 @@ class RouteLauncher:
                                                                         prompt=task, profile=profile), cwd=workdir)
         except KeyboardInterrupt:
             returncode = EXIT_INTERRUPTED
+        except OSError as exc:  # e.g. E2BIG: the TUI takes its first prompt only as an argument
+            marker.unlink(missing_ok=True)
+            return self._finish(result, features, common, status="error", exit_code=1,
+                                message=f"cannot start the Codex TUI: {exc}")
         finally:
             marker.unlink(missing_ok=True)
         result.latency_ms = int((time.monotonic() - started) * 1000)
@@ -381,6 +391,28 @@ class RouteLauncher:
                           trace=verifier_log.get("signals"), task_id=result.task_id)
             self.state.save_learned()
         return result
+
+
+# stderr lines that never explain a failure: clap's help hint, Codex's start-up warnings, backtrace frames.
+_STDERR_NOISE = re.compile(r"^(For more information, try|Usage:|WARNING: |Reading (additional )?(input|prompt) from "
+                           r"stdin|\s*\d+: |\s*at |Stack backtrace:|\d{4}-\d\d-\d\dT\S+ +(INFO|WARN|DEBUG|TRACE))")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def codex_error(stderr: str, limit: int = 600) -> str:
+    """The lines of Codex's stderr that say what went wrong: from the first ``error``/``Error`` line to the
+    blank line after it (clap and anyhow both print the cause there), else the last meaningful lines."""
+    lines = [line.rstrip() for line in _ANSI.sub("", stderr).splitlines()]
+    for i, line in enumerate(lines):
+        if re.match(r"(?i)^(error\b|error:|\S+ error\b)", line.strip()):
+            block = []
+            for rest in lines[i:]:
+                if not rest.strip() or _STDERR_NOISE.match(rest):
+                    break
+                block.append(rest.strip())
+            return " ".join(block)[:limit]
+    meaningful = [line.strip() for line in lines if line.strip() and not _STDERR_NOISE.match(line)]
+    return " ".join(meaningful[-3:])[:limit]
 
 
 def _pump(stream, sink: queue.Queue) -> None:

@@ -2,19 +2,21 @@
 you pinned a model, so `codex --profile NAME` (and our route launcher) select model and provider together.
 
 Codex >= 0.134 reads $CODEX_HOME/NAME.config.toml and refuses to start while config.toml still holds a
-legacy [profiles.NAME] table for it, so in that form every legacy table is migrated into its own file
-(keys kept) and removed from config.toml. Older Codex gets [profiles.NAME] tables in config.toml. Files
+legacy [profiles.NAME] table for it or a top-level `profile = "NAME"` selector, so in that form every legacy
+table is migrated into its own file (keys kept) and removed from config.toml, and the selector is removed
+(backup first; the sync says what it moved). Older Codex gets [profiles.NAME] tables in config.toml. Files
 are edited with tomlkit (your comments and other keys stay), backed up once before the first change, and
-replaced atomically. Profile names are the model name made filesystem-safe (`qwen/qwen3-coder` ->
-`qwen-qwen3-coder`); the provider comes from hooks.codex_config.MODEL_PROVIDERS or your [providers] table
-in codex.toml. --dry-run prints a diff and writes nothing.
+replaced atomically. A profile name may hold only ASCII letters, digits, `_` and `-`, so it is the model
+name in lower case with `.` -> `_` and anything else -> `-` (`gpt-5.4` -> `gpt-5_4`, `qwen/qwen3-coder` ->
+`qwen-qwen3-coder`); files an earlier sync wrote under a dotted name are renamed (old file backed up).
+The provider comes from hooks.codex_config.MODEL_PROVIDERS or your [providers] table in codex.toml. --dry-run prints a diff and writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="write for this Codex version instead of asking `codex --version`")
     parser.add_argument("--model", action="append", default=[], metavar="M",
                         help="also write a profile for this model (repeatable)")
+
+
+@dataclass
+class Plan:
+    """What a sync would write: {path: (old text, new text, or None to remove the file)} and what it migrated."""
+
+    changes: dict[Path, tuple[str, str | None]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -72,37 +82,63 @@ def _set_profile_keys(table: Any, profile: Profile) -> None:
     table["model_provider"] = profile.provider
 
 
-def plan_file_form(home: Path, config_text: str, profiles: list[Profile]) -> dict[Path, tuple[str, str]]:
-    """{path: (old text, new text)} for Codex >= 0.134: NAME.config.toml files, legacy tables migrated out."""
+def plan_file_form(home: Path, config_text: str, profiles: list[Profile]) -> Plan:
+    """Changes for Codex >= 0.134: NAME.config.toml files; legacy [profiles.*] tables, the legacy top-level
+    ``profile = "..."`` selector and the dotted files of earlier syncs are migrated and removed."""
+    import json
+
     import tomlkit
 
-    changes: dict[Path, tuple[str, str]] = {}
+    from hooks.codex_config import dotted_profile_name, profile_name, valid_profile_name
+
+    plan = Plan()
     config = tomlkit.parse(config_text)
     legacy = config.get("profiles")
     legacy_tables = dict(legacy.items()) if legacy is not None and hasattr(legacy, "items") else {}
     ours = {p.name: p for p in profiles}
-    for name in sorted(set(ours) | set(legacy_tables)):
+    carried: dict[str, list[tuple[str, Any]]] = {}  # new name -> keys to carry over from a legacy source
+    for name, table in legacy_tables.items():
+        target = name if valid_profile_name(name) else profile_name(name)
+        carried.setdefault(target, []).extend((table or {}).items())
+        plan.notes.append(f"moved legacy [profiles.{name}] out of config.toml into {target}.config.toml")
+    for profile in profiles:
+        dotted = dotted_profile_name(profile.model) if profile.reason == "model" else profile.name
+        path = home / f"{dotted}.config.toml"
+        if dotted != profile.name and path.exists():
+            old = path.read_text(encoding="utf-8")
+            carried.setdefault(profile.name, []).extend(tomlkit.parse(old).items())
+            plan.changes[path] = (old, None)
+            plan.notes.append(f"renamed {path.name} to {profile.name}.config.toml (Codex refuses a dotted "
+                              f"--profile name); the old file is kept as a backup")
+    for name in sorted(set(ours) | set(carried)):
         path = home / f"{name}.config.toml"
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         doc = tomlkit.parse(old) if old else tomlkit.document()
         if not old and name in ours:
             for line in MANAGED_HEADER.splitlines():
                 doc.add(tomlkit.comment(line))
-        for key, value in (legacy_tables.get(name) or {}).items():
+        for key, value in carried.get(name, []):
             if key not in doc:
                 doc[key] = value
         if name in ours:
             _set_profile_keys(doc, ours[name])
         new = tomlkit.dumps(doc)
         if new != old:
-            changes[path] = (old, new)
+            plan.changes[path] = (old, new)
+    selector = config.get("profile")
+    if selector is not None:
+        del config["profile"]
+        plan.notes.append(f"removed the legacy selector profile = {json.dumps(str(selector))} "
+                          "from config.toml (Codex >= 0.134 refuses to start with it); pass `-p NAME` instead")
     if legacy is not None:
         del config["profiles"]
-        changes[home / "config.toml"] = (config_text, tomlkit.dumps(config))
-    return changes
+    new_config = tomlkit.dumps(config)
+    if new_config != config_text:
+        plan.changes[home / "config.toml"] = (config_text, new_config)
+    return plan
 
 
-def plan_table_form(home: Path, config_text: str, profiles: list[Profile]) -> dict[Path, tuple[str, str]]:
+def plan_table_form(home: Path, config_text: str, profiles: list[Profile]) -> Plan:
     """{config.toml: (old, new)} for Codex < 0.134: [profiles.NAME] tables, everything else untouched."""
     import tomlkit
 
@@ -118,7 +154,7 @@ def plan_table_form(home: Path, config_text: str, profiles: list[Profile]) -> di
         else:
             _set_profile_keys(tables[profile.name], profile)
     new = tomlkit.dumps(config)
-    return {home / "config.toml": (config_text, new)} if new != config_text else {}
+    return Plan({home / "config.toml": (config_text, new)} if new != config_text else {})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -159,18 +195,26 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(str(exc), 2) from exc
     planner = plan_file_form if version.profile_form == "file" else plan_table_form
-    changes = planner(home, config_text, profiles)
+    plan = planner(home, config_text, profiles)
+    changes = plan.changes
+    print(f"  {'PROFILE (codex -p NAME)':<32} MODEL")
     for profile in profiles:
         print(f"  {profile.name:<32} model={profile.model}  provider={profile.provider}  ({profile.reason})")
     if not changes:
         print(f"{home}: profiles up to date; nothing to change")
     for path, (old, new) in sorted(changes.items()):
         if args.dry_run:
-            print(unified_diff(path, old, new), end="")
+            print(unified_diff(path, old, new or ""), end="")
+            continue
+        backup = backup_once(path)
+        if new is None:
+            path.unlink()
+            print(f"removed {path}" + (f" (backup: {backup})" if backup else ""))
         else:
-            backup = backup_once(path)
             atomic_write(path, new)
             print(f"wrote {path}" + (f" (backup: {backup})" if backup else ""))
+    for note in plan.notes:
+        print(f"(dry run) {note}" if args.dry_run else note)
     if args.dry_run and changes:
         print(f"(dry run: {len(changes)} file(s) not written)")
     defined = config_data.get("model_providers", {})

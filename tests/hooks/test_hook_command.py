@@ -1,5 +1,6 @@
-"""`codex-router hook ...`: payloads from Codex's documented schema become tool / turn events; bad input
-never fails Codex (exit 0, nothing on stdout) and lands in the error log instead."""
+"""`codex-router hook ...`: payloads as the real Codex sends them (fixtures written by
+tests/capture_codex_fixtures.py from a Codex 0.169 run) become tool / turn events; bad input never fails Codex
+(exit 0, nothing on stdout) and lands in the error log instead."""
 
 from __future__ import annotations
 
@@ -14,31 +15,39 @@ from analytics.schema import normalize
 from hooks.hook_command import handle
 
 
-def test_post_tool_use_text_response_gives_exit_code_and_duration(payload) -> None:
-    record = handle("post-tool-use", json.dumps(payload("post_tool_use_bash.json")))
-    assert record["event"] == "tool"
-    assert record["tool"] == "Bash" and record["exit_code"] == 1 and record["duration_ms"] == 2500.0
-    assert record["session_id"] == "0199a213-81c0-7800-8aa1-bbab2a035a53" and record["turn_id"] == "turn-7"
-    assert record["model"] == "gpt-5.4" and record["cwd"] == "/home/u/project"
+def test_post_tool_use_bash_as_codex_sends_it(payload) -> None:
+    raw = payload("post_tool_use_bash.json")
+    record = handle("post-tool-use", json.dumps(raw))
+    assert record["event"] == "tool" and record["tool"] == "Bash"
+    assert record["command"] == raw["tool_input"]["command"] == "pytest -q || echo 'tests failed'"
+    assert record["output_chars"] == len(raw["tool_response"])
+    assert "exit_code" not in record and "duration_ms" not in record  # Codex sends neither; none is guessed
+    assert record["session_id"] == raw["session_id"] and record["turn_id"] == raw["turn_id"]
+    assert record["model"] == "gpt-5.4" and record["cwd"] == "/home/user/project"
+    assert record["permission_mode"] == raw["permission_mode"]
     normalize({**record, "v": 1, "ts": "2026-11-29T10:00:00Z"})
 
 
-def test_post_tool_use_structured_response(payload) -> None:
-    record = handle("post-tool-use", json.dumps(payload("post_tool_use_structured.json")))
-    assert record["tool"] == "apply_patch" and record["exit_code"] == 0 and record["duration_ms"] == 40.0
+def test_post_tool_use_command_is_redacted_and_a_structured_exit_code_kept(payload) -> None:
+    raw = payload("post_tool_use_bash.json")
+    raw["tool_input"] = {"command": "curl -H 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz' x"}
+    raw["tool_response"] = {"output": "", "metadata": {"exit_code": 7}}
+    record = handle("post-tool-use", json.dumps(raw))
+    assert "abcdefghijklmnop" not in record["command"] and record["exit_code"] == 7
 
 
 def test_stop_redacts_the_last_message(payload) -> None:
     record = handle("stop", json.dumps(payload("stop.json")))
-    assert record["event"] == "turn" and record["turn_id"] == "turn-7"
+    assert record["event"] == "turn" and record["turn_id"] == payload("stop.json")["turn_id"]
     assert "sk-proj" not in record["last_message"] and "[REDACTED]" in record["last_message"]
 
 
 def test_notify_legacy_argument(payload) -> None:
-    record = handle("notify", json.dumps(payload("notify.json")))
+    raw = payload("notify.json")
+    record = handle("notify", json.dumps(raw))
     assert record["event"] == "turn" and record["source"] == "notify"
-    assert record["session_id"] == "b5f6c1c2-1111-2222-3333-444455556666"
-    assert record["task"].startswith("Rename `foo`")
+    assert record["session_id"] == raw["thread-id"] and record["turn_id"] == raw["turn-id"]
+    assert record["task"] == raw["input-messages"][0] and "[REDACTED]" in record["last_message"]
     assert handle("notify", json.dumps({"type": "something-else"})) is None
 
 
@@ -70,11 +79,15 @@ def test_cli_hook_survives_any_input_quickly(tmp_path, stdin: bytes) -> None:
     assert elapsed < 5, elapsed  # generous for a loaded CI box; the real budget is benchmarks/bench_hook.py
 
 
-def test_cli_notify_takes_the_json_argument(tmp_path) -> None:
+@pytest.mark.parametrize("options_first", [True, False], ids=["options-then-json", "json-then-options"])
+def test_cli_notify_takes_the_json_argument(tmp_path, options_first: bool) -> None:
+    """Codex appends the JSON after whatever the notify entry lists, so options come first in practice."""
     log = tmp_path / "log.jsonl"
-    done = run_cli("hook", "notify", (FIXTURES / "notify.json").read_text(), "--log", str(log), stdin=None)
-    assert done.returncode == 0 and done.stdout == b""
-    assert read_log(log)[0]["turn_id"] == "12345"
+    raw = (FIXTURES / "notify.json").read_text()
+    args = ("--log", str(log), raw) if options_first else (raw, "--log", str(log))
+    done = run_cli("hook", "notify", *args, stdin=None)
+    assert done.returncode == 0 and done.stdout == b"", done.stderr
+    assert read_log(log)[0]["turn_id"] == json.loads(raw)["turn-id"]
 
 
 def test_unwritable_log_goes_to_error_log(tmp_path) -> None:

@@ -20,10 +20,11 @@ from hooks.settings import HooksSettings
 class Prices:
     """A fixed price book (USD per million tokens) so cost assertions do not depend on price data."""
 
-    def cost(self, model, input=0, cached_input=0, output=0, reasoning=0):
+    def cost(self, model, input=0, cached_input=0, output=0, reasoning=0, cache_write=0):
         if model == "unpriced-model":
             return None
-        return ((input - cached_input) * 1.0 + cached_input * 0.1 + output * 10.0) / 1_000_000
+        return ((input - cached_input - cache_write) * 1.0 + cached_input * 0.1 + cache_write * 1.25
+                + output * 10.0) / 1_000_000
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_full_loop_logs_route_and_outcome_and_learns(fake_codex: Path, repo: Pat
     assert route["router"] == "acrouter" and 0 < route["propensity"] <= 1
     assert route["decision"]["candidates"] and route["model"] == result.model
     assert outcome["task_id"] == route["task_id"] and outcome["status"] == "ok"
-    assert outcome["tokens"] == {"input": 2400, "cached_input": 0, "output": 300, "reasoning": 0}
+    assert outcome["tokens"] == {"input": 2400, "cached_input": 0, "output": 300, "reasoning": 0, "cache_write": 0}
     assert outcome["cost_usd"] == pytest.approx((2400 * 1.0 + 300 * 10.0) / 1e6)
     assert outcome["verifier"]["signals"]["tests"] == 1.0 and outcome["verifier"]["signals"]["ast"] == 1.0
     assert outcome["score"] == pytest.approx(1.0)
@@ -96,8 +97,9 @@ def test_manual_override_is_logged_as_one(fake_codex: Path, repo: Path, launcher
 def test_usage_is_cumulative_not_summed(fake_codex: Path, repo: Path, launcher, monkeypatch) -> None:
     monkeypatch.setenv("FAKE_CODEX_SCENARIO", "usage")
     result = launcher().run("add a helper", cwd=repo, model="gpt-5.4")
-    assert result.tokens == {"input": 3000, "cached_input": 1200, "output": 500, "reasoning": 120}
-    assert result.cost_usd == pytest.approx((1800 * 1.0 + 1200 * 0.1 + 500 * 10.0) / 1e6)
+    assert result.tokens == {"input": 3000, "cached_input": 1200, "output": 500, "reasoning": 120,
+                             "cache_write": 300}
+    assert result.cost_usd == pytest.approx((1500 * 1.0 + 1200 * 0.1 + 300 * 1.25 + 500 * 10.0) / 1e6)
 
 
 @pytest.mark.parametrize("scenario, status, learns", [("turn_failed", "turn_failed", True),
@@ -151,6 +153,39 @@ def test_interactive_route_is_verified_from_stop_hook_and_rollout(fake_codex, re
     assert events[2]["session_id"] == events[1]["session_id"] and events[2]["verifier"]["signals"]["tests"] == 1.0
 
 
+def test_real_exec_stream_parses() -> None:
+    """The --json stream of a real Codex 0.169 run (tests/capture_codex_fixtures.py)."""
+    from hooks_helpers import FIXTURES
+
+    state = StreamState()
+    for line in (FIXTURES / "exec_events.jsonl").read_text(encoding="utf-8").splitlines():
+        state.feed(line)
+    assert state.completed and state.malformed == 0 and state.commands == 1 and not state.errors
+    assert state.usage == {"input": 2400, "cached_input": 400, "output": 160, "reasoning": 32, "cache_write": 600}
+    assert len(state.warnings) == 3 and state.last_message.startswith("Fixed the bug")
+
+
+@pytest.mark.parametrize("fixture, cause", [
+    ("exec_dotted_profile.stderr", "invalid --profile value `gpt-5.4`; pass a plain name"),
+    ("exec_legacy_selector.stderr", 'legacy `profile = "glm-5"` config is no longer supported')])
+def test_a_refused_exec_shows_codex_real_error(fixture, cause, fake_codex, repo, launcher, monkeypatch) -> None:
+    from hooks_helpers import FIXTURES
+
+    monkeypatch.setenv("FAKE_CODEX_SCENARIO", "refused")
+    monkeypatch.setenv("FAKE_CODEX_STDERR_FILE", str(FIXTURES / fixture))
+    result = launcher().run("fix the bug", cwd=repo, model="gpt-5.4")
+    assert result.status == "error" and result.exit_code == 2
+    assert cause in result.message and "--help" not in result.message and "<unknown>" not in result.message
+
+
+def test_a_task_too_big_for_argv_goes_through_stdin(fake_codex, repo, launcher) -> None:
+    task = "implement the spec below\n" + "é" * (100 * 1024)  # 200 KiB in UTF-8: over the 128 KiB argv limit
+    result = launcher().run(task, cwd=repo, model="gpt-5.4")
+    assert result.status == "ok", result.message
+    recorded = json.loads(fake_codex.read_text())
+    assert recorded["argv"][-2:] == ["--", "-"] and recorded["stdin"] == task
+
+
 def test_stream_state_ignores_garbage_lines() -> None:
     state = StreamState()
     assert state.feed("not json") is None and state.feed("[1]") is None and state.malformed == 2
@@ -197,3 +232,9 @@ def test_broken_code_scores_low(fake_codex, repo, launcher, monkeypatch) -> None
     outcome = read_log(result_log(launcher))[-1]
     assert outcome["verifier"]["signals"]["ast"] == 0.0 and outcome["score"] < 0.6
     assert outcome["verifier"]["ast"]["errors"][0]["file"] == "solution.py"
+
+
+def test_an_interactive_task_too_big_for_argv_is_a_clear_error(fake_codex, repo, launcher) -> None:
+    result = launcher().run("x" * (200 * 1024), cwd=repo, model="gpt-5.4", interactive=True)
+    assert result.status == "error" and "cannot start the Codex TUI" in result.message
+    assert read_log(result_log(launcher))[-1]["status"] == "error"

@@ -66,7 +66,7 @@ class State:
 
 
 class Prices:
-    def cost(self, model, input=0, cached_input=0, output=0, reasoning=0):
+    def cost(self, model, input=0, cached_input=0, output=0, reasoning=0, cache_write=0):
         return ((input - cached_input) + cached_input * 0.1 + output * 10.0) / 1e6
 
 

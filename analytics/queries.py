@@ -28,7 +28,8 @@ from analytics.ingest import LINE_GONE, original_lines
 DEFAULT_THRESHOLD = 0.5
 MIN_RUNS = 3  # below this many runs a dimension has no leader and a model no points per dollar: one run is luck
 UNITS = {
-    "perf_per_dollar": "AvgPerf% / total USD of the runs (the paper's Perf/$, for a whole set of tasks)",
+    "perf_per_dollar": "AvgPerf% / total USD of the runs (the paper's Perf/$, for a whole set of tasks); "
+                       f"none under {MIN_RUNS} scored, priced runs",
     "points_per_usd": "sum of scores / sum of USD over the scored, priced runs (successes per $; a score of 1 "
                       f"is one point); none under {MIN_RUNS} such runs",
 }
@@ -151,18 +152,22 @@ def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: L
 
 
 def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
-    """One row: events, runs, avg score, AvgPerf%, run cost, Perf/$, plus Codex-only spend and malformed lines."""
+    """One row: events, runs, avg score, AvgPerf%, run cost, Perf/$ (null under ``MIN_RUNS`` scored, priced
+    runs: 100 / the cost of one run is not a figure), plus Codex-only spend and malformed lines."""
     where, params = _where(since, until, logs=logs)
     bad, bad_params = _where(None, None, logs=logs)
     sql = f"""
     WITH e AS (SELECT * FROM priced_events WHERE {where}),
          runs AS (SELECT count(*) AS runs, avg(score) AS avg_score, sum(cost) AS cost_usd,
-                         count(*) FILTER (WHERE unpriced) AS unpriced_runs FROM e WHERE event = 'outcome'),
+                         count(*) FILTER (WHERE unpriced) AS unpriced_runs,
+                         count(*) FILTER (WHERE score IS NOT NULL AND cost IS NOT NULL) AS priced_runs
+                  FROM e WHERE event = 'outcome'),
          codex AS (SELECT sum(cost) AS cost, count(DISTINCT session_id) AS sessions
                    FROM session_spend WHERE {where})
     SELECT (SELECT count(*) FROM e) AS events, runs.runs, runs.avg_score, 100 * runs.avg_score AS avg_perf,
            runs.cost_usd, runs.unpriced_runs,
-           CASE WHEN runs.cost_usd > 0 THEN 100 * runs.avg_score / runs.cost_usd END AS perf_per_dollar,
+           CASE WHEN runs.cost_usd > 0 AND runs.priced_runs >= {MIN_RUNS}
+                THEN 100 * runs.avg_score / runs.cost_usd END AS perf_per_dollar,
            codex.sessions AS codex_sessions, COALESCE(codex.cost, 0) AS codex_cost_usd,
            COALESCE(runs.cost_usd, 0) + COALESCE(codex.cost, 0) AS total_spend_usd,
            (SELECT count(*) FROM malformed WHERE {bad}) AS malformed

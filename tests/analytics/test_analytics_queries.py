@@ -62,6 +62,8 @@ def test_points_per_usd_is_per_task_so_it_does_not_fall_with_use(store: Store, t
     dims = q.spend_by_dimension(store).row(0, named=True)
     assert dims["points_per_usd"] == pytest.approx(9 / 0.12) and dims["priced_runs"] == 12
     assert q.totals(store).row(0, named=True)["perf_per_dollar"] == pytest.approx(100 * 10 / 13 / 0.17)
+    one_run = q.totals(store, until="2026-11-01T09:01:00Z").row(0, named=True)  # not "Perf/$ 10000"
+    assert (one_run["runs"], one_run["perf_per_dollar"]) == (1, None)
 
 
 def test_dimension_model_stats_win_rate_and_leader(loaded: Store) -> None:

@@ -7,9 +7,9 @@ optional ``logs`` (the routing logs to cover; the store may hold others; Codex s
 Definitions (DESIGN §3): a *run* is an ``outcome`` event; AvgPerf% = 100 x mean score; Perf/$ = AvgPerf% /
 total USD (the paper's figure for a whole set of tasks: ``totals`` only); per model or dimension, *points per
 dollar* = sum of scores / sum of USD over the runs that have both (successes per $), a per-task rate that
-does not fall the more a model is used; win rate = share of scored runs with score >= ``threshold``. Cost comes from the logged
-``cost_usd`` or, failing that, from tokens x prices; a run with neither is *unpriced* and its cost is null
-(never $0). Codex sessions that never passed through the router (no outcome carries their session id) add
+does not fall the more a model is used; win rate = share of scored runs with score >= ``threshold``.
+Cost comes from the logged ``cost_usd`` or, failing that, from tokens x prices; a run with neither is
+*unpriced* and its cost is null (never $0). Codex sessions that never passed through the router (no outcome carries their session id) add
 to spend by day / model / project, never to AvgPerf (they have no score).
 """
 
@@ -419,7 +419,9 @@ def usage_by_period(source: Any, period: str = "day", since: Moment = None, unti
     The session view: ``session_id`` (a routed run without one is keyed by its task id), ``model``,
     ``source`` (router | codex), ``directory`` (cwd), ``file`` (the log or rollout the usage was read from),
     ``last_activity`` (in ``tz``), token columns, ``cost_usd``, ``unpriced``, ``runs``.
-    Codex usage arrives in rollout rows (``session_usage``); a row is bucketed by its timestamp.
+    Codex usage arrives as ``session_usage`` rows, one per session, model and UTC day, stamped with that
+    day's first token event: in another zone such a row lands on the local day of that event, and a Codex
+    session's ``last_activity`` is the start of its last (model, UTC day). Routed runs are exact.
     """
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")

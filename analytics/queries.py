@@ -281,9 +281,14 @@ _EVENT_VIEW_COLUMNS = ("ts, event, task_id, model, dimension, score, cost AS cos
 
 
 def recent_events(source: Any, limit: int = 50, since: Moment = None, until: Moment = None,
-                  logs: Logs = None) -> pl.DataFrame:
-    """The newest events first (any kind), for the live feed."""
+                  logs: Logs = None, match: str | None = None) -> pl.DataFrame:
+    """The newest events first (any kind), for the live feed; ``match`` keeps those whose event kind, task id,
+    task text, model, dimension, status or directory contains it (any case), searched in the whole store."""
     where, params = _where(since, until, logs=logs)
+    if match:
+        fields = ("event", "task_id", "task", "model", "dimension", "status", "cwd")
+        where += " AND (" + " OR ".join(f"contains(lower({name}), ?)" for name in fields) + ")"
+        params += [match.lower()] * len(fields)
     sql = (f"SELECT {_EVENT_VIEW_COLUMNS} FROM priced_events WHERE {where} "
            "ORDER BY ts DESC, file, line DESC LIMIT ?")
     return _frame(source, sql, [*params, int(limit)])

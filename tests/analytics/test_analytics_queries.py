@@ -163,6 +163,11 @@ def test_spend_queries_and_unpriced(loaded: Store) -> None:
 def test_event_lists(loaded: Store) -> None:
     recent = q.recent_events(loaded, limit=2)
     assert recent.get_column("event").to_list() == ["turn", "tool"]
+    glm = q.recent_events(loaded, match="GLM")  # the feed's filter: over the whole store, any case
+    assert glm.get_column("task_id").to_list() == [None, "t3", "t2"] and set(glm["model"]) == {"glm-5"}
+    assert q.recent_events(loaded, match="parser").select("event", "task_id").rows() == [("route", "t1")]
+    assert q.recent_events(loaded, match="/p/beta", limit=2).height == 2
+    assert q.recent_events(loaded, match="no such thing").height == 0
     top = q.most_expensive_tasks(loaded, limit=2).to_dicts()
     assert [t["task_id"] for t in top] == ["t4", "t1"] and top[1]["task"] == "fix the parser"
     export = q.range_events(loaded)

@@ -77,6 +77,10 @@ def _check_inputs(args: argparse.Namespace) -> list[Path]:
         except ValueError as exc:
             raise CommandError(str(exc), 2) from exc
     logs = args.log or [default_log_path(args.codex_home)]
+    if args.view and not args.log and not logs[0].exists():
+        # ccusage's views need no router: without the default log they cover the Codex sessions alone
+        print(f"codex-router report: no routing log at {logs[0]}; Codex sessions only", file=sys.stderr)
+        return []
     for log in logs:
         if not log.exists():
             hint = " (the default; pass --log PATH to read another)" if not args.log else ""

@@ -171,3 +171,22 @@ def test_report_view_usage_errors_exit_2(capsys, usage_log: Path, argv: list[str
     with pytest.raises(SystemExit) as exc:
         raise SystemExit(main(["report", "--log", str(usage_log), *argv]))
     assert exc.value.code == 2 and capsys.readouterr().err.strip()
+
+
+def test_views_without_a_routing_log_cover_codex_sessions(capsys, tmp_path: Path, monkeypatch) -> None:
+    """A Codex user who never routed a task still gets the ccusage views; a --log that is missing is an error."""
+    home = tmp_path / "codex"
+    rollout(home)
+    monkeypatch.setenv("CODEX_HOME", str(home))
+    code, out, err = report(capsys, "daily", "--timezone", "UTC", "--db", str(tmp_path / "r.duckdb"), "--json")
+    assert code == 0 and "Codex sessions only" in err
+    assert [(r["period"], r["model"], r["codex_sessions"]) for r in json.loads(out)["rows"]] == [
+        ("2026-11-03", "gpt-5.4", 1)]
+    assert exit_code_of(["report", "--log", str(tmp_path / "nope.jsonl"), "daily"]) == 2
+    assert exit_code_of(["report"]) == 2  # the routing report itself needs the log
+
+
+def exit_code_of(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(argv))
+    return int(exc.value.code)

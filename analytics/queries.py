@@ -409,14 +409,21 @@ def unpriced_models(source: Any, since: Moment = None, until: Moment = None, log
 _TOKENS = ("input", "cached_input", "output", "reasoning")
 
 
+def _token_columns(prefix: str) -> str:
+    """The token columns as ccusage counts them: input is what was not read from the cache."""
+    return (f"GREATEST(COALESCE({prefix}input, 0) - COALESCE({prefix}cached_input, 0), 0) AS input, "
+            + ", ".join(f"COALESCE({prefix}{name}, 0) AS {name}" for name in _TOKENS[1:]))
+
+
 def usage_by_period(source: Any, period: str = "day", since: Moment = None, until: Moment = None,
                     tz: str = "UTC", logs: Logs = None) -> pl.DataFrame:
     """Tokens and cost per period (a day, week or month in ``tz``) and model, or per Codex session and model.
 
     Routed runs (``outcome`` events) and Codex rollouts that never passed through the router count together
-    (the ccusage views, DESIGN §9). Codex's convention: ``cached_input`` is part of ``input`` and
-    ``reasoning`` part of ``output``, so ``total_tokens`` = input + output. ``cost_usd`` sums what could be
-    priced (null when nothing could); ``unpriced`` flags a row where some usage had no price.
+    (the ccusage views, DESIGN §9). Tokens are counted as ccusage counts them, so the figures compare:
+    ``input`` is the input *not* read from the cache (the log's ``tokens.input`` includes ``cached_input``),
+    ``reasoning`` is part of ``output``, and ``total_tokens`` = input + cached_input + output. ``cost_usd``
+    sums what could be priced (null when nothing could); ``unpriced`` flags a row where some usage had no price.
     ``since``/``until``: a day (YYYY-MM-DD or YYYYMMDD) or a time without offset is read in ``tz``.
 
     Period views: ``period`` (the first day of the day/ISO week (Monday)/month, a Date in ``tz``), ``model``,
@@ -433,9 +440,7 @@ def usage_by_period(source: Any, period: str = "day", since: Moment = None, unti
     bounds = date_range(since, until, time_zone(tz))
     where, params = _where(*bounds, logs=logs)
     where_codex, _ = _where(*bounds, "u.ts", logs)
-    tokens = ", ".join(f"COALESCE({{p}}{name}, 0) AS {name}" for name in _TOKENS)
-    routed = tokens.format(p="tokens_")
-    codex = tokens.format(p="u.")
+    routed, codex = _token_columns("tokens_"), _token_columns("u.")
     # Grouping in SQL by 15-minute UTC slots keeps the rows few; every zone's offset is a multiple of 15
     # minutes, so a slot falls wholly within one local day and Polars can bucket it in the zone exactly.
     key, group = (("COALESCE(session_id, task_id)", "u.session_id") if period == "session"
@@ -457,7 +462,7 @@ def usage_by_period(source: Any, period: str = "day", since: Moment = None, unti
     """
     frame = _frame(source, sql, params + params)
     local = pl.col("last_activity").dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
-    total = (pl.col("input") + pl.col("output")).alias("total_tokens")
+    total = (pl.col("input") + pl.col("cached_input") + pl.col("output")).alias("total_tokens")
     if period == "session":
         return (frame.with_columns(local, total).rename({"k": "session_id"})
                 .select("session_id", "model", "source", "directory", "file", "last_activity", *_TOKENS,

@@ -84,7 +84,8 @@ def render_view(report: dict[str, Any]) -> str:
     lines = [title, *_aligned(headers, body + ([total] if body else []), numeric)]
     if not body:
         lines.append("  (no usage in this range)")
-    lines.append("cached is part of input and reasoning part of output (Codex's convention); total = input + output")
+    lines.append("input excludes cached (cache reads), reasoning is part of output; total = input + cached + output "
+                 "(as ccusage counts)")
     if report["unpriced_models"]:
         lines.append("UNPRICED models (add them to prices.toml in the config dir): "
                      + ", ".join(report["unpriced_models"]))

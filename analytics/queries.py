@@ -431,9 +431,9 @@ def usage_by_period(source: Any, period: str = "day", since: Moment = None, unti
     The session view: ``session_id`` (a routed run without one is keyed by its task id), ``model``,
     ``source`` (router | codex), ``directory`` (cwd), ``file`` (the log or rollout the usage was read from),
     ``last_activity`` (in ``tz``), token columns, ``cost_usd``, ``unpriced``, ``runs``.
-    Codex usage arrives as ``session_usage`` rows, one per session, model and UTC day, stamped with that
-    day's first token event: in another zone such a row lands on the local day of that event, and a Codex
-    session's ``last_activity`` is the start of its last (model, UTC day). Routed runs are exact.
+    Routed runs are bucketed exactly; Codex usage by each ``session_usage`` row's timestamp, so as finely as
+    those rows are kept: exact with a row per call; a row that sums a (model, UTC day) lands, in another
+    zone, on the local day of its first call, which is then also what ``last_activity`` shows.
     """
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")

@@ -5,26 +5,37 @@ a datetime or an ISO string; ``until`` given as a date includes that whole day; 
 optional ``logs`` (the routing logs to cover; the store may hold others; Codex sessions are always included).
 
 Definitions (DESIGN §3): a *run* is an ``outcome`` event; AvgPerf% = 100 x mean score; Perf/$ = AvgPerf% /
-total USD; win rate = share of scored runs with score >= ``threshold``. Cost comes from the logged
-``cost_usd`` or, failing that, from tokens x prices; a run with neither is *unpriced* and its cost is null
-(never $0). Codex sessions that never passed through the router (no outcome carries their session id) add
+total USD (the paper's figure for a whole set of tasks: ``totals`` only); per model or dimension, *points per
+dollar* = sum of scores / sum of USD over the runs that have both (successes per $), a per-task rate that
+does not fall the more a model is used; win rate = share of scored runs with score >= ``threshold``.
+Cost comes from the logged ``cost_usd`` or, failing that, from tokens x prices; a run with neither is
+*unpriced* and its cost is null (never $0). Codex sessions that never passed through the router (no outcome carries their session id) add
 to spend by day / model / project, never to AvgPerf (they have no score).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from analytics.ingest import LINE_GONE, original_lines
-from analytics.schema import parse_ts
 
 DEFAULT_THRESHOLD = 0.5
+MIN_RUNS = 3  # below this many runs a dimension has no leader and a model no points per dollar: one run is luck
+UNITS = {
+    "perf_per_dollar": "AvgPerf% / total USD of the runs (the paper's Perf/$, for a whole set of tasks); "
+                       f"none under {MIN_RUNS} scored, priced runs",
+    "points_per_usd": "sum of scores / sum of USD over the scored, priced runs (successes per $; a score of 1 "
+                      f"is one point); none under {MIN_RUNS} such runs",
+}
 BUCKETS = ("hour", "day", "week", "month")
+PERIODS = ("day", "week", "month", "session")
+DAY_LENGTHS = (8, 10)  # a day is written YYYY-MM-DD or YYYYMMDD (as ccusage takes it)
 Moment = date | datetime | str | None
 Logs = Iterable[str | Path] | None
 
@@ -33,23 +44,34 @@ def _con(source: Any):
     return source.con if hasattr(source, "con") else source
 
 
-def _bound(value: Moment, end: bool) -> datetime | None:
-    """A naive-UTC datetime; a bare date means the start of that day (``since``) or of the next (``until``)."""
+def _bound(value: Moment, end: bool, zone: tzinfo = UTC) -> datetime | None:
+    """A naive-UTC datetime; a bare date means the start of that day (``since``) or of the next (``until``)
+    in ``zone``, and a time without an offset is a time in ``zone``."""
     if value is None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        value = date.fromisoformat(text) if len(text) == 10 else parse_ts(text)
-    if isinstance(value, datetime):
-        moment = parse_ts(value.isoformat()) if value.tzinfo else value
-        return moment.replace(tzinfo=None)
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time())
+        value = date.fromisoformat(text) if len(text) in DAY_LENGTHS else datetime.fromisoformat(text)
+    if not isinstance(value, datetime):
+        value = datetime.combine(value + timedelta(days=1) if end else value, time())
+    moment = value if value.tzinfo else value.replace(tzinfo=zone)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def date_range(since: Moment = None, until: Moment = None) -> tuple[datetime | None, datetime | None]:
+def time_zone(name: str) -> tzinfo:
+    """An IANA zone by name (ValueError naming it when there is none such)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin, or UTC)") from exc
+
+
+def date_range(since: Moment = None, until: Moment = None,
+               zone: tzinfo = UTC) -> tuple[datetime | None, datetime | None]:
     """Parse a date filter once (raises ValueError on a bad date), as the other functions do."""
-    start, stop = _bound(since, end=False), _bound(until, end=True)
+    start, stop = _bound(since, False, zone), _bound(until, True, zone)
     if start and stop and start >= stop:
         raise ValueError(f"empty date range: since {since} is not before until {until}")
     return start, stop
@@ -81,9 +103,17 @@ def _frame(source: Any, sql: str, params: list[Any]) -> pl.DataFrame:
     return _con(source).sql(sql, params=params).pl()
 
 
+def _points_per_usd(min_runs: int) -> str:
+    """Aggregates ``priced_runs`` (scored and costed) and ``points_per_usd``, null under ``min_runs`` of them."""
+    priced = "FILTER (WHERE score IS NOT NULL AND cost IS NOT NULL)"
+    return (f"count(*) {priced} AS priced_runs, "
+            f"CASE WHEN count(*) {priced} >= {int(min_runs)} AND sum(cost) {priced} > 0 "
+            f"THEN sum(score) {priced} / sum(cost) {priced} END AS points_per_usd")
+
+
 def dimension_model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
-                          threshold: float = DEFAULT_THRESHOLD, min_runs: int = 3) -> pl.DataFrame:
-    """Per dimension x model: runs, avg score, win rate, cost; ``leader`` marks each dimension's best model.
+                          threshold: float = DEFAULT_THRESHOLD, min_runs: int = MIN_RUNS) -> pl.DataFrame:
+    """Per dimension x model: runs, avg score, win rate, cost, points per $; ``leader`` marks each dimension's best.
 
     The leader has the best average score among models with at least ``min_runs`` runs there (one lucky
     run should not lead a dimension); when no model has that many, among all of them.
@@ -94,7 +124,8 @@ def dimension_model_stats(source: Any, since: Moment = None, until: Moment = Non
         SELECT COALESCE(dimension, 'unknown') AS dimension, model, count(*) AS runs,
                avg(score) AS avg_score,
                avg(CASE WHEN score >= ? THEN 1.0 WHEN score IS NOT NULL THEN 0.0 END) AS win_rate,
-               sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs
+               sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
+               {_points_per_usd(min_runs)}
         FROM priced_events WHERE event = 'outcome' AND {where}
         GROUP BY ALL
     )
@@ -105,13 +136,15 @@ def dimension_model_stats(source: Any, since: Moment = None, until: Moment = Non
     return _frame(source, sql, [threshold, *params, int(min_runs)])
 
 
-def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
-    """Per model: runs, avg score, AvgPerf%, cost of the runs, Perf/$ (null when the cost is 0 or unknown)."""
+def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
+                min_runs: int = MIN_RUNS) -> pl.DataFrame:
+    """Per model: runs, avg score, AvgPerf%, cost of the runs, priced runs and points per $ (null under
+    ``min_runs`` scored and priced runs, or without spend)."""
     where, params = _where(since, until, logs=logs)
     sql = f"""
     SELECT model, count(*) AS runs, avg(score) AS avg_score, 100 * avg(score) AS avg_perf,
            sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
-           CASE WHEN sum(cost) > 0 THEN 100 * avg(score) / sum(cost) END AS perf_per_dollar
+           {_points_per_usd(min_runs)}
     FROM priced_events WHERE event = 'outcome' AND {where}
     GROUP BY model ORDER BY runs DESC, model
     """
@@ -119,18 +152,22 @@ def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: L
 
 
 def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
-    """One row: events, runs, avg score, AvgPerf%, run cost, Perf/$, plus Codex-only spend and malformed lines."""
+    """One row: events, runs, avg score, AvgPerf%, run cost, Perf/$ (null under ``MIN_RUNS`` scored, priced
+    runs: 100 / the cost of one run is not a figure), plus Codex-only spend and malformed lines."""
     where, params = _where(since, until, logs=logs)
     bad, bad_params = _where(None, None, logs=logs)
     sql = f"""
     WITH e AS (SELECT * FROM priced_events WHERE {where}),
          runs AS (SELECT count(*) AS runs, avg(score) AS avg_score, sum(cost) AS cost_usd,
-                         count(*) FILTER (WHERE unpriced) AS unpriced_runs FROM e WHERE event = 'outcome'),
+                         count(*) FILTER (WHERE unpriced) AS unpriced_runs,
+                         count(*) FILTER (WHERE score IS NOT NULL AND cost IS NOT NULL) AS priced_runs
+                  FROM e WHERE event = 'outcome'),
          codex AS (SELECT sum(cost) AS cost, count(DISTINCT session_id) AS sessions
                    FROM session_spend WHERE {where})
     SELECT (SELECT count(*) FROM e) AS events, runs.runs, runs.avg_score, 100 * runs.avg_score AS avg_perf,
            runs.cost_usd, runs.unpriced_runs,
-           CASE WHEN runs.cost_usd > 0 THEN 100 * runs.avg_score / runs.cost_usd END AS perf_per_dollar,
+           CASE WHEN runs.cost_usd > 0 AND runs.priced_runs >= {MIN_RUNS}
+                THEN 100 * runs.avg_score / runs.cost_usd END AS perf_per_dollar,
            codex.sessions AS codex_sessions, COALESCE(codex.cost, 0) AS codex_cost_usd,
            COALESCE(runs.cost_usd, 0) + COALESCE(codex.cost, 0) AS total_spend_usd,
            (SELECT count(*) FROM malformed WHERE {bad}) AS malformed
@@ -226,12 +263,13 @@ def spend_by_project(source: Any, since: Moment = None, until: Moment = None, lo
     return _frame(source, sql, params)
 
 
-def spend_by_dimension(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
-    """Spend of router runs per task dimension."""
+def spend_by_dimension(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
+                       min_runs: int = MIN_RUNS) -> pl.DataFrame:
+    """Spend of router runs per task dimension, with points per $ over all its models."""
     where, params = _where(since, until, logs=logs)
     sql = f"""
     SELECT COALESCE(dimension, 'unknown') AS dimension, count(*) AS runs, avg(score) AS avg_score,
-           sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced
+           sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced, {_points_per_usd(min_runs)}
     FROM priced_events WHERE event = 'outcome' AND {where}
     GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, dimension
     """
@@ -243,9 +281,14 @@ _EVENT_VIEW_COLUMNS = ("ts, event, task_id, model, dimension, score, cost AS cos
 
 
 def recent_events(source: Any, limit: int = 50, since: Moment = None, until: Moment = None,
-                  logs: Logs = None) -> pl.DataFrame:
-    """The newest events first (any kind), for the live feed."""
+                  logs: Logs = None, match: str | None = None) -> pl.DataFrame:
+    """The newest events first (any kind), for the live feed; ``match`` keeps those whose event kind, task id,
+    task text, model, dimension, status or directory contains it (any case), searched in the whole store."""
     where, params = _where(since, until, logs=logs)
+    if match:
+        fields = ("event", "task_id", "task", "model", "dimension", "status", "cwd")
+        where += " AND (" + " OR ".join(f"contains(lower({name}), ?)" for name in fields) + ")"
+        params += [match.lower()] * len(fields)
     sql = (f"SELECT {_EVENT_VIEW_COLUMNS} FROM priced_events WHERE {where} "
            "ORDER BY ts DESC, file, line DESC LIMIT ?")
     return _frame(source, sql, [*params, int(limit)])
@@ -283,6 +326,48 @@ def range_events(source: Any, since: Moment = None, until: Moment = None, logs: 
     return frame.with_columns(raw).with_columns(gone).drop(location)
 
 
+def route_detail(source: Any, task_id: str, logs: Logs = None) -> dict[str, Any] | None:
+    """Everything logged about one routed task, for a detail view: the route's decision (candidates with
+    their votes, neighbours, settings), a manual override, and the outcome (score, status, verifier signals,
+    tokens, cost as priced now, latency). None when the log has no such task.
+
+    The nested parts come from the log lines themselves (the store keeps where they are); a line rotated
+    away or rewritten since gives ``raw_error`` instead of its nested parts.
+    """
+    where, params = _where(None, None, logs=logs)
+    sql = (f"SELECT * EXCLUDE (est_scores, oracle_best) FROM priced_events WHERE task_id = ? "
+           f"AND event IN ('route', 'override', 'outcome') AND {where} ORDER BY ts, file, line")
+    frame = _frame(source, sql, [task_id, *params])
+    if frame.height == 0:
+        return None
+    location = ["inode", "byte_offset", "byte_length", "line_hash"]
+    raw = original_lines(_con(source), frame.select("file", *location)).to_list()
+    latest: dict[str, dict[str, Any]] = {}
+    for row, line in zip(frame.drop(location).to_dicts(), raw, strict=True):
+        record = json.loads(line) if line is not None else {}
+        latest[row["event"]] = {"row": row, "record": record,
+                                "raw_error": None if line is not None else f"{row['file']}: {LINE_GONE}"}
+    route, override, outcome = (latest.get(kind) for kind in ("route", "override", "outcome"))
+    first = (route or outcome or override)["row"]
+    decision = route["record"].get("decision") if route else None
+    return {
+        "task_id": task_id, "task": first["task"], "dimension": first["dimension"], "cwd": first["cwd"],
+        "model": (outcome or route or override)["row"]["model"],
+        "router": route["row"]["router"] if route else None,
+        "proposed_model": override["record"].get("proposed_model") if override else None,
+        "routed_at": route["row"]["ts"] if route else None,
+        "decision": decision,
+        "neighbours": (decision or {}).get("neighbours", []) if isinstance(decision, dict) else [],
+        "outcome": None if outcome is None else {
+            "ts": outcome["row"]["ts"], "status": outcome["row"]["status"], "score": outcome["row"]["score"],
+            "verifier": outcome["record"].get("verifier"), "tokens": outcome["record"].get("tokens"),
+            "cost_usd": outcome["row"]["cost"], "unpriced": outcome["row"]["unpriced"],
+            "latency_ms": outcome["row"]["latency_ms"], "exit_code": outcome["row"]["exit_code"],
+            "session_id": outcome["row"]["session_id"]},
+        "raw_errors": [part["raw_error"] for part in (route, override, outcome) if part and part["raw_error"]],
+    }
+
+
 def malformed_lines(source: Any, limit: int | None = None, logs: Logs = None) -> pl.DataFrame:
     """Lines set aside during ingestion: file, line number, the reason and (the start of) the text."""
     where, params = _where(None, None, logs=logs)
@@ -291,6 +376,23 @@ def malformed_lines(source: Any, limit: int | None = None, logs: Logs = None) ->
         sql += " LIMIT ?"
         params.append(int(limit))
     return _frame(source, sql, params)
+
+
+def malformed_note(frame: pl.DataFrame, total: int | None = None, first: int = 3) -> str | None:
+    """"N malformed log line(s) skipped: FILE:LINE (reason), ... and K more" from ``malformed_lines`` rows
+    (``total``: the count when ``frame`` holds only the first few); None when there are none."""
+    count = frame.height if total is None else total
+    if not count:
+        return None
+    shown = [f"{row['file']}:{row['line']} ({_shorten(row['error'])})" for row in frame.head(first).to_dicts()]
+    more = count - len(shown)
+    return (f"{count} malformed log line(s) skipped: " + ", ".join(shown)
+            + (f" and {more} more" if more > 0 else ""))
+
+
+def _shorten(text: str | None, limit: int = 60) -> str:
+    text = text or "unreadable"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def unpriced_models(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
@@ -302,3 +404,80 @@ def unpriced_models(source: Any, since: Moment = None, until: Moment = None, log
     FROM spend WHERE unpriced AND {where} GROUP BY model ORDER BY model
     """
     return _frame(source, sql, params)
+
+
+_TOKENS = ("input", "cached_input", "output", "reasoning")
+
+
+def _token_columns(prefix: str) -> str:
+    """The token columns as ccusage counts them: input is what was not read from the cache."""
+    return (f"GREATEST(COALESCE({prefix}input, 0) - COALESCE({prefix}cached_input, 0), 0) AS input, "
+            + ", ".join(f"COALESCE({prefix}{name}, 0) AS {name}" for name in _TOKENS[1:]))
+
+
+def usage_by_period(source: Any, period: str = "day", since: Moment = None, until: Moment = None,
+                    tz: str = "UTC", logs: Logs = None) -> pl.DataFrame:
+    """Tokens and cost per period (a day, week or month in ``tz``) and model, or per Codex session and model.
+
+    Routed runs (``outcome`` events) and Codex rollouts that never passed through the router count together
+    (the ccusage views, DESIGN §9). Tokens are counted as ccusage counts them, so the figures compare:
+    ``input`` is the input *not* read from the cache (the log's ``tokens.input`` includes ``cached_input``),
+    ``reasoning`` is part of ``output``, and ``total_tokens`` = input + cached_input + output. ``cost_usd``
+    sums what could be priced (null when nothing could); ``unpriced`` flags a row where some usage had no price.
+    ``since``/``until``: a day (YYYY-MM-DD or YYYYMMDD) or a time without offset is read in ``tz``.
+
+    Period views: ``period`` (the first day of the day/ISO week (Monday)/month, a Date in ``tz``), ``model``,
+    token columns, ``cost_usd``, ``unpriced``, ``runs`` (routed), ``codex_sessions`` (Codex-only sessions).
+    The session view: ``session_id`` (a routed run without one is keyed by its task id), ``model``,
+    ``source`` (router | codex), ``directory`` (cwd), ``file`` (the log or rollout the usage was read from),
+    ``last_activity`` (in ``tz``), token columns, ``cost_usd``, ``unpriced``, ``runs``.
+    Routed runs are bucketed exactly; Codex usage by each ``session_usage`` row's timestamp, so as finely as
+    those rows are kept: exact with a row per call; a row that sums a (model, UTC day) lands, in another
+    zone, on the local day of its first call, which is then also what ``last_activity`` shows.
+    """
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+    bounds = date_range(since, until, time_zone(tz))
+    where, params = _where(*bounds, logs=logs)
+    where_codex, _ = _where(*bounds, "u.ts", logs)
+    routed, codex = _token_columns("tokens_"), _token_columns("u.")
+    # Grouping in SQL by 15-minute UTC slots keeps the rows few; every zone's offset is a multiple of 15
+    # minutes, so a slot falls wholly within one local day and Polars can bucket it in the zone exactly.
+    key, group = (("COALESCE(session_id, task_id)", "u.session_id") if period == "session"
+                  else ("time_bucket(INTERVAL 15 MINUTES, ts)", "time_bucket(INTERVAL 15 MINUTES, u.ts)"))
+    sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in _TOKENS)
+    sql = f"""
+    WITH usage AS (
+        SELECT {key} AS k, model, 'router' AS source, task_id AS item, cwd, file, ts, {routed}, cost, unpriced
+        FROM priced_events WHERE event = 'outcome' AND {where}
+        UNION ALL
+        SELECT {group}, u.model, 'codex', u.session_id, u.cwd, s.file, u.ts, {codex}, u.cost, u.unpriced
+        FROM session_spend u LEFT JOIN sessions s USING (session_id) WHERE {where_codex}
+    )
+    SELECT k, model, any_value(source) AS source, arg_max(cwd, ts) AS directory, arg_max(file, ts) AS file,
+           max(ts) AS last_activity, {sums}, sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced,
+           count(*) FILTER (WHERE source = 'router') AS runs,
+           list(DISTINCT item) FILTER (WHERE source = 'codex') AS codex_ids
+    FROM usage GROUP BY k, model
+    """
+    frame = _frame(source, sql, params + params)
+    local = pl.col("last_activity").dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
+    total = (pl.col("input") + pl.col("cached_input") + pl.col("output")).alias("total_tokens")
+    if period == "session":
+        return (frame.with_columns(local, total).rename({"k": "session_id"})
+                .select("session_id", "model", "source", "directory", "file", "last_activity", *_TOKENS,
+                        "total_tokens", "cost_usd", "unpriced", "runs")
+                .sort("last_activity", "session_id", "model", nulls_last=True))
+    day = pl.col("k").dt.replace_time_zone("UTC").dt.convert_time_zone(tz).dt.date()
+    start = {"day": day, "week": day.dt.truncate("1w"), "month": day.dt.month_start()}[period]
+    cost = pl.col("cost_usd")
+    return (frame.with_columns(start.alias("period"))
+            .group_by("period", "model")
+            .agg(*(pl.col(name).sum() for name in _TOKENS),
+                 pl.when(cost.is_not_null().any()).then(cost.sum()).alias("cost_usd"),
+                 pl.col("unpriced").any(), pl.col("runs").sum(),
+                 pl.col("codex_ids").list.explode(keep_nulls=False, empty_as_null=False).n_unique()
+                 .alias("codex_sessions"))
+            .with_columns(total)
+            .select("period", "model", *_TOKENS, "total_tokens", "cost_usd", "unpriced", "runs", "codex_sessions")
+            .sort("period", "model", nulls_last=True))

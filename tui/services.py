@@ -163,7 +163,7 @@ class Services:
             return DashboardData(
                 totals=_totals(queries.totals(store), None, spend),
                 win_rates=queries.dimension_model_stats(store).rename({"runs": "n"}),
-                perf_per_usd=queries.model_stats(store).rename({"perf_per_dollar": "perf_per_usd"}),
+                perf_per_usd=queries.model_stats(store).rename({"points_per_usd": "perf_per_usd"}),
                 spend=spend.rename({"cost_usd": "spend_usd"}),
             )
 

@@ -26,11 +26,44 @@ def test_model_stats(loaded: Store) -> None:
     rows = {r["model"]: r for r in q.model_stats(loaded).to_dicts()}
     assert set(rows) == {"gpt-5.4", "glm-5", "qwen3.5-plus", "mystery-model"}
     assert (rows["glm-5"]["runs"], rows["glm-5"]["avg_score"]) == (2, pytest.approx(0.4))
-    assert rows["glm-5"]["perf_per_dollar"] == pytest.approx(40.0 / GLM)
+    assert "perf_per_dollar" not in rows["glm-5"]  # the paper's ratio is for whole task sets: totals only
+    assert rows["glm-5"]["priced_runs"] == 2 and rows["glm-5"]["points_per_usd"] is None  # too few runs
+    assert q.model_stats(loaded, min_runs=2).filter(pl.col("model") == "glm-5")["points_per_usd"].item() == (
+        pytest.approx(0.8 / GLM))
     assert rows["gpt-5.4"]["cost_usd"] == pytest.approx(GPT)
     assert rows["qwen3.5-plus"]["cost_usd"] == pytest.approx(QWEN)
     unpriced = rows["mystery-model"]
-    assert (unpriced["cost_usd"], unpriced["perf_per_dollar"], unpriced["unpriced_runs"]) == (None, None, 1)
+    assert (unpriced["cost_usd"], unpriced["points_per_usd"], unpriced["unpriced_runs"]) == (None, None, 1)
+    assert unpriced["priced_runs"] == 0
+
+
+def test_points_per_usd_is_per_task_so_it_does_not_fall_with_use(store: Store, tmp_path) -> None:
+    """DESIGN §3: sum of scores / sum of USD over priced runs. A model used twice as often at the same
+    success rate and price keeps its figure (AvgPerf% / total USD halved it); unscored or unpriced runs
+    count on neither side; a dimension gets the same figure over all its models."""
+    from routing_fixtures import line, write
+
+    from analytics.ingest import LogIngester
+
+    log = tmp_path / "use.jsonl"
+    runs = [("a", 1.0, 0.01)] * 3 + [("b", 1.0, 0.01)] * 6 + [("b", 0.0, 0.01)] * 3
+    runs += [("b", None, 0.05), ("b", 1.0, None)]  # one unscored, one unpriced: on neither side
+    write(log, *(line(v=1, ts=f"2026-11-01T09:{i:02d}:00Z", event="outcome", task_id=f"t{i}", model=model,
+                      dimension="algorithm", **({} if score is None else {"score": score}),
+                      **({} if cost is None else {"cost_usd": cost}))
+                 for i, (model, score, cost) in enumerate(runs)))
+    LogIngester(store, [log]).poll()
+    rows = {r["model"]: r for r in q.model_stats(store).to_dicts()}
+    assert rows["a"]["points_per_usd"] == pytest.approx(3 / 0.03)  # 100 successes per $
+    assert rows["b"]["points_per_usd"] == pytest.approx(6 / 0.09)
+    assert (rows["a"]["priced_runs"], rows["b"]["priced_runs"]) == (3, 9)
+    cells = {r["model"]: r for r in q.dimension_model_stats(store).to_dicts()}
+    assert cells["b"]["points_per_usd"] == pytest.approx(6 / 0.09)
+    dims = q.spend_by_dimension(store).row(0, named=True)
+    assert dims["points_per_usd"] == pytest.approx(9 / 0.12) and dims["priced_runs"] == 12
+    assert q.totals(store).row(0, named=True)["perf_per_dollar"] == pytest.approx(100 * 10 / 13 / 0.17)
+    one_run = q.totals(store, until="2026-11-01T09:01:00Z").row(0, named=True)  # not "Perf/$ 10000"
+    assert (one_run["runs"], one_run["perf_per_dollar"]) == (1, None)
 
 
 def test_dimension_model_stats_win_rate_and_leader(loaded: Store) -> None:
@@ -130,6 +163,11 @@ def test_spend_queries_and_unpriced(loaded: Store) -> None:
 def test_event_lists(loaded: Store) -> None:
     recent = q.recent_events(loaded, limit=2)
     assert recent.get_column("event").to_list() == ["turn", "tool"]
+    glm = q.recent_events(loaded, match="GLM")  # the feed's filter: over the whole store, any case
+    assert glm.get_column("task_id").to_list() == [None, "t3", "t2"] and set(glm["model"]) == {"glm-5"}
+    assert q.recent_events(loaded, match="parser").select("event", "task_id").rows() == [("route", "t1")]
+    assert q.recent_events(loaded, match="/p/beta", limit=2).height == 2
+    assert q.recent_events(loaded, match="no such thing").height == 0
     top = q.most_expensive_tasks(loaded, limit=2).to_dicts()
     assert [t["task_id"] for t in top] == ["t4", "t1"] and top[1]["task"] == "fix the parser"
     export = q.range_events(loaded)
@@ -172,3 +210,40 @@ def test_price_override_applies_without_rebuild(loaded: Store) -> None:
     assert q.unpriced_models(loaded).height == 0
     row = q.model_stats(loaded).filter(pl.col("model") == "mystery-model").row(0, named=True)
     assert row["cost_usd"] == pytest.approx((100 * 10 + 100 * 20) / 1e6)
+
+
+def test_route_detail_gathers_decision_override_and_outcome(store: Store, tmp_path) -> None:
+    from routing_fixtures import line, write
+
+    from analytics.ingest import LogIngester
+
+    log = tmp_path / "detail.jsonl"
+    decision = {"policy": "acrouter", "chosen": "glm-5",
+                "candidates": [{"model": "glm-5", "exp_score": 0.7, "prob": 0.8, "votes": {"prior": {"n": 4}}},
+                               {"model": "gpt-5.4", "exp_score": 0.6, "prob": 0.2}],
+                "neighbours": [{"task_id": "old", "model": "glm-5", "score": 1.0, "similarity": 0.8}]}
+    write(log, line(v=1, ts="2026-11-01T09:00:00Z", event="override", task_id="r-1", model="gpt-5.4",
+                    proposed_model="glm-5", router="manual"),
+          line(v=1, ts="2026-11-01T09:00:00Z", event="route", task_id="r-1", task="fix the parser",
+               dimension="bug_fixing", model="gpt-5.4", router="manual", propensity=1.0, cwd="/p", decision=decision),
+          line(v=1, ts="2026-11-01T09:03:00Z", event="outcome", task_id="r-1", model="gpt-5.4", score=0.5,
+               status="ok", verifier={"signals": {"tests": 0.5}}, latency_ms=1200, exit_code=0,
+               tokens={"input": 10000, "cached_input": 4000, "output": 2000, "reasoning": 500}),
+          line(v=1, ts="2026-11-01T09:04:00Z", event="route", task_id="r-2", task="other", model="glm-5"))
+    LogIngester(store, [log]).poll()
+    detail = q.route_detail(store, "r-1")
+    assert (detail["task"], detail["model"], detail["router"], detail["proposed_model"]) == (
+        "fix the parser", "gpt-5.4", "manual", "glm-5")
+    assert detail["decision"]["candidates"][0]["votes"] == {"prior": {"n": 4}}
+    assert detail["neighbours"] == decision["neighbours"]
+    outcome = detail["outcome"]
+    assert (outcome["score"], outcome["status"], outcome["verifier"], outcome["latency_ms"]) == (
+        0.5, "ok", {"signals": {"tests": 0.5}}, 1200)
+    assert outcome["cost_usd"] == pytest.approx(GPT) and outcome["tokens"]["reasoning"] == 500
+    assert detail["raw_errors"] == []
+    pending = q.route_detail(store, "r-2")
+    assert pending["outcome"] is None and pending["neighbours"] == [] and pending["decision"] is None
+    assert q.route_detail(store, "nope") is None
+    log.write_text(log.read_text().replace("fix the parser", "fix the PARSER"))  # rewritten since ingest
+    gone = q.route_detail(store, "r-1")
+    assert gone["decision"] is None and any("detail.jsonl" in e for e in gone["raw_errors"])

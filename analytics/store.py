@@ -4,6 +4,12 @@ The JSONL logs are the source of truth: this database is a cache that can always
 (``Store.rebuild``). DuckDB lets one process hold a file read-write; a second one gets ``StoreLockedError``
 naming the file, so a report can fall back to an in-memory copy while the dashboard runs.
 
+A ``--db`` path may name anything, so only a file that is provably our cache is ever written or rebuilt:
+its ``meta`` table carries ``OWNER`` (or it is the default cache path, which is ours by construction).
+Anything else — a directory, a text file, random bytes, another program's DuckDB file — is refused with
+``StoreRefusedError`` before DuckDB writes a byte to it. A lock is told from damage by DuckDB's own lock
+message, never by the word "lock" alone (a checksum error names the "block" it failed in).
+
 Thread use: every thread gets its own cursor (``store.con``) on the one connection, which is how DuckDB
 wants concurrent readers; writers additionally take ``store.write_lock`` so two ingests never interleave.
 """
@@ -11,6 +17,7 @@ wants concurrent readers; writers additionally take ``store.write_lock`` so two 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,9 @@ STORE_VERSION = 4  # bump when a table changes: an older file is then rebuilt fr
 # `line_hash` is DuckDB's hash(), which a DuckDB release may change: a file from another release is rebuilt.
 _VERSION = f"{STORE_VERSION} (duckdb {duckdb.__version__})"
 MEMORY = ":memory:"
+OWNER = "codex-router-tui cache"  # meta('owner'): the marker that makes a file ours to rebuild
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB file
+_LOCK_MESSAGE = "could not set lock on file"  # DuckDB's IOException when another process holds the file
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -106,11 +116,79 @@ class StoreLockedError(StoreError):
 
 
 class StoreCorruptError(StoreError):
-    """The file is not a usable database; ``Store.rebuild(path)`` deletes it and starts over from the logs."""
+    """Our cache file is damaged or outdated; ``Store.rebuild(path)`` deletes it and starts over from the logs."""
+
+
+class StoreRefusedError(StoreError):
+    """The path is not ours to use (a directory, or a file that is not our cache): a usage error, nothing written."""
 
 
 def _is_lock_error(exc: Exception) -> bool:
-    return "lock" in str(exc).lower()
+    return isinstance(exc, duckdb.IOException) and _LOCK_MESSAGE in str(exc).lower()
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """A DuckDB error that means the file is damaged (found at open, or later when a query reads a bad block)."""
+    return isinstance(exc, duckdb.Error) and not _is_lock_error(exc) and "corrupt" in str(exc).lower()
+
+
+def _owner_marker(con: duckdb.DuckDBPyConnection) -> bool | None:
+    """Does this database carry our marker? None for an empty database (nothing in it to lose)."""
+    names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() UNION ALL "
+                                       "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    if not names:
+        return None
+    if "meta" not in names:
+        return False
+    found = dict(con.execute("SELECT key, value FROM meta WHERE key IN ('owner', 'store_version')").fetchall())
+    # a file from before the marker (store version <= 4) carries our "N (duckdb X)" store_version instead
+    return found.get("owner") == OWNER or bool(re.fullmatch(r"[0-4] \(duckdb [^)]+\)", str(found.get("store_version"))))
+
+
+def _check_ours(path: Path) -> None:
+    """Refuse a path we must not write (see the module docstring); raise StoreCorruptError for our damaged cache.
+
+    Probed read-only, so another program's file is never changed (DuckDB replays and checkpoints a WAL only
+    for a read-write connection)."""
+    if path.is_dir():
+        raise StoreRefusedError(f"{path}: is a directory; --db takes a database file path")
+    if not path.exists():
+        return
+    default = path.resolve() == default_db_path().resolve()
+    refuse = (f"{path}: exists and is not a codex-router-tui cache; refusing to overwrite it (choose another "
+              "--db path)")
+    if not path.is_file():
+        raise StoreRefusedError(refuse)
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    if head[8:12] != _DUCKDB_MAGIC:
+        if default:
+            raise StoreCorruptError(f"{path}: not a DuckDB file any more; rebuild it from the logs (Store.rebuild)")
+        raise StoreRefusedError(refuse)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException:
+        return  # this process already holds it open, so it passed this check then
+    except duckdb.Error as exc:
+        if _is_lock_error(exc):
+            raise StoreLockedError(f"{path}: database is locked by another process ({exc})") from exc
+        if default:
+            raise StoreCorruptError(f"{path}: unusable database ({exc}); rebuild it from the logs "
+                                    "(Store.rebuild)") from exc
+        raise StoreRefusedError(f"{path}: a DuckDB file that cannot be read ({exc}) and so cannot be shown to be "
+                                "a codex-router-tui cache; not touched (delete it yourself if it was one)") from exc
+    try:
+        owned = _owner_marker(con)
+    except duckdb.Error as exc:
+        if not default:
+            raise StoreRefusedError(f"{path}: a DuckDB file whose contents cannot be read ({exc}); not touched "
+                                    "(delete it yourself if it was a codex-router-tui cache)") from exc
+        owned = True  # the default cache path is ours; opening it read-write finds the damage and rebuilds
+    finally:
+        con.close()
+    if owned is False:
+        raise StoreRefusedError(f"{path}: another program's DuckDB database (no codex-router-tui marker); "
+                                "refusing to change it (choose another --db path)")
 
 
 class Store:
@@ -124,7 +202,11 @@ class Store:
         if self.path != MEMORY:
             if read_only and not self.path.exists():
                 raise StoreError(f"{self.path}: no database yet (run an ingest or `codex-router report` first)")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _check_ours(self.path)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreRefusedError(f"{self.path}: cannot create its folder ({exc.strerror})") from exc
         created = self.path != MEMORY and not self.path.exists()
         try:
             self._con = duckdb.connect(str(self.path), read_only=read_only)
@@ -133,9 +215,6 @@ class Store:
         except duckdb.Error as exc:
             if _is_lock_error(exc):
                 raise StoreLockedError(f"{self.path}: database is locked by another process ({exc})") from exc
-            if isinstance(exc, duckdb.IOException) and self.path != MEMORY and self.path.exists():
-                raise StoreCorruptError(f"{self.path}: not a usable database ({exc}); rebuild it from the "
-                                        "logs (Store.rebuild)") from exc
             raise StoreError(f"{self.path}: cannot open database ({exc})") from exc
         try:
             self._prepare()
@@ -150,6 +229,7 @@ class Store:
             return
         self._con.execute(_TABLES)
         self._con.execute("INSERT OR IGNORE INTO meta VALUES ('store_version', ?)", [_VERSION])
+        self._con.execute("INSERT OR IGNORE INTO meta VALUES ('owner', ?)", [OWNER])
         self._check_version()
         self._con.execute(_VIEWS)
 
@@ -161,8 +241,13 @@ class Store:
 
     @classmethod
     def rebuild(cls, db_path: str | Path | None = None) -> Store:
-        """Delete the database (and its WAL) and return an empty one; the next ingest re-reads every log."""
+        """Delete our database (and its WAL) and return an empty one; the next ingest re-reads every log.
+        A file that is not our cache raises StoreRefusedError and is left as it is."""
         path = Path(db_path or default_db_path())
+        try:
+            _check_ours(path)
+        except StoreCorruptError:
+            pass  # ours, damaged: exactly what rebuilding is for
         for victim in (path, path.with_name(path.name + ".wal")):
             victim.unlink(missing_ok=True)
         return cls(path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import select
 import sys
@@ -79,6 +80,12 @@ def _exit_code(response: Any) -> int | None:
 
 
 def _duration_ms(response: Any) -> float | None:
+    """The tool's reported duration; a non-finite one (Codex payloads may say inf) is dropped, not logged."""
+    ms = _reported_ms(response)
+    return ms if ms is None or math.isfinite(ms) else None
+
+
+def _reported_ms(response: Any) -> float | None:
     if isinstance(response, str):
         for line in response.splitlines()[:5]:
             if line.lower().startswith("wall time:"):
@@ -96,7 +103,7 @@ def _duration_ms(response: Any) -> float | None:
                 return round(value["secs"] * 1000 + value.get("nanos", 0) / 1e6, 1)
         metadata = response.get("metadata")
         if isinstance(metadata, dict):
-            return _duration_ms(metadata)
+            return _reported_ms(metadata)
     return None
 
 

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if curve is not None:
         out["frontier"] = curve.to_dict()
     if args.json:
-        json.dump(out, sys.stdout, indent=2)
+        json.dump(out, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
         _print_report(out)

@@ -26,7 +26,7 @@ import duckdb
 
 from analytics.paths import default_db_path
 
-STORE_VERSION = 4  # bump when a table changes: an older file is then rebuilt from the logs
+STORE_VERSION = 5  # bump when a table changes: an older file is then rebuilt from the logs
 # `line_hash` is DuckDB's hash(), which a DuckDB release may change: a file from another release is rebuilt.
 _VERSION = f"{STORE_VERSION} (duckdb {duckdb.__version__})"
 MEMORY = ":memory:"
@@ -62,11 +62,13 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE TABLE IF NOT EXISTS session_usage (
     session_id VARCHAR, model VARCHAR, day DATE, ts TIMESTAMP,
-    input BIGINT, cached_input BIGINT, output BIGINT, reasoning BIGINT
+    input BIGINT, cached_input BIGINT, output BIGINT, reasoning BIGINT, cache_write BIGINT
 );
 CREATE TABLE IF NOT EXISTS prices (
     model VARCHAR PRIMARY KEY, input_per_mtok DOUBLE, cached_input_per_mtok DOUBLE,
-    output_per_mtok DOUBLE, source VARCHAR
+    output_per_mtok DOUBLE, source VARCHAR, cache_write_per_mtok DOUBLE, tier_start BIGINT,
+    tier_input_per_mtok DOUBLE, tier_cached_input_per_mtok DOUBLE, tier_output_per_mtok DOUBLE,
+    tier_cache_write_per_mtok DOUBLE
 );
 """
 
@@ -79,6 +81,8 @@ CREATE TABLE IF NOT EXISTS prices (
 # `est_scores` (route: decision.candidates' model + exp_score) and `oracle_best` (outcome: max of oracle_scores)
 # are what regret needs, typed at ingest: parsing the lines per row at query time took seconds at 1M events.
 # Cost is derived at query time from the prices table, so an edited override applies without a rebuild.
+# `session_usage` holds one row per Codex call, so a long-context tier (`tier_*`: the rates of a request whose
+# input exceeds `tier_start`) applies per call, as genai-prices defines it (analytics.prices).
 # A cost the writer logged wins; a run is *unpriced* when it has neither a logged cost nor a known price.
 _VIEWS = """
 CREATE OR REPLACE VIEW priced_events AS
@@ -91,10 +95,15 @@ SELECT e.*,
 FROM events e LEFT JOIN prices p ON p.model = e.model;
 CREATE OR REPLACE VIEW session_spend AS
 SELECT NULL::VARCHAR AS log, u.session_id, u.model, u.day, u.ts, s.cwd,
-       (GREATEST(u.input - u.cached_input, 0) * p.input_per_mtok + u.cached_input * p.cached_input_per_mtok
-        + u.output * p.output_per_mtok) / 1e6 AS cost,
+       (u.input > p.tier_start) IS TRUE AS long_context,
+       (GREATEST(u.input - u.cached_input - u.cache_write, 0)
+            * CASE WHEN long_context THEN p.tier_input_per_mtok ELSE p.input_per_mtok END
+        + u.cached_input * CASE WHEN long_context THEN p.tier_cached_input_per_mtok ELSE p.cached_input_per_mtok END
+        + u.cache_write * CASE WHEN long_context THEN COALESCE(p.tier_cache_write_per_mtok, p.tier_input_per_mtok)
+                               ELSE COALESCE(p.cache_write_per_mtok, p.input_per_mtok) END
+        + u.output * CASE WHEN long_context THEN p.tier_output_per_mtok ELSE p.output_per_mtok END) / 1e6 AS cost,
        (p.model IS NULL) AS unpriced,
-       u.input, u.cached_input, u.output, u.reasoning
+       u.input, u.cached_input, u.output, u.reasoning, u.cache_write
 FROM session_usage u
 LEFT JOIN sessions s USING (session_id)
 LEFT JOIN prices p ON p.model = u.model
@@ -283,14 +292,17 @@ class Store:
             if price is None:
                 unpriced.append(model)
             else:
+                start, tier = price.tier or (None, None)
                 rows.append((model, price.input_per_mtok, price.cached_input_per_mtok, price.output_per_mtok,
-                             price.source))
+                             price.source, price.cache_write_per_mtok, start,
+                             *((tier.input_per_mtok, tier.cached_input_per_mtok, tier.output_per_mtok,
+                                tier.cache_write_per_mtok) if tier else (None,) * 4)))
         with self.write_lock:
             con = self.con
             con.execute("BEGIN")
             con.execute("DELETE FROM prices")
             if rows:
-                con.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?)", rows)
+                con.executemany(f"INSERT INTO prices VALUES ({', '.join('?' * len(rows[0]))})", rows)
             con.execute("COMMIT")
         return unpriced
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib
 import threading
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from analytics.paths import config_dir

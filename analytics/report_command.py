@@ -36,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="Codex home whose sessions/ and archived_sessions/ rollouts are added "
                              "(default: $CODEX_HOME or ~/.codex)")
     parser.add_argument("--db", type=Path, metavar="PATH",
-                        help="DuckDB cache file (default: routing.duckdb in the user data dir)")
+                        help="DuckDB cache file (default: one per set of logs and Codex home in the user data dir)")
     parser.add_argument("--since", type=_day_or_moment, metavar="DATE", help="first day (UTC) to include")
     parser.add_argument("--until", type=_day_or_moment, metavar="DATE", help="last day (UTC) to include")
     parser.add_argument("--threshold", type=float, default=0.5, metavar="S",
@@ -170,7 +170,9 @@ def run(args: argparse.Namespace) -> int:
         book = PriceBook.load()
     except PriceFileError as exc:
         raise CommandError(str(exc), 2) from exc
-    store = _open_store(args.db)
+    from analytics.paths import default_db_path
+
+    store = _open_store(args.db or default_db_path(logs, args.codex_home))
 
     def collect() -> dict[str, Any]:
         rollouts = RolloutIngester(store, codex_home(args.codex_home), prices=book).poll()

@@ -5,7 +5,7 @@ The JSONL logs are the source of truth: this database is a cache that can always
 naming the file, so a report can fall back to an in-memory copy while the dashboard runs.
 
 A ``--db`` path may name anything, so only a file that is provably our cache is ever written or rebuilt:
-its ``meta`` table carries ``OWNER`` (or it is the default cache path, which is ours by construction).
+its ``meta`` table carries ``OWNER`` (or it is one of the cache paths we name, ours by construction).
 Anything else — a directory, a text file, random bytes, another program's DuckDB file — is refused with
 ``StoreRefusedError`` before DuckDB writes a byte to it. A lock is told from damage by DuckDB's own lock
 message, never by the word "lock" alone (a checksum error names the "block" it failed in).
@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from analytics.paths import default_db_path
+from analytics.paths import default_db_path, is_default_db
 
 STORE_VERSION = 5  # bump when a table changes: an older file is then rebuilt from the logs
 # `line_hash` is DuckDB's hash(), which a DuckDB release may change: a file from another release is rebuilt.
@@ -163,7 +163,7 @@ def _check_ours(path: Path) -> None:
         raise StoreRefusedError(f"{path}: is a directory; --db takes a database file path")
     if not path.exists():
         return
-    default = path.resolve() == default_db_path().resolve()
+    default = is_default_db(path)
     refuse = (f"{path}: exists and is not a codex-router-tui cache; refusing to overwrite it (choose another "
               "--db path)")
     if not path.is_file():

@@ -97,7 +97,7 @@ def test_a_damaged_cache_is_rebuilt_never_reported_locked(tmp_path: Path, capsys
     log = write_log(tmp_path / "log.jsonl", 6000, task="t" * 200)
     code, out, _ = report(capsys, "--log", str(log))
     assert code == 0 and out["events"] == 6000
-    db = default_db_path()
+    db = default_db_path([log])
     pristine = db.read_bytes()
     assert len(pristine) > HEADERS + BLOCK
     rebuilt = 0
@@ -112,3 +112,34 @@ def test_a_damaged_cache_is_rebuilt_never_reported_locked(tmp_path: Path, capsys
         code, out, err = report(capsys, "--log", str(log))
         assert (code, out["events"], err) == (0, 6000, ""), start
     assert rebuilt  # some damage was in blocks the report reads
+
+
+def test_the_dashboard_does_not_show_another_logs_runs(capsys) -> None:
+    """`report --log sample_logs/...` with the default cache, then a plain dashboard on an empty log of one's
+    own: the dashboard's cache holds (and so shows) none of the sample's runs or spend."""
+    from analytics.paths import default_log_path, sample_log_dir
+    from analytics.queries import totals
+    from tui.services import Services, resolve_paths
+
+    code, out, _ = report(capsys, "--log", str(sample_log_dir() / "routing_log.jsonl"))
+    assert code == 0 and out["totals"]["runs"] > 0
+    own = default_log_path()
+    own.write_bytes(b"")
+    session = resolve_paths(None, None, None, demo=False)
+    assert not session.demo
+    services = Services(session)
+    try:
+        services.ingest()
+    finally:
+        services.close()
+    with Store(session.db, read_only=True) as store:
+        row = totals(store).row(0, named=True)
+    assert (row["events"], row["runs"], row["total_spend_usd"]) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("flag", ["--log", "--db"])
+def test_the_dashboard_refuses_a_folder_as_log_or_db(tmp_path: Path, capsys, flag: str) -> None:
+    from tui.cli import main as dashboard
+
+    assert dashboard([flag, str(tmp_path)]) == 2
+    assert "is not a file" in capsys.readouterr().err

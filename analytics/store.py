@@ -5,7 +5,9 @@ The JSONL logs are the source of truth: this database is a cache that can always
 naming the file, so a report can fall back to an in-memory copy while the dashboard runs.
 
 A ``--db`` path may name anything, so only a file that is provably our cache is ever written or rebuilt:
-its ``meta`` table carries ``OWNER`` (or it is one of the cache paths we name, ours by construction).
+its ``meta`` table carries ``OWNER``, or it is one of the cache paths we name, or a file this program created
+(``caches.json`` in the data dir remembers each one's path and inode, so a cache damaged past reading its
+marker is still known as ours, while a file put in its place is not).
 Anything else — a directory, a text file, random bytes, another program's DuckDB file — is refused with
 ``StoreRefusedError`` before DuckDB writes a byte to it. A lock is told from damage by DuckDB's own lock
 message, never by the word "lock" alone (a checksum error names the "block" it failed in).
@@ -16,6 +18,7 @@ wants concurrent readers; writers additionally take ``store.write_lock`` so two 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -24,7 +27,8 @@ from typing import Any
 
 import duckdb
 
-from analytics.paths import default_db_path, is_default_db
+from analytics.atomicfile import atomic_write
+from analytics.paths import data_dir, default_db_path, is_default_db
 
 STORE_VERSION = 5  # bump when a table changes: an older file is then rebuilt from the logs
 # `line_hash` is DuckDB's hash(), which a DuckDB release may change: a file from another release is rebuilt.
@@ -154,6 +158,37 @@ def _owner_marker(con: duckdb.DuckDBPyConnection) -> bool | None:
     return found.get("owner") == OWNER or bool(re.fullmatch(r"[0-4] \(duckdb [^)]+\)", str(found.get("store_version"))))
 
 
+def _registry() -> Path:
+    return data_dir() / "caches.json"
+
+
+def _created(path: Path) -> dict[str, int]:
+    try:
+        found = json.loads(_registry().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _remember(path: Path) -> None:
+    """Note a cache file we just created (path -> inode); entries of files gone since are dropped."""
+    known = {name: inode for name, inode in _created(path).items() if os.path.exists(name)}
+    known[str(path.absolute())] = path.stat().st_ino
+    try:
+        atomic_write(_registry(), json.dumps(known, indent=0))
+    except OSError:
+        pass  # only a later rebuild of this file after damage needs the note; the marker still works
+
+
+def _is_ours_by_record(path: Path) -> bool:
+    if is_default_db(path):
+        return True
+    try:
+        return _created(path).get(str(path.absolute())) == path.stat().st_ino
+    except OSError:
+        return False
+
+
 def _check_ours(path: Path) -> None:
     """Refuse a path we must not write (see the module docstring); raise StoreCorruptError for our damaged cache.
 
@@ -163,7 +198,7 @@ def _check_ours(path: Path) -> None:
         raise StoreRefusedError(f"{path}: is a directory; --db takes a database file path")
     if not path.exists():
         return
-    default = is_default_db(path)
+    ours = _is_ours_by_record(path)
     refuse = (f"{path}: exists and is not a codex-router-tui cache; refusing to overwrite it (choose another "
               "--db path)")
     if not path.is_file():
@@ -171,7 +206,7 @@ def _check_ours(path: Path) -> None:
     with path.open("rb") as handle:
         head = handle.read(12)
     if head[8:12] != _DUCKDB_MAGIC:
-        if default:
+        if ours:
             raise StoreCorruptError(f"{path}: not a DuckDB file any more; rebuild it from the logs (Store.rebuild)")
         raise StoreRefusedError(refuse)
     try:
@@ -181,7 +216,7 @@ def _check_ours(path: Path) -> None:
     except duckdb.Error as exc:
         if _is_lock_error(exc):
             raise StoreLockedError(f"{path}: database is locked by another process ({exc})") from exc
-        if default:
+        if ours:
             raise StoreCorruptError(f"{path}: unusable database ({exc}); rebuild it from the logs "
                                     "(Store.rebuild)") from exc
         raise StoreRefusedError(f"{path}: a DuckDB file that cannot be read ({exc}) and so cannot be shown to be "
@@ -189,10 +224,10 @@ def _check_ours(path: Path) -> None:
     try:
         owned = _owner_marker(con)
     except duckdb.Error as exc:
-        if not default:
+        if not ours:
             raise StoreRefusedError(f"{path}: a DuckDB file whose contents cannot be read ({exc}); not touched "
                                     "(delete it yourself if it was a codex-router-tui cache)") from exc
-        owned = True  # the default cache path is ours; opening it read-write finds the damage and rebuilds
+        owned = True  # a cache we named or created: opening it read-write finds the damage and rebuilds
     finally:
         con.close()
     if owned is False:
@@ -221,6 +256,7 @@ class Store:
             self._con = duckdb.connect(str(self.path), read_only=read_only)
             if created:
                 os.chmod(self.path, 0o600)  # the cache holds task texts and project paths, like the log
+                _remember(self.path)
         except duckdb.Error as exc:
             if _is_lock_error(exc):
                 raise StoreLockedError(f"{self.path}: database is locked by another process ({exc})") from exc

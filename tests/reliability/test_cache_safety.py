@@ -143,3 +143,19 @@ def test_the_dashboard_refuses_a_folder_as_log_or_db(tmp_path: Path, capsys, fla
 
     assert dashboard([flag, str(tmp_path)]) == 2
     assert "is not a file" in capsys.readouterr().err
+
+
+def test_our_cache_damaged_past_its_marker_is_rebuilt_a_file_swapped_in_is_not(tmp_path: Path, capsys) -> None:
+    """A cache we created at any --db path and then overwritten with garbage (same file) is still ours to
+    rebuild; a file moved into its place (another inode) is somebody else's."""
+    log = write_log(tmp_path / "log.jsonl", 3)
+    db = tmp_path / "mine.duckdb"
+    assert report(capsys, "--log", str(log), "--db", str(db))[0] == 0
+    db.write_bytes(b"\x00garbage" * 1000)
+    code, out, err = report(capsys, "--log", str(log), "--db", str(db))
+    assert (code, out["events"]) == (0, 3) and "rebuilt" in err
+    swapped = tmp_path / "notes.txt"
+    swapped.write_bytes(b"\x00garbage" * 1000)
+    os.replace(swapped, db)
+    code, _, err = report(capsys, "--log", str(log), "--db", str(db))
+    assert code == 2 and db.read_bytes() == b"\x00garbage" * 1000

@@ -27,6 +27,7 @@ archived) is stored once, by id, from its most complete copy.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import re
 from collections import defaultdict
@@ -42,10 +43,6 @@ if TYPE_CHECKING:
     from analytics.prices import PriceBook
     from analytics.store import Store
 
-# Codex's usage keys, in the order calls store them (cached is inside input, reasoning inside output, cache
-# writes inside input as well).
-USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens",
-              "cache_write_input_tokens")
 _MARKERS = re.compile(rb'"(?:session_meta|turn_context|token_count|token_usage_record)"')
 FORK_COPY_GAP = timedelta(seconds=1)
 PARALLEL_BYTES = 32 * 1024 * 1024  # below this, starting worker processes costs more than it saves
@@ -135,12 +132,18 @@ def _wanted_lines(data: bytes) -> Iterator[bytes]:
 
 
 def _usage(obj: object) -> Usage | None:
+    """Codex's usage object as (input, cached_input, output, reasoning, cache_write) non-negative ints (missing
+    keys 0; cached reads and cache writes are inside input, reasoning inside output), else None. Called per
+    usage line, so written for speed: ``type(v) is int`` also refuses booleans."""
     if not isinstance(obj, dict):
         return None
-    values = tuple(obj.get(k) or 0 for k in USAGE_KEYS)
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
-        return None
-    return values  # type: ignore[return-value]
+    get = obj.get
+    values = (get("input_tokens") or 0, get("cached_input_tokens") or 0, get("output_tokens") or 0,
+              get("reasoning_output_tokens") or 0, get("cache_write_input_tokens") or 0)
+    for value in values:
+        if type(value) is not int or value < 0:
+            return None
+    return values
 
 
 def _moment(value: object) -> datetime | None:
@@ -180,7 +183,7 @@ def parse_lines(lines: Iterator[bytes], by_record: bool = False) -> Session:
     burst_end: datetime | None = None
     for line in lines:
         try:
-            item = json.loads(line)
+            item = json.loads(line.decode())
             kind, payload = item["type"], item.get("payload") or {}
         except (ValueError, KeyError, TypeError):
             session.bad_lines += 1
@@ -188,7 +191,7 @@ def parse_lines(lines: Iterator[bytes], by_record: bool = False) -> Session:
         if not isinstance(payload, dict) or kind not in ("session_meta", "turn_context", "event_msg",
                                                           "token_usage_record"):
             continue
-        moment = _moment(item.get("timestamp"))
+        moment = _moment(item.get("timestamp")) if copying or kind != "turn_context" else None
         if copying and moment is not None and burst_end is not None:
             if moment - burst_end > FORK_COPY_GAP:
                 copying = False  # a model round trip later: the child's own work
@@ -227,11 +230,8 @@ def parse_lines(lines: Iterator[bytes], by_record: bool = False) -> Session:
         if copying or by_record:
             previous = total  # the parent's totals (or a snapshot beside the records): a baseline, no call
             continue
-        if previous is None:
-            delta = total
-        elif all(t >= p for t, p in zip(total, previous, strict=True)):
-            delta = tuple(t - p for t, p in zip(total, previous, strict=True))
-        else:
+        delta = total if previous is None else tuple(map(operator.sub, total, previous))
+        if min(delta) < 0:  # the total went down: a new count began (a resumed session)
             delta = _usage(info.get("last_token_usage")) or (0, 0, 0, 0, 0)
         previous = total
         if any(delta):

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from analytics.paths import make_private_dir
+
 PRIVATE_MODE = 0o600
 
 
@@ -19,7 +21,7 @@ def atomic_write(path: str | os.PathLike[str], content: bytes | str | Callable[[
                  mode: int = PRIVATE_MODE) -> Path:
     """Write ``content`` (bytes, UTF-8 text, or a function that writes to the open binary file) to ``path``."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(target.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from analytics.paths import make_private_dir
 from analytics.schema import SchemaError, normalize, stamp
 
 FILE_MODE = 0o600
@@ -43,7 +44,7 @@ def append_event(path: str | os.PathLike[str], record: dict[str, Any]) -> dict[s
     normalize(stamped)
     data = encode_line(stamped)
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(target.parent)
     fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK, FILE_MODE)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):

@@ -43,6 +43,27 @@ def data_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_data_dir(APP_NAME))
 
 
+PRIVATE_DIR_MODE = 0o700
+
+
+def make_private_dir(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` and any missing parents 0700 (logs, config and state are the user's alone); folders
+    that already exist keep their mode: they are not ours to change."""
+    target = Path(path)
+    missing = []
+    folder = target
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            continue
+        os.chmod(folder, PRIVATE_DIR_MODE)  # mkdir's mode is masked by the umask
+    return target
+
+
 def default_db_path(logs: Iterable[str | os.PathLike[str]] | None = None,
                     codex_home_dir: str | os.PathLike[str] | None = None) -> Path:
     """The DuckDB cache of these logs and this Codex home: one file per set, so a cache never answers with

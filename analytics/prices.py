@@ -17,6 +17,7 @@ else the input rate. An unknown model is *unpriced* (``None``), never silently $
 from __future__ import annotations
 
 import importlib
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,8 +86,9 @@ def _read_table(path: Path, source: str) -> dict[str, ModelPrice]:
         values: dict[str, float] = {}
         for field in _FIELDS:
             value = entry.get(field, entry.get("input_per_mtok") if field == "cached_input_per_mtok" else None)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise PriceFileError(f"{path}: models.{name}.{field} must be a non-negative number, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+                raise PriceFileError(f"{path}: models.{name}.{field} must be a finite non-negative number, "
+                                     f"got {value!r}")
             values[field] = float(value)
         out[name.lower()] = ModelPrice(model=name, source=source, **values)
     return out

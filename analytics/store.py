@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 
 from analytics.atomicfile import atomic_write
-from analytics.paths import data_dir, default_db_path, is_default_db
+from analytics.paths import data_dir, default_db_path, is_default_db, make_private_dir
 
 STORE_VERSION = 5  # bump when a table changes: an older file is then rebuilt from the logs
 # `line_hash` is DuckDB's hash(), which a DuckDB release may change: a file from another release is rebuilt.
@@ -248,7 +248,7 @@ class Store:
                 raise StoreError(f"{self.path}: no database yet (run an ingest or `codex-router report` first)")
             _check_ours(self.path)
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.path.parent)
             except OSError as exc:
                 raise StoreRefusedError(f"{self.path}: cannot create its folder ({exc.strerror})") from exc
         created = self.path != MEMORY and not self.path.exists()

@@ -23,6 +23,8 @@ PAYLOAD = json.dumps({"session_id": "s", "turn_id": "t", "tool_name": "shell", "
                       "tool_response": {"exit_code": 0}, "cwd": "/tmp"}).encode()
 CASES = {"valid": PAYLOAD, "garbage": b"\x00\xff not json", "empty": b"",
          "10MB": json.dumps({"tool_response": "x" * (10 * 1024 * 1024)}).encode(), "stuck-stdin": None}
+# stuck-stdin: a whole payload, then stdin left open (taken after the hook's idle gap). A payload cut short
+# and left open is waited for up to Codex's hook timeout instead: bench_hook_load.py covers slow writers.
 
 
 def _once(log: Path, data: bytes | None) -> tuple[float, int]:
@@ -30,6 +32,8 @@ def _once(log: Path, data: bytes | None) -> tuple[float, int]:
     started = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if data is None:  # a writer that never closes stdin
+        proc.stdin.write(PAYLOAD)
+        proc.stdin.flush()
         proc.wait(timeout=30)
         proc.stdin.close()
     else:

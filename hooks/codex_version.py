@@ -13,6 +13,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from hooks.hook_command import HOOK_TIMEOUT_S  # noqa: F401 - defined where the hook bounds its wait by it
+
 CODEX_BIN_ENV = "CODEX_BIN"
 # The newest Codex whose behaviour this module was checked against (Nov 2026).
 ASSUMED_VERSION = (0, 147, 0)
@@ -21,7 +23,6 @@ ASSUMED_VERSION = (0, 147, 0)
 PROFILE_FILES_SINCE = (0, 134, 0)
 # Hook events we install and the tool-name regex for PostToolUse ("" would also match every tool).
 HOOK_EVENTS = {"PostToolUse": ".*", "Stop": None}
-HOOK_TIMEOUT_S = 5
 
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 

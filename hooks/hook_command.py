@@ -2,9 +2,10 @@
 `hook notify JSON` (the legacy `notify` program, which gets the JSON as its last argument).
 
 Each appends one `tool` or `turn` event to the routing log. A hook must never disturb Codex: it always
-exits 0, prints nothing on stdout, reads at most MAX_PAYLOAD_BYTES within READ_DEADLINE_S, and writes its
-problems to the error log beside the routing log. Only the standard library and the log writer are
-imported here, so the whole hook finishes well within a second.
+exits 0, prints nothing on stdout, reads at most MAX_PAYLOAD_BYTES — a payload still arriving is waited for,
+within Codex's hook timeout (the ``timeout`` we write into hooks.json) — and writes its problems to the
+error log beside the routing log. Only the standard library and the log writer are imported here, so
+the hook itself takes well under a second.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
-READ_DEADLINE_S = 0.4
+HOOK_TIMEOUT_S = 5  # Codex's hook timeout: the `timeout` install writes into hooks.json
+IDLE_GAP_S = 0.2  # silence after which a payload that already parses is taken without waiting for EOF
+EXIT_MARGIN_S = 1.0  # of Codex's hook timeout, kept to parse and append the event after reading
 MAX_MESSAGE_CHARS = 500
 PENDING_DIRNAME = "pending_routes"
 
@@ -33,18 +36,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", type=Path, metavar="PATH", help="routing log to append to")
 
 
-def read_stdin(limit: int = MAX_PAYLOAD_BYTES, deadline_s: float = READ_DEADLINE_S) -> tuple[bytes, str | None]:
-    """Read stdin up to ``limit`` bytes before ``deadline_s``; returns (data, problem or None)."""
+def read_stdin(bound_s: float, limit: int = MAX_PAYLOAD_BYTES) -> tuple[bytes, str | None]:
+    """Read stdin to EOF (at most ``limit`` bytes); returns (data, problem or None).
+
+    A payload still arriving is waited for, up to ``bound_s`` (within Codex's hook timeout). A writer that
+    sent a whole JSON payload but never closes stdin is not waited for: after IDLE_GAP_S of silence, data
+    that already parses is used as it is.
+    """
     fd = sys.stdin.fileno()
     chunks: list[bytes] = []
     size = 0
-    end = time.monotonic() + deadline_s
+    end = time.monotonic() + bound_s
     while True:
         remaining = end - time.monotonic()
-        if remaining <= 0:  # Codex normally closes stdin; a payload that arrived whole is still used
-            return b"".join(chunks), f"stdin still open after {deadline_s}s ({size} bytes read)"
-        ready, _, _ = select.select([fd], [], [], remaining)
+        if remaining <= 0:
+            return b"".join(chunks), f"stdin still open after {bound_s:g}s with an incomplete payload " \
+                                     f"({size} bytes read)"
+        ready, _, _ = select.select([fd], [], [], min(IDLE_GAP_S, remaining))
         if not ready:
+            if chunks and _is_json(b"".join(chunks)):
+                return b"".join(chunks), None
             continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:
@@ -53,6 +64,14 @@ def read_stdin(limit: int = MAX_PAYLOAD_BYTES, deadline_s: float = READ_DEADLINE
         if size > limit:
             return b"", f"payload larger than {limit} bytes; ignored"
         chunks.append(chunk)
+
+
+def _is_json(data: bytes) -> bool:
+    try:
+        json.loads(data)
+    except ValueError:
+        return False
+    return True
 
 
 def _exit_code(response: Any) -> int | None:
@@ -108,7 +127,11 @@ def _reported_ms(response: Any) -> float | None:
 
 
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """A non-empty string field; a lone surrogate (JSON allows "\\ud800") becomes U+FFFD, as UTF-8 cannot
+    carry it and the whole record would be lost."""
+    if not isinstance(value, str) or not value:
+        return None
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def tool_event(payload: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +163,7 @@ def notify_event(payload: dict[str, Any]) -> dict[str, Any] | None:
     if payload.get("type") != "agent-turn-complete":
         return None
     inputs = payload.get("input-messages")
-    first = inputs[0] if isinstance(inputs, list) and inputs and isinstance(inputs[0], str) else None
+    first = _text(inputs[0]) if isinstance(inputs, list) and inputs else None
     record = {"event": "turn", "source": "notify", "session_id": _text(payload.get("thread-id")),
               "turn_id": _text(payload.get("turn-id")), "cwd": _text(payload.get("cwd")),
               "task": redact(first), "last_message": redact(_text(payload.get("last-assistant-message")),
@@ -219,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
         if args.kind == "notify":
             raw, problem = args.payload, None
         else:
-            raw, problem = read_stdin()
+            raw, problem = read_stdin(bound_s=HOOK_TIMEOUT_S - EXIT_MARGIN_S)
         try:
             record = handle(args.kind, raw)
         except ValueError as exc:
@@ -238,14 +261,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _log_error(path: Path, kind: str, exc: BaseException) -> None:
     """Beside the routing log, or — when that folder is unusable — in our data dir; never on stdout."""
-    from analytics.paths import ERROR_LOG_FILENAME, data_dir
+    from analytics.paths import ERROR_LOG_FILENAME, data_dir, make_private_dir
     from analytics.schema import utc_now_iso
 
     detail = "" if isinstance(exc, ValueError | OSError) else "\n" + "".join(traceback.format_exception(exc))[-2000:]
     line = f"{utc_now_iso()} hook {kind}: {exc}{detail}\n".encode("utf-8", "replace")
     for target in (path, data_dir() / ERROR_LOG_FILENAME):
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(target.parent)
             fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK, 0o600)
             try:
                 os.write(fd, line)

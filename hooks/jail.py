@@ -1,10 +1,13 @@
-"""Runs inside fresh user + mount (+ pid, + net) namespaces, made by `unshare`, before the command under test.
+"""Runs inside fresh user + mount + pid (+ net) namespaces, made by `unshare`, before the command under test.
 
-``python -m hooks.jail WRITABLE_JSON -- ARGV...``: bind-mounts each writable folder onto itself, remounts
-every other mount read-only (keeping the flags the kernel locks, or the remount is refused), then execs
-ARGV. Model-written code can then write only to the work dir and its scratch folders; /proc, /sys and
-/dev are left alone (a new /proc comes with the pid namespace). Standard library only, no project imports:
-it starts in every sandboxed run.
+``python -I hooks/jail.py SPEC_JSON -- ARGV...`` with SPEC ``{"writable": [...], "hidden": [...],
+"visible": [...]}``: bind-mounts each writable folder onto itself, puts an empty read-only tmpfs over each
+hidden folder (the home directories: keys, cloud credentials, shell history) with only the ``visible`` and
+writable folders inside it bound back (the interpreter and toolchains live there on some machines),
+remounts every other mount read-only (keeping the flags the kernel locks, or the remount is refused) —
+/sys too, so the command cannot leave its cgroup — and makes /proc/sys read-only in the fresh /proc of the
+pid namespace, then execs ARGV. Model-written code can then write only to the work dir and its scratch
+folders. Standard library only, no project imports: it starts in every sandboxed run.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 32, 1024, 2048, 4096, 1
 MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 1 << 18, 1 << 21, 1 << 24
 _LOCKED = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
            "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME, "strictatime": MS_STRICTATIME}
-_LEAVE = ("/proc", "/sys", "/dev")
+_LEAVE = ("/proc", "/dev")
+_PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -46,14 +50,37 @@ def _under(path: str, roots: list[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
 
 
-def confine(writable: list[str]) -> list[str]:
-    """Make everything but ``writable`` read-only; returns the mount points that could not be remounted."""
+def _hide(hidden: list[str], writable: list[str], visible: list[str]) -> None:
+    """An empty tmpfs over each hidden folder (unless the work dir is in it or is it), with the writable and
+    visible folders strictly inside it bound back in."""
+    for root in hidden:
+        if not os.path.isdir(root) or _under(root, writable):
+            continue
+        inside = [path for path in [*writable, *visible]
+                  if path != root and _under(path, [root]) and os.path.isdir(path)]
+        fds = [os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for path in inside]
+        if _libc.mount(b"tmpfs", root.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755,size=1m") != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, os.strerror(errno), root)
+        for path, fd in zip(inside, fds, strict=True):
+            os.makedirs(path, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, MS_BIND | MS_REC)
+            os.close(fd)
+
+
+def confine(writable: list[str], hidden: list[str] = (), visible: list[str] = ()) -> list[str]:
+    """Make everything but ``writable`` read-only and ``hidden`` empty; returns the mount points that could
+    not be made read-only."""
     _mount(None, "/", MS_REC | MS_PRIVATE)
     for folder in writable:
         _mount(folder, folder, MS_BIND | MS_REC)
+    _hide(list(hidden), writable, list(visible))
+    for path in _PROC_READ_ONLY:
+        if os.path.exists(path):
+            _mount(path, path, MS_BIND | MS_REC)
     failed = []
     for point, flags in sorted(_mounts(), key=lambda item: item[0].count("/")):
-        if _under(point, list(_LEAVE)) or _under(point, writable):
+        if (_under(point, list(_LEAVE)) and not _under(point, list(_PROC_READ_ONLY))) or _under(point, writable):
             continue
         try:
             _mount(None, point, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
@@ -63,13 +90,16 @@ def confine(writable: list[str]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    writable = [os.path.realpath(p) for p in json.loads(argv[0])]
+    spec = json.loads(argv[0])
+    writable, hidden, visible = ([os.path.realpath(p) for p in spec.get(key, [])]
+                                 for key in ("writable", "hidden", "visible"))
     command = argv[argv.index("--") + 1:]
     here = os.getcwd()
-    failed = confine(writable)
+    failed = confine(writable, hidden, visible)
     os.chdir(here)  # re-enter the work dir through its new (writable) bind mount
-    if "/" in failed:
-        print("codex-router jail: cannot make / read-only; refusing to run", file=sys.stderr)
+    refused = [point for point in failed if point == "/" or _under(point, ["/sys", *_PROC_READ_ONLY])]
+    if refused:
+        print(f"codex-router jail: cannot make {', '.join(refused)} read-only; refusing to run", file=sys.stderr)
         return 126
     os.execvp(command[0], command)
     return 127

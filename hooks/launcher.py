@@ -6,8 +6,9 @@ shell, with the task after ``--`` (see ``hooks.codex_version.exec_argv``). Its J
 arrives; usage comes from the last ``turn.completed`` (cumulative for the thread, not summed).
 
 Outcome statuses and what the router learns: ``ok`` -> the verifier's confidence; ``turn_failed`` and
-``timeout`` -> score 0 (the model did not deliver); ``error`` (stream died, Codex crashed), ``interrupted``
-and ``codex_missing`` -> logged without a score and not learned from (not the model's doing).
+``timeout`` -> score 0 (the model did not deliver); ``error`` (stream died, Codex crashed), ``interrupted``,
+``codex_missing`` and ``verifier_error`` (Codex finished but checking its work failed) -> logged without a
+score and not learned from (not the model's doing).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.logwriter import append_event
-from analytics.paths import codex_home, default_log_path
+from analytics.paths import codex_home, default_log_path, make_private_dir
 from hooks import codex_version
 from hooks.codex_config import existing_profile
 from hooks.hook_command import pending_dir
@@ -55,7 +56,7 @@ class Proposal:
 class RouteResult:
     task_id: str
     model: str
-    status: str  # dry_run | ok | turn_failed | timeout | interrupted | codex_missing | error
+    status: str  # dry_run | ok | turn_failed | timeout | interrupted | codex_missing | error | verifier_error
     exit_code: int
     router: str
     proposed_model: str | None = None
@@ -310,7 +311,7 @@ class RouteLauncher:
                          workdir: Path, profile: str | None, before: dict, progress: ProgressCallback) -> RouteResult:
         """Open the Codex TUI; when it exits, read the Stop-hook turns and the session's rollout, then verify."""
         marker = pending_dir() / f"{result.task_id}.json"
-        marker.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(marker.parent)
         marker.write_text(json.dumps({"task_id": result.task_id, "cwd": str(workdir), "model": result.model,
                                       "pid": os.getpid()}),
                           encoding="utf-8")
@@ -351,11 +352,17 @@ class RouteLauncher:
         if status == "ok" and workdir is not None:
             if progress:
                 progress("verify", f"{len(changed or [])} changed file(s)")
-            verification = self.verifier.verify(workdir, changed or [], dimension=features.dimension,
-                                                 completed=True, task=task, cancel=cancel, on_progress=progress)
-            result.verification = verification
-            result.score = verification.confidence
-            verifier_log.update(verification.to_log())
+            try:
+                verification = self.verifier.verify(workdir, changed or [], dimension=features.dimension,
+                                                     completed=True, task=task, cancel=cancel, on_progress=progress)
+            except Exception as exc:  # noqa: BLE001 - Codex ran: its outcome is logged whatever the verifier does
+                status = result.status = "verifier_error"
+                message = result.message = f"the verifier failed: {type(exc).__name__}: {exc}"
+                verifier_log.update(status=status, error=message)
+            else:
+                result.verification = verification
+                result.score = verification.confidence
+                verifier_log.update(verification.to_log())
         elif status in LEARN_FROM:
             result.score = 0.0
             verifier_log.update({"confidence": 0.0, "signals": {"completion": 0.0}})

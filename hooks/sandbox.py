@@ -2,14 +2,18 @@
 
 Model-written code runs here, so: a wall-clock limit (new session, whole process group killed on
 timeout), RLIMIT_AS / RLIMIT_NPROC / RLIMIT_CPU through `prlimit` (no ``preexec_fn``: the dashboard calls
-this from a worker thread, where ``preexec_fn`` can deadlock), no network (a network namespace), and a
-scratch HOME. RLIMIT_NPROC does not bind root, so as root, where a writable pids cgroup exists, each run
-gets its own cgroup with ``pids.max`` (joined by ``hooks.cgroup_join`` before anything can fork), and
-everything left in it is killed and the cgroup removed when the run ends. Where unprivileged namespaces work, the command runs in new user + mount (+ net) namespaces
-(`unshare`, then ``hooks.jail``): everything but the work dir and scratch folders is read-only. Every run
-carries a marker in its environment; when it ends, any process still holding the marker (a daemon that
-left the process group with setsid) is killed. What works differs per machine, so it is probed once and
-written into the verifier signals.
+this from a worker thread, where ``preexec_fn`` can deadlock), no network (a network namespace), a
+scratch HOME and an allowlist environment (``ENV_ALLOWLIST``: our credentials never reach test code).
+RLIMIT_NPROC does not bind root, so as root, where a writable pids cgroup exists, each run gets its own
+cgroup with ``pids.max`` (joined by ``hooks.cgroup_join`` before anything can fork); when the run ends the
+cgroup can no longer fork (``pids.max`` 0; ``cgroup.kill`` on v2), everything in it is killed and it is
+removed. Where unprivileged namespaces work, the command runs in new user + mount + pid (+ net)
+namespaces (`unshare`, then ``hooks.jail``): everything but the work dir and scratch folders is
+read-only, /sys and /proc/sys included (so it cannot move itself out of its cgroup), the home directories
+are empty, it sees only its own processes, and whatever it leaves behind dies with it. Every run also
+carries a marker in its environment; when it ends, any process still holding the marker is killed (the
+fallback without a pid namespace). What works differs per machine, so it is probed once and written into
+the verifier signals.
 """
 
 from __future__ import annotations
@@ -62,13 +66,44 @@ def _works(argv: list[str]) -> bool:
 
 
 JAIL = Path(__file__).with_name("jail.py")
-_NAMESPACES = ["--user", "--map-root-user", "--mount"]
+# A pid namespace: the command sees only its own processes (not the environment of ours in /proc), and
+# when it exits the kernel kills everything it left behind, daemons that called setsid included.
+_NAMESPACES = ["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
 MARKER_ENV = "CODEX_ROUTER_SANDBOX"
+HOME_ROOTS = ("/root", "/home")
+# What the command under test gets of our environment: locale, PATH and test-runner/toolchain settings.
+# Nothing else: credentials (AWS_SECRET_ACCESS_KEY, PGPASSWORD, ...) have no reason to reach test code.
+ENV_ALLOWLIST = {"PATH", "LANG", "LANGUAGE", "TERM", "TZ", "USER", "LOGNAME", "SHELL", "VIRTUAL_ENV",
+                 "PYTHONPATH", "PYTHONHASHSEED", "NODE_ENV", "NODE_OPTIONS", "NODE_PATH", "GOPATH", "GOROOT",
+                 "GOFLAGS", "GOCACHE", "GOMODCACHE", "GOTOOLCHAIN", "CARGO_HOME", "RUSTUP_HOME",
+                 "RUSTUP_TOOLCHAIN", "CI"}
+ENV_ALLOWED_PREFIXES = ("LC_", "PYTEST_")
 
 
-def _jail_prefix(unshare: str, network: bool, writable: list[str]) -> list[str]:
+def sandbox_env(env: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    """The allowlisted part of ``env`` (``ENV_ALLOWLIST``, ``ENV_ALLOWED_PREFIXES``)."""
+    return {k: v for k, v in env.items() if k in ENV_ALLOWLIST or k.startswith(ENV_ALLOWED_PREFIXES)}
+
+
+def hidden_roots() -> list[str]:
+    """The home directories the jail empties: /root, /home and this user's home wherever it is."""
+    return sorted({*HOME_ROOTS, os.path.expanduser("~")} - {"/", "~"})
+
+
+def visible_paths(argv: list[str], env: dict[str, str]) -> list[str]:
+    """Folders inside a hidden home the command needs to start: this interpreter's installation, the
+    command's own (``bin/..`` of its real path) and the PATH folders (pyenv and cargo live in ~ here)."""
+    found = {sys.prefix, sys.base_prefix, *env.get("PATH", "").split(os.pathsep)}
+    program = shutil.which(argv[0], path=env.get("PATH")) if argv else None
+    if program:
+        found.add(str(Path(os.path.realpath(program)).parent.parent))
+    return sorted(os.path.realpath(p) for p in found if p and os.path.isabs(p))
+
+
+def _jail_prefix(unshare: str, network: bool, writable: list[str], visible: list[str] = ()) -> list[str]:
+    spec = {"writable": writable, "hidden": hidden_roots(), "visible": list(visible)}
     return [unshare, *_NAMESPACES, *([] if network else ["--net"]), "--", sys.executable, "-I", str(JAIL),
-            json.dumps(writable), "--"]
+            json.dumps(spec), "--"]
 
 
 @functools.cache
@@ -83,8 +118,8 @@ def jail_works() -> bool:
         outside.mkdir()
         code = ("import sys\nopen(sys.argv[1], 'w').close()\ntry:\n    open(sys.argv[2], 'w').close()\n"
                 "except OSError:\n    sys.exit(0)\nsys.exit(3)\n")
-        probe = [*_jail_prefix(unshare, False, [str(inside)]), sys.executable, "-c", code,
-                 str(inside / "f"), str(outside / "f")]
+        probe = [*_jail_prefix(unshare, False, [str(inside)], visible_paths([sys.executable], dict(os.environ))),
+                 sys.executable, "-c", code, str(inside / "f"), str(outside / "f")]
         return _works(probe) and (inside / "f").exists() and not (outside / "f").exists()
 
 
@@ -108,7 +143,8 @@ def rlimit_prefix_tool() -> str | None:
     return prlimit if prlimit and _works([prlimit, "--nofile=1024", "--", "true"]) else None
 
 
-def build_argv(argv: list[str], limits: Limits, writable: list[str]) -> tuple[list[str], dict[str, Any]]:
+def build_argv(argv: list[str], limits: Limits, writable: list[str],
+               env: dict[str, str] | None = None) -> tuple[list[str], dict[str, Any]]:
     """Wrap ``argv`` in the isolation that works here; returns the full argv and what it applies."""
     isolation: dict[str, Any] = {"process_group": True, "scratch_home": True, "timeout_s": limits.timeout_s}
     prefix: list[str] = []
@@ -122,11 +158,13 @@ def build_argv(argv: list[str], limits: Limits, writable: list[str]) -> tuple[li
     else:
         isolation["rlimits"] = None
     if jail_works():
-        isolation.update(namespaces="user,mount" + ("" if limits.network else ",net"),
-                         filesystem="read-only outside the work dir",
+        isolation.update(namespaces="user,mount,pid" + ("" if limits.network else ",net"),
+                         filesystem="read-only outside the work dir; /sys, /proc/sys read-only",
+                         home_dirs=f"hidden ({', '.join(hidden_roots())})",
                          network="allowed" if limits.network else "none (network namespace)")
-        return prefix + _jail_prefix(shutil.which("unshare") or "unshare", limits.network, writable) + argv, \
-            isolation
+        visible = visible_paths(argv, env if env is not None else dict(os.environ))
+        return prefix + _jail_prefix(shutil.which("unshare") or "unshare", limits.network, writable, visible) \
+            + argv, isolation
     isolation["filesystem"] = "unrestricted"
     if limits.network:
         isolation["network"] = "allowed"
@@ -202,11 +240,11 @@ def make_pids_cgroup(parent: Path, max_processes: int) -> Path:
 
 
 def release_cgroup(path: Path, within_s: float = CGROUP_RELEASE_S) -> int:
-    """SIGKILL whatever is left in the cgroup until it is empty, then remove it; how many were killed.
-
-    Processes may still fork between a read of ``cgroup.procs`` and the kills, hence the loop; raises
+    """Stop forks, SIGKILL whatever is left in the cgroup until it is empty, then remove it; how many were
+    killed. A process dying may still be listed in ``cgroup.procs`` for a moment, hence the loop; raises
     OSError when the cgroup cannot be emptied and removed within ``within_s``.
     """
+    _freeze(path)
     killed: set[int] = set()
     deadline = time.monotonic() + within_s
     while True:
@@ -232,6 +270,16 @@ def release_cgroup(path: Path, within_s: float = CGROUP_RELEASE_S) -> int:
         if time.monotonic() > deadline:
             raise OSError(errno.EBUSY, f"cgroup not empty after {within_s:.0f} s", str(path))
         time.sleep(0.02)
+
+
+def _freeze(path: Path) -> None:
+    """Nothing in the cgroup can fork any more (``pids.max`` 0, so the kill loop below cannot be outrun), and
+    on cgroup v2 the kernel kills every member at once (``cgroup.kill``)."""
+    for name, value in (("pids.max", "0"), ("cgroup.kill", "1")):
+        try:
+            (path / name).write_text(value, encoding="ascii")
+        except OSError:
+            continue  # cgroup.kill is v2 only; a cgroup already gone needs neither
 
 
 @functools.cache
@@ -271,9 +319,9 @@ def run_limited(argv: list[str], cwd: str | os.PathLike[str], limits: Limits,
     with tempfile.TemporaryDirectory(prefix="codex-router-home-") as home:
         tmp = Path(home) / "tmp"
         tmp.mkdir()
-        full, isolation = build_argv(argv, limits, [str(cwd), home, *map(str, writable)])
-        run_env = {k: v for k, v in (env or os.environ).items()
-                   if not k.endswith(("_API_KEY", "_TOKEN", "_SECRET"))}
+        run_env = sandbox_env(env or os.environ)
+        full, isolation = build_argv(argv, limits, [str(cwd), home, *map(str, writable)], run_env)
+        isolation["environment"] = "allowlist"
         marker = uuid.uuid4().hex
         run_env.update(HOME=home, TMPDIR=str(tmp), XDG_CACHE_HOME=str(Path(home) / ".cache"),
                        PYTHONDONTWRITEBYTECODE="1", **{MARKER_ENV: marker})

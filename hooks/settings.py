@@ -25,6 +25,7 @@ Every key is optional; defaults are below. Example::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,8 @@ class HooksSettings:
                 raise SettingsError(f"{path}: {section}.{key} must be {names}, got {value!r}")
             if list in types and not all(isinstance(v, str) for v in value):
                 raise SettingsError(f"{path}: {section}.{key} must be a list of strings")
-            if types[0] in (int, float) and value <= 0:
-                raise SettingsError(f"{path}: {section}.{key} must be positive, got {value!r}")
+            if types[0] in (int, float) and not (math.isfinite(value) and value > 0):
+                raise SettingsError(f"{path}: {section}.{key} must be a finite positive number, got {value!r}")
             return value
 
         defaults = cls()
@@ -91,8 +92,8 @@ class HooksSettings:
                 if signal not in SIGNALS:
                     raise SettingsError(f"{path}: verifier.weights.{dimension}.{signal}: unknown signal "
                                         f"(one of {', '.join(SIGNALS)})")
-                if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-                    raise SettingsError(f"{path}: verifier.weights.{dimension}.{signal} must be a number >= 0")
+                if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < math.inf:
+                    raise SettingsError(f"{path}: verifier.weights.{dimension}.{signal} must be a finite number >= 0")
             weights[dimension] = {k: float(v) for k, v in table.items()}
         providers = data.get("providers", {})
         if not isinstance(providers, dict) or not all(isinstance(v, str) for v in providers.values()):

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hooks.redact import scrub
 from hooks.sandbox import Limits, run_limited
 from hooks.settings import HooksSettings
 
@@ -59,6 +60,7 @@ _TREE_SITTER = {  # extension -> (module, function returning the language pointe
     ".go": ("tree_sitter_go", "language"), ".rs": ("tree_sitter_rust", "language"),
 }
 _MAX_PARSE_BYTES = 2 * 1024 * 1024
+OUTPUT_TAIL_CHARS = 2000  # of a failing run's output, logged with secrets redacted
 
 
 @dataclass
@@ -305,7 +307,7 @@ class Verifier:
         else:
             info["score"] = 0.0 if result.timed_out or not ran else None
         if not ran or (counts and counts["failed"]):
-            info["output_tail"] = (result.stdout + result.stderr)[-2000:]
+            info["output_tail"] = scrub((result.stdout + result.stderr)[-OUTPUT_TAIL_CHARS - 500:])[-OUTPUT_TAIL_CHARS:]
         return info
 
     def _judge(self, task: str, files: list[str], repo: Path) -> dict[str, Any]:
@@ -321,7 +323,8 @@ class Verifier:
             value = json.loads(text)
             score = float(value["score"] if isinstance(value, dict) else value)
         except (ValueError, KeyError, TypeError):
-            return {"argv": argv, "error": f"judge printed no score: {text[:200]!r}", "returncode": done.returncode}
+            return {"argv": argv, "error": f"judge printed no score: {scrub(text[:200])!r}",
+                    "returncode": done.returncode}
         if not 0.0 <= score <= 1.0:
             return {"argv": argv, "error": f"judge score {score} outside [0, 1]"}
         return {"argv": argv, "score": score}

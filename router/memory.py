@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from analytics.atomicfile import atomic_write
+from analytics.paths import make_private_dir
 
 MEMORY_FILENAME = "memory.npz"
 FORMAT_VERSION = 2
@@ -142,7 +143,7 @@ class Memory:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write atomically (temp file in the same folder, fsync, rename), mode 0600."""
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(target.parent)
         order = self._order()
         emb = self._emb[order] if self._emb is not None else np.zeros((0, self.dim or 0), np.float32)
         arrays = {

@@ -602,6 +602,7 @@ def _num_field(record: Mapping[str, Any], key: str, where: str, low: float, high
     value = record.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high \
+            or not math.isfinite(value):
         raise PriorsError(f"{where}.{key}: must be a number in [{low}, {high}] (got {value!r})")
     return float(value)

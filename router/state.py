@@ -4,6 +4,11 @@ router.toml is meant to be read and edited by people, so it holds learned means 
 any user edits/pins beside them. Every write is atomic (temp file, fsync, rename, mode 0600): a crash
 leaves the previous file. A file that does not parse is refused with its path and line, and a running
 process keeps its last good state (``reload``).
+
+Before each overwrite the file on disk, when it loads cleanly, is copied to ``router.toml.bak`` (one that
+does not is kept aside as ``router.toml.damaged``). The file records how many prior cells it holds
+(``prior_cells``); one that holds fewer — cut short, say at a record boundary, which TOML cannot notice —
+is refused, naming the backup, rather than loaded as a smaller table and written back over the file.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from router.priors import Priors, PriorsError, UserValue
 from router.settings import RouterSettings, SettingsError
 
 STATE_FILENAME = "router.toml"
+BACKUP_SUFFIX = ".bak"
+DAMAGED_SUFFIX = ".damaged"
+CELLS_KEY = "prior_cells"
 # A CodeRouterBench folder whose probing split gives a fresh install its priors ("" = none); unset, the shared
 # copy beside the repository is used when there is one.
 PROBING_DATA_ENV = "CODEX_ROUTER_PROBING_DATA"
@@ -158,6 +166,8 @@ class RouterState:
         document.add(tomlkit.comment("ACRouter state: settings and priors. Edit with care; "
                                      "'codex-router-tui' rewrites this file when you save in the Router tab."))
         document.add("models", self.models)
+        records = self.priors.to_records(user_values)
+        document.add(CELLS_KEY, len(records))
         table = tomlkit.table()
         for key, value in settings.to_dict().items():
             if key != "cost_unit":
@@ -165,12 +175,28 @@ class RouterState:
         table.add(tomlkit.comment(f"eps_cost multiplies {settings.cost_unit}"))
         document.add("settings", table)
         priors = tomlkit.aot()
-        for record in self.priors.to_records(user_values):
+        for record in records:
             priors.append(tomlkit.item(record))
         document.add("priors", priors)
+        self._back_up()
         atomic_write(self.state_path, tomlkit.dumps(document).encode("utf-8"))
         self.memory.save(self.memory_path)
         return self.state_path
+
+    def _back_up(self) -> None:
+        """Copy the file about to be replaced to ``.bak`` — unless it does not load, so a damaged file never
+        replaces the last good backup (it is kept as ``.damaged`` instead)."""
+        path = self.state_path
+        try:
+            content = path.read_bytes()
+        except FileNotFoundError:
+            return
+        try:
+            _read_state(path)
+        except StateError:
+            atomic_write(path.with_name(path.name + DAMAGED_SUFFIX), content)
+            return
+        atomic_write(path.with_name(path.name + BACKUP_SUFFIX), content)
 
     def reset_priors(self) -> int:
         """Edited and pinned cells go back to their learned values; how many changed."""
@@ -216,7 +242,7 @@ def probing_priors(data: Path, strength: float = 10.0) -> Priors:
 
 def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
     data = read_toml(path, StateError)
-    unknown = sorted(set(data) - {"models", "settings", "priors"})
+    unknown = sorted(set(data) - {"models", "settings", "priors", CELLS_KEY})
     if unknown:
         raise StateError(f"{path}: unknown top-level key(s) {', '.join(unknown)}")
     models = data.get("models")
@@ -228,6 +254,15 @@ def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
     records = data.get("priors", [])
     if not isinstance(records, list):
         raise StateError(f"{path}: 'priors' must be an array of tables ([[priors]])")
+    cells = data.get(CELLS_KEY)
+    if cells is not None and (isinstance(cells, bool) or not isinstance(cells, int) or cells < 0):
+        raise StateError(f"{path}: '{CELLS_KEY}' must be a whole number >= 0")
+    if cells is not None and cells != len(records):
+        backup = path.with_name(path.name + BACKUP_SUFFIX)
+        raise StateError(f"{path}: holds {len(records)} [[priors]] cells but was written with {cells} "
+                         f"({CELLS_KEY}); the file looks cut short or edited. Restore the last good copy "
+                         f"({backup}{'' if backup.exists() else ', none yet'}), or set {CELLS_KEY} = "
+                         f"{len(records)} to use the file as it is")
     try:
         settings = RouterSettings.from_mapping(table, source=f"{path} [settings]")
         priors = Priors.from_records(records, strength=settings.prior_strength, source=f"{path} priors")

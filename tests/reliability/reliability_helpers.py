@@ -73,10 +73,12 @@ class HookRun:
 
 
 def run_hook(kind: str, log: Path, stdin: bytes | None = None, *, extra: list[str] | None = None,
-             stdout_closed: bool = False, slow_stdin_s: float | None = None, timeout: float = 30) -> HookRun:
+             stdout_closed: bool = False, slow_stdin_s: float | None = None, more_stdin: bytes = b"",
+             timeout: float = 30) -> HookRun:
     """Run `codex-router hook KIND --log LOG` as a real process, the way Codex does.
 
-    ``slow_stdin_s``: keep stdin open (and silent) that long after writing ``stdin``, like a stuck writer.
+    ``slow_stdin_s``: keep stdin open (and silent) that long after writing ``stdin``, like a stuck writer;
+    then ``more_stdin`` is written and stdin closed.
     ``stdout_closed``: fd 1 is closed in the child (``>&-``), not merely redirected.
     """
     argv = [*HOOK_ARGV, kind, *(extra or []), "--log", str(log)]
@@ -97,10 +99,24 @@ def run_hook(kind: str, log: Path, stdin: bytes | None = None, *, extra: list[st
                 proc.wait(timeout=slow_stdin_s)
             except subprocess.TimeoutExpired:
                 pass
-            out, err = proc.communicate(timeout=timeout)
+            out, err = proc.communicate(more_stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()  # a hung hook is the failure being reported; do not leave it behind
         proc.communicate()
         raise
     seconds = time.monotonic() - started
     return HookRun(proc.returncode, out or b"", err, seconds)
+
+
+def lock_held(path: Path) -> bool:
+    """Whether a process still holds the flock on ``path``: how a test outside the sandbox's pid namespace
+    (where its pids mean nothing) sees that a process there is alive; the kernel drops the lock when the last
+    holder dies."""
+    import fcntl
+
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False

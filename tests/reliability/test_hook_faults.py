@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,10 +90,37 @@ def test_stdin_larger_than_the_limit(tmp_path):
 
 
 def test_slow_stdin_that_never_closes(tmp_path):
+    """Half a payload and then silence: waited for within Codex's hook timeout, then given up (noted)."""
+    from hooks.hook_command import HOOK_TIMEOUT_S
+
     log = _log(tmp_path)
-    run = run_hook("post-tool-use", log, b'{"session_id": "s1",', slow_stdin_s=3.0)
+    run = run_hook("post-tool-use", log, b'{"session_id": "s1",', slow_stdin_s=HOOK_TIMEOUT_S + 2)
     _check(run, error_log=log.with_name("routing_log.errors.log"), expect_error="stdin still open")
-    assert run.seconds < 2.5, "the hook waited for stdin instead of giving up"
+    assert run.seconds < HOOK_TIMEOUT_S, "the hook outlived Codex's timeout waiting for stdin"
+
+
+def test_a_payload_still_arriving_is_never_dropped(tmp_path):
+    """A writer descheduled half-way through (0.6 s, longer than the old fixed 0.4 s deadline)."""
+    log = _log(tmp_path)
+    payload = json.dumps({**POST_TOOL_USE, "tool_response": "x" * 300_000}).encode()
+    run = run_hook("post-tool-use", log, payload[:150_000], slow_stdin_s=0.6, more_stdin=payload[150_000:])
+    _check(run, error_log=None, expect_error=None)
+    assert [r["tool_use_id"] for r in _records(log)] == ["c1"]
+    assert not log.with_name("routing_log.errors.log").exists()
+
+
+@pytest.mark.slow
+def test_no_event_lost_under_load():
+    """The red team's load, scaled for the suite: 16 writers, payloads up to 300 KB, every core busy, and
+    each writer stalling half-way through each payload. The full 16 x 200 run is
+    `benchmarks/bench_hook_load.py` (figures in docs/reliability.md)."""
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_hook_load.py"
+    done = subprocess.run([sys.executable, str(bench), "--writers", "16", "--calls", "2", "--max-kb", "300",
+                           "--burners", "2", "--stall", "0.6"], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["calls"] == 32 and figures["lost"] == 0, figures
+    assert figures["error_log_lines"] == 0, figures
 
 
 def test_log_folder_missing_is_created(tmp_path):
@@ -167,3 +196,22 @@ def test_median_hook_time_is_under_one_second():
     """Runs last in this module (pytest keeps file order): the median over every hook started above."""
     assert len(_TIMES) >= 10
     assert statistics.median(_TIMES) < 1.0, sorted(_TIMES)
+
+
+def test_a_lone_surrogate_keeps_the_record(tmp_path):
+    """JSON may spell a lone surrogate ("\\ud800"); UTF-8 cannot carry one, and the whole record was lost."""
+    log = _log(tmp_path)
+    payload = b'{"session_id": "s1", "turn_id": "u1", "last_assistant_message": "half \\ud800 a pair \\ud83d\\ude00"}'
+    _check(run_hook("stop", log, payload), error_log=None, expect_error=None)
+    [record] = _records(log)
+    assert record["last_message"] == "half \ufffd a pair \U0001f600"
+
+
+def test_a_5mb_stop_message_is_cut_then_redacted(tmp_path):
+    log = _log(tmp_path)
+    message = "deploy with password=hunter2-Secret now\n" + "all good " * 600_000
+    payload = json.dumps({"session_id": "s1", "turn_id": "u1", "last_assistant_message": message}).encode()
+    _check(run_hook("stop", log, payload), error_log=None, expect_error=None)
+    [record] = _records(log)
+    assert "hunter2" not in record["last_message"] and "[REDACTED]" in record["last_message"]
+    assert len(record["last_message"]) < 600

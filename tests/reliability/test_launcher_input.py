@@ -20,6 +20,10 @@ FAKE_CODEX = Path(__file__).resolve().parents[1] / "fake_codex" / "codex"
 MODELS = ["gpt-5.4", "glm-5"]
 SECRETS = ["sk-proj-A1b2C3d4E5f6G7h8I9j0KLMNOPqrst", "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
            "AKIAIOSFODNN7EXAMPLE", "sk-ant-api03-abcdefghijklmnopqrstuvwxyz"]
+# What the old hand-written list let through: each is "prefix secret", only the secret must go.
+KEYED_SECRETS = {"password=": "hunter2-Secret", "AWS_SECRET_ACCESS_KEY=": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                 "postgres://app:": "db-hunter2@db.internal/app"}
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bqSecretBody\n-----END RSA PRIVATE KEY-----"
 
 
 class HashEmbedder:
@@ -116,9 +120,11 @@ def _log(launcher) -> list[dict]:
     return [json.loads(x) for x in launcher.log_path.read_text(encoding="utf-8").split("\n")[:-1]]
 
 
-def test_secrets_are_redacted_everywhere_in_the_log(env):
+def test_secrets_are_redacted_everywhere_in_the_log(env, ingest):
+    """In the log, in DuckDB (ingested from it) and in the router's memory (which keeps task texts)."""
     launcher, repo, tmp_path = env
-    task = "deploy with " + " and ".join(SECRETS) + " then add tests"
+    keyed = [f"{prefix}{secret}\n" for prefix, secret in KEYED_SECRETS.items()]
+    task = "deploy with " + " and ".join(SECRETS) + " then add tests\n" + "".join(keyed) + PEM
     for _ in range(2):  # the second decision quotes the first task as a neighbour
         result = launcher.run(task, model="gpt-5.4", cwd=repo)
         assert result.status == "ok", result.message
@@ -128,8 +134,16 @@ def test_secrets_are_redacted_everywhere_in_the_log(env):
     routes = [e for e in _log(launcher) if e["event"] == "route"]
     assert routes[-1]["decision"]["neighbours"], "the second route should have the first as a neighbour"
     assert "[REDACTED]" in routes[0]["task"]
-    for secret in SECRETS:
+    ingest.log.write_text(text, encoding="utf-8")
+    ingest.poll()
+    stored = " ".join(str(row) for row in ingest.store.execute("SELECT * FROM events").fetchall())
+    assert routes[0]["task_id"] in stored, "the route should be in DuckDB"
+    remembered = " ".join(entry.task for entry in launcher.state.memory.entries())
+    assert remembered, "the outcome should be in the memory"
+    for secret in [*SECRETS, *KEYED_SECRETS.values(), "MIIEowIBAAKCAQEA7bqSecretBody"]:
         assert secret not in text, f"{secret[:6]}... leaked into the routing log"
+        assert secret not in stored, f"{secret[:6]}... leaked into DuckDB"
+        assert secret not in remembered, f"{secret[:6]}... leaked into the router's memory"
 
 
 def test_log_and_state_files_are_created_0600(env):
@@ -148,3 +162,21 @@ def test_log_and_state_files_are_created_0600(env):
         files.append(error_log)
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+class BrokenVerifier:
+    def verify(self, *args, **kwargs):
+        raise ValueError("cannot convert float NaN to integer")
+
+
+def test_a_verifier_failure_still_logs_the_outcome(env):
+    """Codex ran and spent tokens: whatever the verifier does, the outcome is logged and not learned from."""
+    launcher, repo, _ = env
+    launcher.verifier = BrokenVerifier()
+    result = launcher.run("write add(a, b)", model="gpt-5.4", cwd=repo)
+    assert result.status == "verifier_error" and result.score is None
+    outcome = next(e for e in _log(launcher) if e["event"] == "outcome")
+    assert outcome["status"] == "verifier_error"
+    assert outcome["verifier"]["status"] == "verifier_error"
+    assert "NaN" in outcome["verifier"]["error"] and outcome["tokens"]
+    assert len(launcher.state.memory) == 0, "a verifier failure must not be learned as the model's score"

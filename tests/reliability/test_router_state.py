@@ -117,3 +117,65 @@ def test_corrupt_memory_is_named_and_rebuilt_from_the_log(tmp_path):
     fresh.save()
     assert len(RouterState.load(state.config_dir, state.data_dir).memory) == 6
     assert json.loads(json.dumps(fresh.priors.to_records()))  # priors came back from the same outcomes
+
+
+def _cells_state(tmp_path, cells: int) -> RouterState:
+    from router.priors import Priors
+
+    rows = [{"dimension": f"d{i // 5}", "language": f"l{i % 5}", "model": "gpt-5.4", "score": 0.5,
+             "cost_usd": 0.01} for i in range(cells)]
+    priors = Priors.from_rows(rows)
+    state = RouterState(priors=priors, models=["gpt-5.4"], config_dir=tmp_path / "config",
+                        data_dir=tmp_path / "data")
+    return state
+
+
+def test_a_router_toml_cut_at_a_record_boundary_is_refused_not_written_back(tmp_path):
+    """The red team's case: 85 cells, the file cut after 41 [[priors]] tables still parses as TOML."""
+    state = _cells_state(tmp_path, 85)
+    path = state.save()
+    written = len(tomllib.loads(path.read_text(encoding="utf-8"))["priors"])
+    text = path.read_text(encoding="utf-8")
+    starts = [i for i in range(len(text)) if text.startswith("[[priors]]", i)]
+    cut = text[:starts[41]]
+    path.write_text(cut, encoding="utf-8")
+    assert len(tomllib.loads(cut)["priors"]) == 41  # valid TOML: only the count can tell
+    with pytest.raises(StateError, match=rf"{path}: holds 41 \[\[priors\]\] cells but was written with {written}"):
+        RouterState.load(tmp_path / "config", tmp_path / "data")
+    assert path.read_text(encoding="utf-8") == cut  # nothing written over it
+
+
+def test_every_overwrite_keeps_the_previous_file_as_a_backup(tmp_path):
+    state = _cells_state(tmp_path, 10)
+    path = state.save()
+    first = path.read_bytes()
+    state.settings = RouterSettings(eps_cost=-0.4)
+    state.save()
+    backup = path.with_name("router.toml.bak")
+    assert backup.read_bytes() == first and path.read_bytes() != first
+    assert os.stat(backup).st_mode & 0o777 == 0o600
+
+
+def test_a_damaged_file_never_replaces_the_good_backup(tmp_path):
+    """A running dashboard saving over a file someone cut keeps the last good backup."""
+    state = _cells_state(tmp_path, 10)
+    path = state.save()
+    state.save()
+    good = path.with_name("router.toml.bak").read_bytes()
+    path.write_text(path.read_text(encoding="utf-8").rsplit("[[priors]]", 3)[0], encoding="utf-8")
+    damaged = path.read_bytes()
+    state.save()
+    assert path.with_name("router.toml.bak").read_bytes() == good
+    assert path.with_name("router.toml.damaged").read_bytes() == damaged
+    loaded = RouterState.load(tmp_path / "config", tmp_path / "data")
+    assert len(loaded.priors.to_records(None)) == len(state.priors.to_records(None))
+
+
+def test_a_file_without_the_count_still_loads(tmp_path):
+    """router.toml written before the count existed: loaded as it is (the next save adds the count)."""
+    state = _cells_state(tmp_path, 5)
+    path = state.save()
+    path.write_text("\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
+                              if not line.startswith("prior_cells")), encoding="utf-8")
+    loaded = RouterState.load(tmp_path / "config", tmp_path / "data")
+    assert len(loaded.priors.to_records(None)) == len(state.priors.to_records(None))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -71,6 +70,8 @@ def default_db_path(logs: Iterable[str | os.PathLike[str]] | None = None,
     the generic ``routing.duckdb``."""
     if logs is None:
         return data_dir() / "routing.duckdb"
+    import hashlib  # here, not at the top: the hooks import this module and must start fast
+
     key = "\n".join([*sorted(str(Path(p).expanduser().absolute()) for p in logs),
                      str(codex_home(codex_home_dir).absolute())])
     return data_dir() / "caches" / f"routing-{hashlib.sha256(key.encode()).hexdigest()[:16]}.duckdb"

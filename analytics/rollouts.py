@@ -307,6 +307,9 @@ class RolloutIngester:
                          if known.get(path) != (st.st_size, st.st_mtime_ns))
         if not changed:
             return result
+        from analytics.prices import PriceBook, import_catalogue_in_background
+
+        catalogue = import_catalogue_in_background()  # while the files are parsed (in other processes if many)
         parsed = _parse_all(changed)
         files, by_session = [], defaultdict(list)
         for (path, st), (session, error) in zip(changed, parsed, strict=True):
@@ -331,8 +334,7 @@ class RolloutIngester:
                 con.execute("ROLLBACK")
                 raise
         if result.sessions:
-            from analytics.prices import PriceBook
-
+            catalogue.join()
             self.store.refresh_prices(self.prices or PriceBook.load())
         return result
 

@@ -36,6 +36,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_decision.py
 	$(BIN)/python benchmarks/bench_route_cli.py
 	$(BIN)/python benchmarks/bench_ingest.py --lines 1000000
+	$(BIN)/python benchmarks/bench_rollouts.py --sessions 2000
 	$(BIN)/python benchmarks/bench_tui.py
 	$(BIN)/python benchmarks/bench_hook.py
 	$(BIN)/python benchmarks/whatif_validation.py

@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.prices import PriceBook, import_catalogue_in_background
-from analytics.schema import EVENT_KINDS, SchemaError, loads_line, normalize, parse_ts
+from analytics.schema import EVENT_KINDS, NUMBER_RANGES, SchemaError, loads_line, normalize, parse_ts
 from analytics.store import Store
 
 CHUNK_BYTES = 512 * 1024 * 1024  # a transaction; each chunk ends with one core idle on its last row group
@@ -146,6 +146,11 @@ _TOKEN_OK = " AND ".join(f"(t.{k} IS NULL OR (regexp_full_match(t.{k}::VARCHAR, 
                          f"AND TRY_CAST(t.{k}::VARCHAR AS BIGINT) IS NOT NULL))" for k in _TOKENS)
 
 
+# NaN / Infinity spelled as a value anywhere in the line (DuckDB's parser takes them in any case): Python has the
+# last word on such lines (they are not JSON). A match inside a string only costs that line the slower path.
+_NON_FINITE = "regexp_matches(raw, '[:,\\[]\\s*-?(?i:nan|inf)')"
+
+
 def _absent_or(x: str, check: str) -> str:
     """``check`` where ``x`` is set, true where not. A CASE, not an OR: DuckDB evaluates both sides of an OR
     that is computed as a value, and most keys are absent from most lines."""
@@ -182,8 +187,9 @@ def _insert_sql(tolerant: bool, rejected: bool = False) -> str:
     seed = (f"CASE WHEN {x['event']} IS NULL AND {x['timestamp']} IS NOT NULL AND {x['model']} IS NOT NULL "
             "THEN NOT regexp_matches(raw, '\"event\"\\s*:\\s*null') ELSE false END")
     kinds = ", ".join(f"'{k}'" for k in EVENT_KINDS)
-    checks = ["starts_with(raw, '{')", "ts_value IS NOT NULL", f"event IN ({kinds})",
-              _absent_or("score", "score BETWEEN 0 AND 1")]
+    checks = ["starts_with(raw, '{')", "ts_value IS NOT NULL", f"event IN ({kinds})", f"NOT {_NON_FINITE}"]
+    checks += [_absent_or(k, f"{k} >= {low} AND {k} {'<=' if math.isfinite(high) else '<'} '{high}'::DOUBLE")
+               for k, (low, high) in NUMBER_RANGES.items()]  # mirrors schema._check_number (NaN fails both)
     checks += [_CHECKS[kind](x[k]) for k, kind in _FIELDS.items() if kind in _CHECKS and k not in ("task_hint",)]
     checks.append(f"CASE WHEN seed THEN {x['ts']} IS NULL AND {x['task']} IS NULL AND {x['v']} IS NULL "
                   f"AND {_CHECKS['str'](x['task_hint'])} ELSE true END")

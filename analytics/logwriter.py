@@ -20,20 +20,28 @@ from pathlib import Path
 from typing import Any
 
 from analytics.paths import make_private_dir
-from analytics.schema import stamp
+from analytics.schema import SchemaError, normalize, stamp
 
 FILE_MODE = 0o600
 LOCK_WAIT_S = 0.25
 
 
 def encode_line(record: dict[str, Any]) -> bytes:
-    """One compact JSON object and a newline; non-ASCII kept as UTF-8, never a raw newline inside."""
-    return (json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode("utf-8")
+    """One compact JSON object and a newline; non-ASCII kept as UTF-8, never a raw newline inside. NaN and
+    infinities are refused (SchemaError): they are not JSON, and a reader would count the line malformed."""
+    try:
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+    except ValueError as exc:
+        raise SchemaError(f"not written: {exc} (NaN and Infinity are not JSON)") from exc
+    return (text + "\n").encode("utf-8")
 
 
 def append_event(path: str | os.PathLike[str], record: dict[str, Any]) -> dict[str, Any]:
-    """Stamp ``record`` (schema version, timestamp) and append it to ``path``; returns what was written."""
+    """Stamp ``record`` (schema version, timestamp), check it as a reader would (``normalize``: a record the
+    log would count as malformed is refused with SchemaError, nothing written) and append it to ``path``;
+    returns what was written."""
     stamped = stamp(record)
+    normalize(stamped)
     data = encode_line(stamped)
     target = Path(path)
     make_private_dir(target.parent)

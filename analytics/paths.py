@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import platformdirs
@@ -62,8 +63,26 @@ def make_private_dir(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def default_db_path() -> Path:
-    return data_dir() / "routing.duckdb"
+def default_db_path(logs: Iterable[str | os.PathLike[str]] | None = None,
+                    codex_home_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The DuckDB cache of these logs and this Codex home: one file per set, so a cache never answers with
+    another log's runs (``report --log sample_logs/...`` then a dashboard on your own log). Without ``logs``
+    the generic ``routing.duckdb``."""
+    if logs is None:
+        return data_dir() / "routing.duckdb"
+    import hashlib  # here, not at the top: the hooks import this module and must start fast
+
+    key = "\n".join([*sorted(str(Path(p).expanduser().absolute()) for p in logs),
+                     str(codex_home(codex_home_dir).absolute())])
+    return data_dir() / "caches" / f"routing-{hashlib.sha256(key.encode()).hexdigest()[:16]}.duckdb"
+
+
+def is_default_db(path: str | os.PathLike[str]) -> bool:
+    """Is ``path`` a cache file we name ourselves (ours by its place, even when too damaged to say so)?"""
+    place = Path(path).absolute()
+    return place == default_db_path().absolute() or (
+        place.parent == (data_dir() / "caches").absolute() and place.name.startswith("routing-")
+        and place.suffix == ".duckdb")
 
 
 def repo_root() -> Path:

@@ -3,12 +3,16 @@
 Codex stores no prices (DESIGN §6), so cost is derived from token counts:
 ``(input - cached - cache_write) * p_in + cached * p_cache_read + cache_write * p_cache_write + output * p_out``
 — cached and cache-write tokens are inside ``input`` (Codex's ``cache_write_input_tokens``), reasoning
-tokens inside ``output`` (never counted twice). A model without a cache-write price pays its input rate. Rates are resolved once per model and kept,
-so pricing a million events is a vectorised multiply (see ``analytics.store``), not a million lookups.
+tokens inside ``output`` (never counted twice); a model without a cache-write price pays its input rate.
+Rates are resolved once per model and kept, so pricing a million events is a vectorised multiply (see
+``analytics.store``), not a million lookups.
 
-genai-prices prices per request and knows long-context tiers; our token counts are per task (many
-requests, each normally below a tier threshold), so the base tier is the right per-token rate. An unknown
-model is *unpriced* (``None``), never silently $0.
+genai-prices prices per request and knows long-context tiers (cross the threshold and *every* token of that
+request pays the tier rate). A tier is a property of one request, so it is applied per call: each Codex
+rollout call (a ``token_count`` growth or a ``token_usage_record``) is priced on its own input size
+(``ModelPrice.cost`` and the store's ``session_spend`` view). A routing-log outcome carries one task's
+tokens summed over many requests, so it is priced at the base rate. An unknown model is *unpriced*
+(``None``), never silently $0.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import importlib
 import math
 import threading
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from analytics.paths import config_dir
@@ -34,21 +37,42 @@ class PriceFileError(ValueError):
 
 
 @dataclass(frozen=True)
+class Rates:
+    """USD per million tokens of one request; ``cache_write_per_mtok`` None: cache writes pay the input rate."""
+
+    input_per_mtok: float
+    cached_input_per_mtok: float
+    output_per_mtok: float
+    cache_write_per_mtok: float | None = None
+
+    def cost(self, input: int = 0, cached_input: int = 0, output: int = 0, cache_write: int = 0) -> float:
+        uncached = max(input - cached_input - cache_write, 0)
+        writes = cache_write * (self.input_per_mtok if self.cache_write_per_mtok is None else self.cache_write_per_mtok)
+        return (uncached * self.input_per_mtok + cached_input * self.cached_input_per_mtok + writes
+                + output * self.output_per_mtok) / 1_000_000
+
+
+@dataclass(frozen=True)
 class ModelPrice:
-    """USD per million tokens, and where the figures came from (override | genai-prices | bundled)."""
+    """USD per million tokens, and where the figures came from (override | genai-prices | bundled).
+    ``tier``: (input tokens above which a request pays other rates, those rates), e.g. long context."""
 
     model: str
     input_per_mtok: float
     cached_input_per_mtok: float
     output_per_mtok: float
     source: str
-    cache_write_per_mtok: float | None = None  # None: the input rate
+    cache_write_per_mtok: float | None = None
+    tier: tuple[int, Rates] | None = None
+
+    @property
+    def base(self) -> Rates:
+        return Rates(self.input_per_mtok, self.cached_input_per_mtok, self.output_per_mtok, self.cache_write_per_mtok)
 
     def cost(self, input: int = 0, cached_input: int = 0, output: int = 0, cache_write: int = 0) -> float:
-        uncached = max(input - cached_input - cache_write, 0)
-        write_rate = self.input_per_mtok if self.cache_write_per_mtok is None else self.cache_write_per_mtok
-        return (uncached * self.input_per_mtok + cached_input * self.cached_input_per_mtok
-                + cache_write * write_rate + output * self.output_per_mtok) / 1_000_000
+        """USD for one request (a tier applies when its input exceeds the tier's start)."""
+        rates = self.tier[1] if self.tier and input > self.tier[0] else self.base
+        return rates.cost(input, cached_input, output, cache_write)
 
 
 def _read_table(path: Path, source: str) -> dict[str, ModelPrice]:
@@ -84,21 +108,45 @@ def import_catalogue_in_background() -> threading.Thread:
     return thread
 
 
-def _genai_price(model: str) -> ModelPrice | None:
+def _genai_rates(model: str, floor: int) -> Rates:
+    """The per-token rates of a request of ``floor`` + a probe's input tokens (``floor`` 0: the base tier),
+    measured by pricing that request and its variants, so genai-prices' own rules decide. Its ``input_tokens``
+    include cache reads and writes, as Codex's do."""
     from genai_prices import Usage, calc_price
 
-    def per_mtok(usage: Usage) -> float:
-        total: Decimal = calc_price(usage, model_ref=model).total_price
-        return float(total) * 1_000_000 / _PROBE_TOKENS
+    size = floor + _PROBE_TOKENS
+    per_mtok = 1_000_000 / _PROBE_TOKENS
 
+    def price(**usage: int):
+        return calc_price(Usage(input_tokens=size, **usage), model_ref=model)
+
+    plain = price().total_price
+    input_rate = float(plain) * 1_000_000 / size
+    writes = price(cache_write_tokens=_PROBE_TOKENS)
+    cached = input_rate + float(price(cache_read_tokens=_PROBE_TOKENS).total_price - plain) * per_mtok
+    output = float(price(output_tokens=_PROBE_TOKENS).total_price - plain) * per_mtok
+    write = None if writes.model_price.cache_write_mtok is None else input_rate + float(writes.total_price - plain) * per_mtok
+    return Rates(*(None if rate is None else round(rate, 9) for rate in (input_rate, cached, output, write)))
+
+
+def _tier_start(model: str) -> int | None:
+    """The lowest input size from which genai-prices charges this model another rate (None: no tiers)."""
+    from genai_prices import Usage, calc_price
+
+    prices = calc_price(Usage(input_tokens=1), model_ref=model).model_price
+    starts = [tier.start for value in vars(prices).values() for tier in getattr(value, "tiers", None) or ()]
+    return min(starts, default=None)
+
+
+def _genai_price(model: str) -> ModelPrice | None:
     try:
-        input_rate = per_mtok(Usage(input_tokens=_PROBE_TOKENS))
-        cached_rate = per_mtok(Usage(input_tokens=_PROBE_TOKENS, cache_read_tokens=_PROBE_TOKENS))
-        output_rate = per_mtok(Usage(output_tokens=_PROBE_TOKENS))
-        write_rate = per_mtok(Usage(input_tokens=_PROBE_TOKENS, cache_write_tokens=_PROBE_TOKENS))
+        base = _genai_rates(model, 0)
+        start = _tier_start(model)
+        tier = None if start is None else (start, _genai_rates(model, start))
     except LookupError:
         return None
-    return ModelPrice(model, input_rate, cached_rate, output_rate, "genai-prices", write_rate)
+    return ModelPrice(model, base.input_per_mtok, base.cached_input_per_mtok, base.output_per_mtok, "genai-prices",
+                      base.cache_write_per_mtok, tier)
 
 
 class PriceBook:
@@ -127,7 +175,8 @@ class PriceBook:
 
     def cost(self, model: str | None, input: int = 0, cached_input: int = 0, output: int = 0,
              reasoning: int = 0, cache_write: int = 0) -> float | None:
-        """USD for one run; ``reasoning`` is accepted for symmetry but already inside ``output``."""
+        """USD for one request (tiers apply; see the module docstring); ``reasoning`` is accepted for symmetry
+        but already inside ``output``."""
         del reasoning
         found = self.price(model)
         return None if found is None else found.cost(input, cached_input, output, cache_write)

@@ -51,7 +51,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="Codex home whose sessions/ and archived_sessions/ rollouts are added "
                              "(default: $CODEX_HOME or ~/.codex)")
     parser.add_argument("--db", type=Path, metavar="PATH",
-                        help="DuckDB cache file (default: routing.duckdb in the user data dir)")
+                        help="DuckDB cache file (default: one per set of logs and Codex home in the user data dir)")
     parser.add_argument("--since", type=_day_or_moment, metavar="DATE",
                         help="first day to include (YYYY-MM-DD or YYYYMMDD; UTC, or --timezone in a view)")
     parser.add_argument("--until", type=_day_or_moment, metavar="DATE", help="last day to include (as --since)")
@@ -93,13 +93,15 @@ def _check_inputs(args: argparse.Namespace) -> list[Path]:
 
 
 def _open_store(db: Path | None):
-    from analytics.store import MEMORY, Store, StoreError, StoreLockedError
+    from analytics.store import MEMORY, Store, StoreError, StoreLockedError, StoreRefusedError
 
     try:
         store, rebuilt = Store.open_or_rebuild(db)
     except StoreLockedError as exc:
         print(f"codex-router report: {exc}; using a temporary in-memory copy", file=sys.stderr)
         return Store(MEMORY)
+    except StoreRefusedError as exc:
+        raise CommandError(str(exc), 2) from exc
     except StoreError as exc:
         raise CommandError(str(exc), 1) from exc
     if rebuilt:
@@ -186,33 +188,51 @@ def render(report: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     logs = _check_inputs(args)
 
+    import duckdb
+
     from analytics.ingest import LogIngester
     from analytics.paths import codex_home
     from analytics.prices import PriceBook, PriceFileError
     from analytics.rollouts import RolloutIngester
+    from analytics.store import MEMORY, Store, is_corruption
 
     try:
         book = PriceBook.load()
     except PriceFileError as exc:
         raise CommandError(str(exc), 2) from exc
-    store = _open_store(args.db)
-    try:
+    from analytics.paths import default_db_path
+
+    store = _open_store(args.db or default_db_path(logs, args.codex_home))
+
+    def collect() -> dict[str, Any]:
         rollouts = RolloutIngester(store, codex_home(args.codex_home), prices=book).poll()
         LogIngester(store, logs, prices=book).poll()
         for problem in rollouts.errors:
             print(f"codex-router report: skipped rollout {problem}", file=sys.stderr)
         if args.view:
-            from analytics.usage_views import build_view, local_zone, render_view
+            from analytics.usage_views import build_view, local_zone
 
-            report = build_view(store, args.view, args.since, args.until, args.timezone or local_zone(), logs)
-        else:
-            report = build_report(store, args.since, args.until, args.threshold, logs)
+            return build_view(store, args.view, args.since, args.until, args.timezone or local_zone(), logs)
+        return build_report(store, args.since, args.until, args.threshold, logs)
+
+    try:
+        try:
+            report = collect()
+        except duckdb.Error as exc:
+            if not is_corruption(exc) or store.path == MEMORY:
+                raise
+            store.close()  # damage found while reading our cache: rebuild it from the logs once
+            print(f"codex-router report: {store.path} is corrupt ({exc}); rebuilt it from the logs", file=sys.stderr)
+            store = Store.rebuild(store.path)
+            report = collect()
     except OSError as exc:
         raise CommandError(f"cannot read {exc.filename}: {exc.strerror}", 2) from exc
     finally:
         store.close()
     if args.json:
-        print(json.dumps(report, default=str))
+        print(json.dumps(report, default=str, allow_nan=False))
     else:
+        from analytics.usage_views import render_view
+
         print((render_view if args.view else render)(report), end="")
     return 0

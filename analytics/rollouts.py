@@ -1,33 +1,54 @@
-"""Codex rollout files -> session facts, so the cost review covers Codex work that bypassed our router.
+"""Codex rollout files -> session facts and per-call token usage, so the cost review covers Codex work that
+bypassed our router.
 
 Codex writes ``$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl`` (compressed to ``.jsonl.zst`` after a week
 idle since 0.137; old ones move to ``archived_sessions/``). Each line is ``{timestamp, type, payload}``:
-``session_meta`` (id, cwd, cli_version, source, ...), ``turn_context`` (model), and ``event_msg`` with
-``payload.type == "token_count"`` carrying cumulative ``info.total_token_usage``.
+``session_meta`` (id, cwd, cli_version, source, forked_from_id, ...), ``turn_context`` (model), ``event_msg``
+with ``payload.type == "token_count"`` carrying the cumulative ``info.total_token_usage``, and in newer
+versions one ``token_usage_record`` per model response (``response_id``, ``usage``).
 
-Tokens (DESIGN §6): a token event whose cumulative total was already seen is a replay (resumed sessions and
-sub-agents repeat history) and is skipped; otherwise the growth of the total since the previous event is
-charged to the latest ``turn_context.model`` on that event's day. If the total went *down* (a new context
-began), the event's ``last_token_usage`` is charged instead. A file is re-read only when its size or mtime
-changed; a session seen in several files (live, compressed, archived) is stored once, by id.
+Calls (DESIGN §6): a file with ``token_usage_record`` lines is charged from them, one call per response id.
+Otherwise each ``token_count`` whose cumulative total was not seen before is a call: the growth of the total
+since the previous event, or its ``last_token_usage`` if the total went *down* (a resumed session counts
+afresh). A total seen before is a re-sent event and skipped. Each call goes to the latest
+``turn_context.model`` and to its own UTC day, so prices with long-context tiers apply per call.
+
+Forks and sub-agents (``session_meta.forked_from_id``, ``source.subagent``) begin with their parent's history
+copied in one burst at the fork instant, carrying the parent's running totals: those lines were charged in
+the parent's own file. While the burst lasts (each line within ``FORK_COPY_GAP`` of the previous; the child's
+own first call needs a model round trip) its totals only set the baseline the child's totals grow from.
+
+Speed: most bytes are ``response_item`` lines without usage, so a file is searched for the few quoted type
+names that matter and only those lines are parsed; files are parsed on every core, rows inserted in bulk.
+A file is re-read only when its size or mtime changed; a session seen in several files (live, compressed,
+archived) is stored once, by id, from its most complete copy.
 """
 
 from __future__ import annotations
 
-import io
 import json
+import operator
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from analytics.prices import PriceBook
 from analytics.schema import SchemaError, parse_ts
-from analytics.store import Store
 
-_USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+if TYPE_CHECKING:
+    from analytics.prices import PriceBook
+    from analytics.store import Store
+
+_MARKERS = re.compile(rb'"(?:session_meta|turn_context|token_count|token_usage_record)"')
+FORK_COPY_GAP = timedelta(seconds=1)
+PARALLEL_BYTES = 32 * 1024 * 1024  # below this, starting worker processes costs more than it saves
+_BATCH_BYTES = 8 * 1024 * 1024  # files handed to a worker at once
+
+Usage = tuple[int, int, int, int, int]
 
 
 @dataclass
@@ -40,92 +61,89 @@ class Session:
     originator: str | None = None
     model_provider: str | None = None
     model: str | None = None
-    # (model, day) -> [input, cached_input, output, reasoning], plus the first timestamp per key
-    usage: dict[tuple[str | None, str], list[int]] = field(default_factory=dict)
-    first_seen: dict[tuple[str | None, str], datetime] = field(default_factory=dict)
+    forked_from: str | None = None  # the parent's id, for a fork or a sub-agent
+    # one per model call: (model, when, input, cached_input, output, reasoning, cache_write)
+    calls: list[tuple[str | None, datetime | None, int, int, int, int, int]] = field(default_factory=list)
     bad_lines: int = 0
+
+    @property
+    def usage(self) -> dict[tuple[str | None, str], list[int]]:
+        """(model, UTC day) -> [input, cached_input, output, reasoning] summed over the calls."""
+        out: dict[tuple[str | None, str], list[int]] = {}
+        for model, when, *counts in self.calls:
+            bucket = out.setdefault((model, when.date().isoformat() if when else "unknown"), [0, 0, 0, 0])
+            for i in range(4):
+                bucket[i] += counts[i]
+        return out
+
+    def weight(self) -> int:
+        """Input + output over all calls: which of two copies of a session is the more complete."""
+        return sum(c[2] + c[4] for c in self.calls)
 
 
 def rollout_files(codex_home: Path) -> list[Path]:
     """Every rollout under ``sessions/`` and ``archived_sessions/``, plain or zstd-compressed."""
-    found: list[Path] = []
-    for sub in ("sessions", "archived_sessions"):
-        root = codex_home / sub
-        if root.is_dir():
-            found += [p for p in root.rglob("rollout-*.jsonl*") if p.name.endswith((".jsonl", ".jsonl.zst"))]
-    return sorted(found)
+    return sorted(Path(path) for path, _ in _rollout_entries(codex_home))
 
 
-def _lines(path: Path) -> Iterator[bytes]:
+def _rollout_entries(codex_home: Path) -> list[tuple[str, os.stat_result]]:
+    """(path, stat) of every rollout file: one ``scandir`` per folder and one ``stat`` per file, so a poll
+    that finds nothing new costs a few milliseconds per thousand sessions."""
+    found: list[tuple[str, os.stat_result]] = []
+    folders = [str(codex_home / "sessions"), str(codex_home / "archived_sessions")]
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif entry.name.startswith("rollout-") and entry.name.endswith((".jsonl", ".jsonl.zst")):
+                    try:
+                        found.append((entry.path, entry.stat()))
+                    except FileNotFoundError:
+                        continue  # compressed or archived meanwhile: the next poll finds it
+    return found
+
+
+def _read(path: Path) -> bytes:
+    data = path.read_bytes()
     if path.name.endswith(".zst"):
         import zstandard
 
-        with path.open("rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as reader:
-            yield from io.BufferedReader(reader)
-    else:
-        with path.open("rb") as handle:
-            yield from handle
+        with zstandard.ZstdDecompressor().stream_reader(data) as reader:
+            return reader.read()
+    return data
 
 
-def _usage(obj: object) -> tuple[int, ...] | None:
+def _wanted_lines(data: bytes) -> Iterator[bytes]:
+    """The complete lines that hold one of the quoted type names we read, in file order, without parsing the
+    rest (a match inside a message text is parsed too and then ignored by its type)."""
+    pos = 0
+    while match := _MARKERS.search(data, pos):
+        start = data.rfind(b"\n", 0, match.start()) + 1
+        end = data.find(b"\n", match.end())
+        if end < 0:
+            return  # Codex is still writing this line
+        yield data[start:end]
+        pos = end
+
+
+def _usage(obj: object) -> Usage | None:
+    """Codex's usage object as (input, cached_input, output, reasoning, cache_write) non-negative ints (missing
+    keys 0; cached reads and cache writes are inside input, reasoning inside output), else None. Called per
+    usage line, so written for speed: ``type(v) is int`` also refuses booleans."""
     if not isinstance(obj, dict):
         return None
-    values = tuple(obj.get(k) or 0 for k in _USAGE_KEYS)
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
-        return None
+    get = obj.get
+    values = (get("input_tokens") or 0, get("cached_input_tokens") or 0, get("output_tokens") or 0,
+              get("reasoning_output_tokens") or 0, get("cache_write_input_tokens") or 0)
+    for value in values:
+        if type(value) is not int or value < 0:
+            return None
     return values
-
-
-def parse_rollout(path: Path) -> Session:
-    """Session facts and deduplicated per-model, per-day token usage of one rollout file."""
-    session = Session()
-    previous: tuple[int, ...] | None = None
-    seen_totals: set[tuple[int, ...]] = set()
-    for line in _lines(path):
-        if not line.endswith(b"\n"):
-            break  # Codex is still writing this line
-        try:
-            item = json.loads(line)
-            kind, payload = item["type"], item.get("payload") or {}
-            moment = parse_ts(item["timestamp"]) if isinstance(item.get("timestamp"), str) else None
-        except (ValueError, KeyError, TypeError, SchemaError):
-            session.bad_lines += 1
-            continue
-        if not isinstance(payload, dict):
-            continue
-        if kind == "session_meta" and session.session_id is None:
-            source = payload.get("source")
-            session.session_id = payload.get("id")
-            session.started_at = _moment(payload.get("timestamp")) or moment
-            session.cwd = payload.get("cwd")
-            session.cli_version = payload.get("cli_version")
-            session.source = source if isinstance(source, str) or source is None else json.dumps(source)
-            session.originator = payload.get("originator")
-            session.model_provider = payload.get("model_provider")
-        elif kind == "turn_context" and isinstance(payload.get("model"), str):
-            session.model = payload["model"]
-        elif kind == "event_msg" and payload.get("type") == "token_count":
-            info = payload.get("info")
-            total = _usage(info.get("total_token_usage")) if isinstance(info, dict) else None
-            if total is None or total in seen_totals:
-                continue
-            seen_totals.add(total)
-            if previous is not None and all(t >= p for t, p in zip(total, previous, strict=True)):
-                delta = tuple(t - p for t, p in zip(total, previous, strict=True))
-            elif previous is None:
-                delta = total
-            else:
-                delta = _usage(info.get("last_token_usage")) or (0, 0, 0, 0)
-            previous = total
-            when = moment or session.started_at
-            day = when.date().isoformat() if when else "unknown"
-            key = (session.model, day)
-            bucket = session.usage.setdefault(key, [0, 0, 0, 0])
-            for i, value in enumerate(delta):
-                bucket[i] += value
-            if when is not None:
-                session.first_seen.setdefault(key, when)
-    return session
 
 
 def _moment(value: object) -> datetime | None:
@@ -133,6 +151,137 @@ def _moment(value: object) -> datetime | None:
         return parse_ts(value) if isinstance(value, str) else None
     except SchemaError:
         return None
+
+
+def _is_fork(payload: dict[str, Any]) -> str | None:
+    """The parent's id if this session_meta starts a fork or a sub-agent (else None)."""
+    if isinstance(payload.get("forked_from_id"), str):
+        return payload["forked_from_id"]
+    source = payload.get("source")
+    subagent = source.get("subagent") if isinstance(source, dict) else None
+    if isinstance(subagent, dict):
+        spawn = subagent.get("thread_spawn")
+        parent = spawn.get("parent_thread_id") if isinstance(spawn, dict) else None
+        return parent if isinstance(parent, str) else "subagent"
+    return None
+
+
+def parse_rollout(path: Path) -> Session:
+    """Session facts and the deduplicated calls of one rollout file."""
+    data = _read(path)
+    return parse_lines(_wanted_lines(data), by_record=b'"token_usage_record"' in data)
+
+
+def parse_lines(lines: Iterator[bytes], by_record: bool = False) -> Session:
+    """The state machine over a rollout's usage-bearing lines (see the module docstring). ``by_record``: the
+    file has ``token_usage_record`` lines, which are then the calls (``token_count`` totals are not)."""
+    session = Session()
+    previous: Usage | None = None
+    seen_totals: set[Usage] = set()
+    seen_responses: set[str] = set()
+    copying = False  # inside a fork's copied burst of parent history
+    burst_end: datetime | None = None
+    for line in lines:
+        try:
+            item = json.loads(line.decode())
+            kind, payload = item["type"], item.get("payload") or {}
+        except (ValueError, KeyError, TypeError):
+            session.bad_lines += 1
+            continue
+        if not isinstance(payload, dict) or kind not in ("session_meta", "turn_context", "event_msg",
+                                                          "token_usage_record"):
+            continue
+        moment = _moment(item.get("timestamp")) if copying or kind != "turn_context" else None
+        if copying and moment is not None and burst_end is not None:
+            if moment - burst_end > FORK_COPY_GAP:
+                copying = False  # a model round trip later: the child's own work
+            else:
+                burst_end = max(burst_end, moment)
+        if kind == "session_meta":
+            if session.session_id is None:
+                _describe(session, payload, moment)
+                copying = session.forked_from is not None
+                burst_end = session.started_at
+            elif payload.get("id") == session.session_id:
+                copying = False  # the child's own meta again: where its copied history ends
+            continue
+        if kind == "turn_context":
+            if isinstance(payload.get("model"), str):
+                session.model = payload["model"]
+            continue
+        if kind == "token_usage_record":
+            response = payload.get("response_id")
+            usage = _usage(payload.get("usage"))
+            if usage is None or (isinstance(response, str) and response in seen_responses):
+                continue
+            if isinstance(response, str):
+                seen_responses.add(response)
+            if not copying:
+                model = payload.get("model") if isinstance(payload.get("model"), str) else session.model
+                session.calls.append((model, moment or session.started_at, *usage))
+            continue
+        if payload.get("type") != "token_count":
+            continue
+        info = payload.get("info")
+        total = _usage(info.get("total_token_usage")) if isinstance(info, dict) else None
+        if total is None or total in seen_totals:
+            continue
+        seen_totals.add(total)
+        if copying or by_record:
+            previous = total  # the parent's totals (or a snapshot beside the records): a baseline, no call
+            continue
+        delta = total if previous is None else tuple(map(operator.sub, total, previous))
+        if min(delta) < 0:  # the total went down: a new count began (a resumed session)
+            delta = _usage(info.get("last_token_usage")) or (0, 0, 0, 0, 0)
+        previous = total
+        if any(delta):
+            session.calls.append((session.model, moment or session.started_at, *delta))
+    return session
+
+
+def _describe(session: Session, payload: dict[str, Any], moment: datetime | None) -> None:
+    source = payload.get("source")
+    session.session_id = payload.get("id") if isinstance(payload.get("id"), str) else None
+    session.started_at = _moment(payload.get("timestamp")) or moment
+    session.cwd = payload.get("cwd")
+    session.cli_version = payload.get("cli_version")
+    session.source = source if isinstance(source, str) or source is None else json.dumps(source)
+    session.originator = payload.get("originator")
+    session.model_provider = payload.get("model_provider")
+    session.forked_from = _is_fork(payload)
+
+
+def _parse_batch(paths: list[str]) -> list[tuple[Session | None, str | None]]:
+    """A worker's share: each file's session, or why it could not be read."""
+    out: list[tuple[Session | None, str | None]] = []
+    for name in paths:
+        try:
+            out.append((parse_rollout(Path(name)), None))
+        except (OSError, ValueError) as exc:  # zstd errors are ValueErrors
+            out.append((None, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def _parse_all(changed: list[tuple[Path, os.stat_result]]) -> list[tuple[Session | None, str | None]]:
+    """Parse ``changed`` in order, on every core when there is enough to read (a fresh interpreter per worker,
+    never a fork of a process holding DuckDB's threads)."""
+    total = sum(st.st_size for _, st in changed)
+    workers = min(os.cpu_count() or 1, 8)
+    if total < PARALLEL_BYTES or workers < 2:
+        return _parse_batch([str(p) for p, _ in changed])
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    batches: list[list[str]] = [[]]
+    size = 0
+    for path, st in changed:
+        if size >= _BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(str(path))
+        size += st.st_size
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return [result for batch in pool.map(_parse_batch, batches) for result in batch]
 
 
 @dataclass
@@ -154,61 +303,79 @@ class RolloutIngester:
         result = RolloutResult()
         known = {row[0]: (row[1], row[2]) for row in
                  self.store.execute("SELECT path, size, mtime_ns FROM rollout_files").fetchall()}
-        by_session: dict[str, list[tuple[Path, Session]]] = defaultdict(list)
-        changed: list[tuple[Path, os.stat_result]] = []
-        for path in rollout_files(self.codex_home):
-            st = path.stat()
-            if known.get(str(path)) != (st.st_size, st.st_mtime_ns):
-                changed.append((path, st))
+        changed = sorted((Path(path), st) for path, st in _rollout_entries(self.codex_home)
+                         if known.get(path) != (st.st_size, st.st_mtime_ns))
         if not changed:
             return result
+        from analytics.prices import PriceBook, import_catalogue_in_background
+
+        catalogue = import_catalogue_in_background()  # while the files are parsed (in other processes if many)
+        parsed = _parse_all(changed)
+        files, by_session = [], defaultdict(list)
+        for (path, st), (session, error) in zip(changed, parsed, strict=True):
+            result.files_read += 1
+            if session is not None and not session.session_id:
+                error = "no session_meta line"
+            if error:
+                result.errors.append(f"{path}: {error}")
+            files.append((str(path), st.st_size, st.st_mtime_ns, session.session_id if session else None, error))
+            if session is not None and session.session_id:
+                by_session[session.session_id].append((path, session))
+        # the most complete copy wins (a live file may still grow; archives may be older)
+        best = {sid: max(copies, key=lambda c: (c[1].weight(), c[0].name.endswith(".jsonl")))
+                for sid, copies in by_session.items()}
         with self.store.write_lock:
             con = self.store.con
             con.execute("BEGIN")
             try:
-                for path, st in changed:
-                    result.files_read += 1
-                    try:
-                        session = parse_rollout(path)
-                        error = None if session.session_id else "no session_meta line"
-                    except (OSError, ValueError) as exc:  # zstd errors are ValueErrors
-                        session, error = Session(), f"{type(exc).__name__}: {exc}"
-                    if error:
-                        result.errors.append(f"{path}: {error}")
-                    con.execute("INSERT OR REPLACE INTO rollout_files VALUES (?, ?, ?, ?, ?)",
-                                [str(path), st.st_size, st.st_mtime_ns, session.session_id, error])
-                    if session.session_id:
-                        by_session[session.session_id].append((path, session))
-                for copies in by_session.values():
-                    # the most complete copy wins (a live file may still grow; archives may be older)
-                    path, session = max(copies, key=lambda c: (sum(sum(v) for v in c[1].usage.values()),
-                                                               c[0].name.endswith(".jsonl")))
-                    self._store(path, session)
-                    result.sessions += 1
+                result.sessions = self._write(files, best)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            if result.sessions:
-                self.store.refresh_prices(self.prices or PriceBook.load())
+        if result.sessions:
+            catalogue.join()
+            self.store.refresh_prices(self.prices or PriceBook.load())
         return result
 
-    def _store(self, path: Path, session: Session) -> None:
+    def _write(self, files: list[tuple], best: dict[str, tuple[Path, Session]]) -> int:
+        """Upsert the files read and replace each session by its better copy, all as bulk inserts."""
+        import pyarrow as pa
+
         con = self.store.con
-        current = con.execute("SELECT sum(input + output) FROM session_usage WHERE session_id = ?",
-                              [session.session_id]).fetchall()[0][0] or 0
-        if current > sum(v[0] + v[2] for v in session.usage.values()):
-            return  # an older, shorter copy of a session we already hold (e.g. archived snapshot)
-        con.execute("DELETE FROM sessions WHERE session_id = ?", [session.session_id])
-        con.execute("DELETE FROM session_usage WHERE session_id = ?", [session.session_id])
-        started = session.started_at.replace(tzinfo=None) if session.started_at else None
-        con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [session.session_id, str(path), started, session.cwd, session.cli_version,
-                     session.source, session.originator, session.model_provider, session.model])
-        rows = []
-        for (model, day), counts in session.usage.items():
-            when = session.first_seen.get((model, day)) or session.started_at
-            rows.append([session.session_id, model, None if day == "unknown" else day,
-                         when.replace(tzinfo=None) if when else None, *counts])
-        if rows:
-            con.executemany("INSERT INTO session_usage VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        held = dict(con.execute(
+            "SELECT session_id, sum(input + output) FROM session_usage WHERE session_id IN (SELECT unnest(?)) "
+            "GROUP BY ALL", [list(best)]).fetchall())
+        # an older, shorter copy of a session we already hold (e.g. an archived snapshot) does not replace it
+        keep = {sid: pair for sid, pair in best.items() if (held.get(sid) or 0) <= pair[1].weight()}
+        naive = lambda moment: moment.replace(tzinfo=None) if moment else None  # noqa: E731 - stored as UTC
+        tables = {
+            "rollout_files": pa.table(dict(zip(("path", "size", "mtime_ns", "session_id", "error"),
+                                               map(list, zip(*files, strict=True)), strict=True))),
+            "sessions": pa.table({
+                "session_id": list(keep), "file": [str(p) for p, _ in keep.values()],
+                "started_at": pa.array([naive(s.started_at) for _, s in keep.values()], pa.timestamp("us")),
+                **{name: pa.array([getattr(s, name) for _, s in keep.values()], pa.string())
+                   for name in ("cwd", "cli_version", "source", "originator", "model_provider", "model")}}),
+        }
+        calls = [(sid, c) for sid, (_, s) in keep.items() for c in s.calls]
+        columns = list(zip(*[c for _, c in calls], strict=True)) if calls else [[] for _ in range(7)]
+        tables["session_usage"] = pa.table({
+            "session_id": pa.array([sid for sid, _ in calls], pa.string()),
+            "model": pa.array(columns[0], pa.string()),
+            "ts": pa.array([naive(m) for m in columns[1]], pa.timestamp("us")),
+            **{name: pa.array(values, pa.int64()) for name, values in
+               zip(("input", "cached_input", "output", "reasoning", "cache_write"), columns[2:], strict=True)},
+        })
+        for name, table in tables.items():
+            con.register(f"_new_{name}", table)
+        try:
+            con.execute("INSERT OR REPLACE INTO rollout_files SELECT * FROM _new_rollout_files")
+            con.execute("DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM _new_sessions)")
+            con.execute("DELETE FROM session_usage WHERE session_id IN (SELECT session_id FROM _new_sessions)")
+            con.execute("INSERT INTO sessions BY NAME SELECT * FROM _new_sessions")
+            con.execute("INSERT INTO session_usage BY NAME SELECT *, ts::DATE AS day FROM _new_session_usage")
+        finally:
+            for name in tables:
+                con.unregister(f"_new_{name}")
+        return len(keep)

@@ -8,6 +8,7 @@ normalise what they understand and carry the rest along untouched.
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -101,11 +102,35 @@ def _first_key_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+def _no_constant(name: str) -> Any:
+    raise SchemaError(f"not JSON: {name} is not a number in JSON (RFC 8259 has no NaN or Infinity)")
+
+
 def loads_line(text: str) -> Any:
     """Decode one log line the way the store reads it: of a key repeated within one object the first value
     counts, as in DuckDB's JSON reader (Python's ``json`` keeps the last), so a line means the same thing
-    whether the bulk SQL or the Python path ingests it, and when what-if or the priors read it back."""
-    return json.loads(text, object_pairs_hook=_first_key_wins)
+    whether the bulk SQL or the Python path ingests it, and when what-if or the priors read it back.
+    ``NaN`` and ``Infinity`` (which Python's ``json`` accepts) make the line malformed: they are not JSON."""
+    return json.loads(text, object_pairs_hook=_first_key_wins, parse_constant=_no_constant)
+
+
+# Number keys: (lowest, highest) allowed; every one must also be finite (1e400 parses to infinity).
+NUMBER_RANGES: dict[str, tuple[float, float]] = {
+    "score": (0.0, 1.0), "propensity": (0.0, 1.0), "cost_usd": (0.0, math.inf), "latency_ms": (0.0, math.inf),
+}
+
+
+def _check_number(key: str, value: Any) -> None:
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    low, high = NUMBER_RANGES.get(key, (-math.inf, math.inf))
+    if not math.isfinite(number):
+        raise SchemaError(f"{key}: must be a finite number, got {value!r}")
+    if not low <= number <= high:
+        bounds = f"within [{low:g}, {high:g}]" if math.isfinite(high) else f"at least {low:g}"
+        raise SchemaError(f"{key}: must be {bounds}, got {value!r}")
 
 
 def normalize(obj: Any) -> dict[str, Any]:
@@ -141,9 +166,10 @@ def normalize(obj: Any) -> dict[str, Any]:
     if not isinstance(record["ts"], str):
         raise SchemaError("ts: must be a string")
     parse_ts(record["ts"])
-    score = record.get("score")
-    if score is not None and not 0.0 <= float(score) <= 1.0:
-        raise SchemaError(f"score: must be within [0, 1], got {score!r}")
+    for key in (*NUMBER_RANGES, "difficulty"):
+        value = record.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            _check_number(key, value)
     tokens = record.get("tokens")
     if tokens is not None:
         for key in TOKEN_KEYS:

@@ -4,25 +4,39 @@ The JSONL logs are the source of truth: this database is a cache that can always
 (``Store.rebuild``). DuckDB lets one process hold a file read-write; a second one gets ``StoreLockedError``
 naming the file, so a report can fall back to an in-memory copy while the dashboard runs.
 
+A ``--db`` path may name anything, so only a file that is provably our cache is ever written or rebuilt:
+its ``meta`` table carries ``OWNER``, or it is one of the cache paths we name, or a file this program created
+(``caches.json`` in the data dir remembers each one's path and inode, so a cache damaged past reading its
+marker is still known as ours, while a file put in its place is not).
+Anything else — a directory, a text file, random bytes, another program's DuckDB file — is refused with
+``StoreRefusedError`` before DuckDB writes a byte to it. A lock is told from damage by DuckDB's own lock
+message, never by the word "lock" alone (a checksum error names the "block" it failed in).
+
 Thread use: every thread gets its own cursor (``store.con``) on the one connection, which is how DuckDB
 wants concurrent readers; writers additionally take ``store.write_lock`` so two ingests never interleave.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from analytics.paths import default_db_path, make_private_dir
+from analytics.atomicfile import atomic_write
+from analytics.paths import data_dir, default_db_path, is_default_db, make_private_dir
 
-STORE_VERSION = 4  # bump when a table changes: an older file is then rebuilt from the logs
+STORE_VERSION = 5  # bump when a table changes: an older file is then rebuilt from the logs
 # `line_hash` is DuckDB's hash(), which a DuckDB release may change: a file from another release is rebuilt.
 _VERSION = f"{STORE_VERSION} (duckdb {duckdb.__version__})"
 MEMORY = ":memory:"
+OWNER = "codex-router-tui cache"  # meta('owner'): the marker that makes a file ours to rebuild
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB file
+_LOCK_MESSAGE = "could not set lock on file"  # DuckDB's IOException when another process holds the file
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -52,11 +66,13 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE TABLE IF NOT EXISTS session_usage (
     session_id VARCHAR, model VARCHAR, day DATE, ts TIMESTAMP,
-    input BIGINT, cached_input BIGINT, output BIGINT, reasoning BIGINT
+    input BIGINT, cached_input BIGINT, output BIGINT, reasoning BIGINT, cache_write BIGINT
 );
 CREATE TABLE IF NOT EXISTS prices (
     model VARCHAR PRIMARY KEY, input_per_mtok DOUBLE, cached_input_per_mtok DOUBLE,
-    output_per_mtok DOUBLE, source VARCHAR
+    output_per_mtok DOUBLE, source VARCHAR, cache_write_per_mtok DOUBLE, tier_start BIGINT,
+    tier_input_per_mtok DOUBLE, tier_cached_input_per_mtok DOUBLE, tier_output_per_mtok DOUBLE,
+    tier_cache_write_per_mtok DOUBLE
 );
 """
 
@@ -69,6 +85,8 @@ CREATE TABLE IF NOT EXISTS prices (
 # `est_scores` (route: decision.candidates' model + exp_score) and `oracle_best` (outcome: max of oracle_scores)
 # are what regret needs, typed at ingest: parsing the lines per row at query time took seconds at 1M events.
 # Cost is derived at query time from the prices table, so an edited override applies without a rebuild.
+# `session_usage` holds one row per Codex call, so a long-context tier (`tier_*`: the rates of a request whose
+# input exceeds `tier_start`) applies per call, as genai-prices defines it (analytics.prices).
 # A cost the writer logged wins; a run is *unpriced* when it has neither a logged cost nor a known price.
 _VIEWS = """
 CREATE OR REPLACE VIEW priced_events AS
@@ -81,10 +99,15 @@ SELECT e.*,
 FROM events e LEFT JOIN prices p ON p.model = e.model;
 CREATE OR REPLACE VIEW session_spend AS
 SELECT NULL::VARCHAR AS log, u.session_id, u.model, u.day, u.ts, s.cwd,
-       (GREATEST(u.input - u.cached_input, 0) * p.input_per_mtok + u.cached_input * p.cached_input_per_mtok
-        + u.output * p.output_per_mtok) / 1e6 AS cost,
+       (u.input > p.tier_start) IS TRUE AS long_context,
+       (GREATEST(u.input - u.cached_input - u.cache_write, 0)
+            * CASE WHEN long_context THEN p.tier_input_per_mtok ELSE p.input_per_mtok END
+        + u.cached_input * CASE WHEN long_context THEN p.tier_cached_input_per_mtok ELSE p.cached_input_per_mtok END
+        + u.cache_write * CASE WHEN long_context THEN COALESCE(p.tier_cache_write_per_mtok, p.tier_input_per_mtok)
+                               ELSE COALESCE(p.cache_write_per_mtok, p.input_per_mtok) END
+        + u.output * CASE WHEN long_context THEN p.tier_output_per_mtok ELSE p.output_per_mtok END) / 1e6 AS cost,
        (p.model IS NULL) AS unpriced,
-       u.input, u.cached_input, u.output, u.reasoning
+       u.input, u.cached_input, u.output, u.reasoning, u.cache_write
 FROM session_usage u
 LEFT JOIN sessions s USING (session_id)
 LEFT JOIN prices p ON p.model = u.model
@@ -106,11 +129,110 @@ class StoreLockedError(StoreError):
 
 
 class StoreCorruptError(StoreError):
-    """The file is not a usable database; ``Store.rebuild(path)`` deletes it and starts over from the logs."""
+    """Our cache file is damaged or outdated; ``Store.rebuild(path)`` deletes it and starts over from the logs."""
+
+
+class StoreRefusedError(StoreError):
+    """The path is not ours to use (a directory, or a file that is not our cache): a usage error, nothing written."""
 
 
 def _is_lock_error(exc: Exception) -> bool:
-    return "lock" in str(exc).lower()
+    return isinstance(exc, duckdb.IOException) and _LOCK_MESSAGE in str(exc).lower()
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """A DuckDB error that means the file is damaged (found at open, or later when a query reads a bad block)."""
+    return isinstance(exc, duckdb.Error) and not _is_lock_error(exc) and "corrupt" in str(exc).lower()
+
+
+def _owner_marker(con: duckdb.DuckDBPyConnection) -> bool | None:
+    """Does this database carry our marker? None for an empty database (nothing in it to lose)."""
+    names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() UNION ALL "
+                                       "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    if not names:
+        return None
+    if "meta" not in names:
+        return False
+    found = dict(con.execute("SELECT key, value FROM meta WHERE key IN ('owner', 'store_version')").fetchall())
+    # a file from before the marker (store version <= 4) carries our "N (duckdb X)" store_version instead
+    return found.get("owner") == OWNER or bool(re.fullmatch(r"[0-4] \(duckdb [^)]+\)", str(found.get("store_version"))))
+
+
+def _registry() -> Path:
+    return data_dir() / "caches.json"
+
+
+def _created(path: Path) -> dict[str, int]:
+    try:
+        found = json.loads(_registry().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _remember(path: Path) -> None:
+    """Note a cache file we just created (path -> inode); entries of files gone since are dropped."""
+    known = {name: inode for name, inode in _created(path).items() if os.path.exists(name)}
+    known[str(path.absolute())] = path.stat().st_ino
+    try:
+        atomic_write(_registry(), json.dumps(known, indent=0))
+    except OSError:
+        pass  # only a later rebuild of this file after damage needs the note; the marker still works
+
+
+def _is_ours_by_record(path: Path) -> bool:
+    if is_default_db(path):
+        return True
+    try:
+        return _created(path).get(str(path.absolute())) == path.stat().st_ino
+    except OSError:
+        return False
+
+
+def _check_ours(path: Path) -> None:
+    """Refuse a path we must not write (see the module docstring); raise StoreCorruptError for our damaged cache.
+
+    Probed read-only, so another program's file is never changed (DuckDB replays and checkpoints a WAL only
+    for a read-write connection)."""
+    if path.is_dir():
+        raise StoreRefusedError(f"{path}: is a directory; --db takes a database file path")
+    if not path.exists():
+        return
+    ours = _is_ours_by_record(path)
+    refuse = (f"{path}: exists and is not a codex-router-tui cache; refusing to overwrite it (choose another "
+              "--db path)")
+    if not path.is_file():
+        raise StoreRefusedError(refuse)
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    if head[8:12] != _DUCKDB_MAGIC:
+        if ours:
+            raise StoreCorruptError(f"{path}: not a DuckDB file any more; rebuild it from the logs (Store.rebuild)")
+        raise StoreRefusedError(refuse)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException:
+        return  # this process already holds it open, so it passed this check then
+    except duckdb.Error as exc:
+        if _is_lock_error(exc):
+            raise StoreLockedError(f"{path}: database is locked by another process ({exc})") from exc
+        if ours:
+            raise StoreCorruptError(f"{path}: unusable database ({exc}); rebuild it from the logs "
+                                    "(Store.rebuild)") from exc
+        raise StoreRefusedError(f"{path}: a DuckDB file that cannot be read ({exc}) and so cannot be shown to be "
+                                "a codex-router-tui cache; not touched (delete it yourself if it was one)") from exc
+    try:
+        owned = _owner_marker(con)
+    except duckdb.Error as exc:
+        if not ours:
+            raise StoreRefusedError(f"{path}: a DuckDB file whose contents cannot be read ({exc}); not touched "
+                                    "(delete it yourself if it was a codex-router-tui cache)") from exc
+        owned = True  # a cache we named or created: opening it read-write finds the damage and rebuilds
+    finally:
+        con.close()
+    if owned is False:
+        raise StoreRefusedError(f"{path}: another program's DuckDB database (no codex-router-tui marker); "
+                                "refusing to change it (choose another --db path)")
 
 
 class Store:
@@ -124,18 +246,20 @@ class Store:
         if self.path != MEMORY:
             if read_only and not self.path.exists():
                 raise StoreError(f"{self.path}: no database yet (run an ingest or `codex-router report` first)")
-            make_private_dir(self.path.parent)
+            _check_ours(self.path)
+            try:
+                make_private_dir(self.path.parent)
+            except OSError as exc:
+                raise StoreRefusedError(f"{self.path}: cannot create its folder ({exc.strerror})") from exc
         created = self.path != MEMORY and not self.path.exists()
         try:
             self._con = duckdb.connect(str(self.path), read_only=read_only)
             if created:
                 os.chmod(self.path, 0o600)  # the cache holds task texts and project paths, like the log
+                _remember(self.path)
         except duckdb.Error as exc:
             if _is_lock_error(exc):
                 raise StoreLockedError(f"{self.path}: database is locked by another process ({exc})") from exc
-            if isinstance(exc, duckdb.IOException) and self.path != MEMORY and self.path.exists():
-                raise StoreCorruptError(f"{self.path}: not a usable database ({exc}); rebuild it from the "
-                                        "logs (Store.rebuild)") from exc
             raise StoreError(f"{self.path}: cannot open database ({exc})") from exc
         try:
             self._prepare()
@@ -150,6 +274,7 @@ class Store:
             return
         self._con.execute(_TABLES)
         self._con.execute("INSERT OR IGNORE INTO meta VALUES ('store_version', ?)", [_VERSION])
+        self._con.execute("INSERT OR IGNORE INTO meta VALUES ('owner', ?)", [OWNER])
         self._check_version()
         self._con.execute(_VIEWS)
 
@@ -161,8 +286,13 @@ class Store:
 
     @classmethod
     def rebuild(cls, db_path: str | Path | None = None) -> Store:
-        """Delete the database (and its WAL) and return an empty one; the next ingest re-reads every log."""
+        """Delete our database (and its WAL) and return an empty one; the next ingest re-reads every log.
+        A file that is not our cache raises StoreRefusedError and is left as it is."""
         path = Path(db_path or default_db_path())
+        try:
+            _check_ours(path)
+        except StoreCorruptError:
+            pass  # ours, damaged: exactly what rebuilding is for
         for victim in (path, path.with_name(path.name + ".wal")):
             victim.unlink(missing_ok=True)
         return cls(path)
@@ -198,14 +328,17 @@ class Store:
             if price is None:
                 unpriced.append(model)
             else:
+                start, tier = price.tier or (None, None)
                 rows.append((model, price.input_per_mtok, price.cached_input_per_mtok, price.output_per_mtok,
-                             price.source))
+                             price.source, price.cache_write_per_mtok, start,
+                             *((tier.input_per_mtok, tier.cached_input_per_mtok, tier.output_per_mtok,
+                                tier.cache_write_per_mtok) if tier else (None,) * 4)))
         with self.write_lock:
             con = self.con
             con.execute("BEGIN")
             con.execute("DELETE FROM prices")
             if rows:
-                con.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?)", rows)
+                con.executemany(f"INSERT INTO prices VALUES ({', '.join('?' * len(rows[0]))})", rows)
             con.execute("COMMIT")
         return unpriced
 

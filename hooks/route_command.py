@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
                           "exit_code": result.exit_code, "score": result.score, "cost_usd": result.cost_usd,
                           "tokens": result.tokens, "latency_ms": result.latency_ms, "session_id": result.session_id,
                           "message": result.message, "decision": result.decision.to_log(),
-                          "events": [e["event"] for e in result.events]}, default=str))
+                          "events": [e["event"] for e in result.events]}, default=str, allow_nan=False))
     else:
         print("\n".join(_explain(result.decision, result.model, result.router == "manual")))
         if result.status != "dry_run":

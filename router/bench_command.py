@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         "notes": dataset.notes,
     }
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report, indent=2, allow_nan=False))
     else:
         print(render_table(report))
     return 1 if any(isinstance(r, RouterFailure) and r.failed for r in results) else 0

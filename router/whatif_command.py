@@ -33,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", action="append", type=Path, metavar="PATH",
                         help=f"routing log to read (repeatable; default {default_log_path()})")
     parser.add_argument("--db", type=Path, metavar="PATH",
-                        help=f"DuckDB cache of the logs (default {default_db_path()})")
+                        help="DuckDB cache of the logs (default: the one `report` keeps for these logs, in the data dir)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="assignments",
                         help=_SET_HELP)
     parser.add_argument("--frontier", action="store_true",
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from analytics.store import StoreError
 
     try:
-        events, malformed = whatif.load_events(paths, args.db)
+        events, malformed = whatif.load_events(paths, args.db or default_db_path(paths))
     except (StoreError, OSError) as exc:
         raise CommandError(str(exc)) from None
     sample = whatif.logged_sample(events)
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if curve is not None:
         out["frontier"] = curve.to_dict()
     if args.json:
-        json.dump(out, sys.stdout, indent=2)
+        json.dump(out, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
         _print_report(out)

@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.poll is not None and not 0.05 <= args.poll <= 60:
         print("codex-router-tui: --poll must be between 0.05 and 60 seconds", file=sys.stderr)
         return 2
+    for flag, given in (("--log", args.log or []), ("--db", [args.db] if args.db else [])):
+        for path in map(os.path.expanduser, given):
+            if os.path.exists(path) and not os.path.isfile(path):  # a log not there yet is created on first write
+                print(f"codex-router-tui: {flag} {path} is not a file", file=sys.stderr)
+                return 2
     config_error = ""
     try:
         config = load_config()

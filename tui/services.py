@@ -71,7 +71,7 @@ def resolve_paths(logs: list[str] | None, codex_home: str | None, db: str | None
         write_log = scratch / paths.LOG_FILENAME
         return SessionPaths(logs=[*samples, write_log], db=scratch / "demo.duckdb", write_log=write_log,
                             demo=True, reason=reason or "--demo", scratch=scratch)
-    return SessionPaths(logs=chosen, db=Path(db).expanduser() if db else paths.default_db_path(),
+    return SessionPaths(logs=chosen, db=Path(db).expanduser() if db else paths.default_db_path(chosen, codex_home),
                         write_log=chosen[0])
 
 

@@ -313,7 +313,10 @@ def test_locked_database_raises_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_corrupt_database_is_reported_and_rebuilt_from_the_log(tmp_path: Path, fixture_log: Path) -> None:
-    db = tmp_path / "bad.duckdb"
+    from analytics.paths import default_db_path
+
+    db = default_db_path()  # ours by its place; a file elsewhere must carry our marker (tests/reliability)
+    db.parent.mkdir(parents=True, exist_ok=True)
     db.write_bytes(b"this is not a database" * 500)
     with pytest.raises(StoreCorruptError, match=str(db)):
         Store(db)

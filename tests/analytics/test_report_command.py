@@ -88,9 +88,12 @@ def test_unreadable_paths_exit_2(capsys, tmp_path: Path, fixture_log: Path) -> N
 
 
 def test_corrupt_db_is_rebuilt(capsys, fixture_log: Path, tmp_path: Path) -> None:
-    db = tmp_path / "bad.duckdb"
+    from analytics.paths import default_db_path
+
+    db = default_db_path([fixture_log])  # the cache we name (garbage at another --db path is refused: exit 2)
+    db.parent.mkdir(parents=True)
     db.write_bytes(b"\x00garbage" * 1000)
-    report = report_json(capsys, "--log", str(fixture_log), "--db", str(db))
+    report = report_json(capsys, "--log", str(fixture_log))
     assert report["totals"]["runs"] == 5
 
 

@@ -25,6 +25,7 @@ lint: venv
 
 test: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # Figures for the closing notes; the routing ones read ../shared/data/coderouterbench.

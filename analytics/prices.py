@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from analytics.errors import CodexRouterError
 from analytics.paths import config_dir
 from analytics.tomlfile import read_toml
 
@@ -32,7 +33,7 @@ _PROBE_TOKENS = 1000  # small enough to stay in every model's base tier
 _FIELDS = ("input_per_mtok", "cached_input_per_mtok", "output_per_mtok")
 
 
-class PriceFileError(ValueError):
+class PriceFileError(CodexRouterError, ValueError):
     """A prices TOML file that cannot be used; the message names the file and the field."""
 
 

@@ -18,7 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from hooks.cli import CommandError
+from analytics import cli_options
+from analytics.errors import CommandError
 
 
 def _day_or_moment(text: str) -> str:
@@ -45,13 +46,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("view", nargs="?", choices=("daily", "weekly", "monthly", "session"),
                         help="tokens and cost per day, ISO week, month or Codex session and model, routed runs "
                              "and Codex sessions together (like ccusage); without it: the routing report")
-    parser.add_argument("--log", action="append", type=Path, metavar="PATH",
-                        help="routing log to read (repeatable; default: $CODEX_HOME/routing_log.jsonl)")
+    cli_options.add_log(parser, repeatable=True)
     parser.add_argument("--codex-home", type=Path, metavar="DIR",
                         help="Codex home whose sessions/ and archived_sessions/ rollouts are added "
                              "(default: $CODEX_HOME or ~/.codex)")
-    parser.add_argument("--db", type=Path, metavar="PATH",
-                        help="DuckDB cache file (default: one per set of logs and Codex home in the user data dir)")
+    cli_options.add_db(parser)
     parser.add_argument("--since", type=_day_or_moment, metavar="DATE",
                         help="first day to include (YYYY-MM-DD or YYYYMMDD; UTC, or --timezone in a view)")
     parser.add_argument("--until", type=_day_or_moment, metavar="DATE", help="last day to include (as --since)")
@@ -59,7 +58,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="the zone whose days a view counts in (default: this machine's, as ccusage)")
     parser.add_argument("--threshold", type=float, default=0.5, metavar="S",
                         help="score that counts as a win in the win rate (default 0.5)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    cli_options.add_json(parser)
 
 
 def _check_inputs(args: argparse.Namespace) -> list[Path]:
@@ -93,19 +92,16 @@ def _check_inputs(args: argparse.Namespace) -> list[Path]:
 
 
 def _open_store(db: Path | None):
-    from analytics.store import MEMORY, Store, StoreError, StoreLockedError, StoreRefusedError
+    from analytics.store import Store, StoreError, StoreRefusedError
 
     try:
-        store, rebuilt = Store.open_or_rebuild(db)
-    except StoreLockedError as exc:
-        print(f"codex-router report: {exc}; using a temporary in-memory copy", file=sys.stderr)
-        return Store(MEMORY)
+        store, notice = Store.open_for_logs(db)
     except StoreRefusedError as exc:
         raise CommandError(str(exc), 2) from exc
     except StoreError as exc:
         raise CommandError(str(exc), 1) from exc
-    if rebuilt:
-        print(f"codex-router report: {store.path} was corrupt; rebuilt it from the logs", file=sys.stderr)
+    if notice:
+        print(f"codex-router report: {notice}", file=sys.stderr)
     return store
 
 

@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from analytics.errors import CodexRouterError
+
 SCHEMA_VERSION = 1
 EVENT_KINDS = ("route", "outcome", "override", "tool", "turn", "session")
 TOKEN_KEYS = ("input", "cached_input", "output", "reasoning")
@@ -50,7 +52,7 @@ CORE_KEYS: dict[str, tuple[type, ...]] = {
 SEED_KEYS = frozenset({"timestamp", "model", "tool", "exit_code", "task_hint"})
 
 
-class SchemaError(ValueError):
+class SchemaError(CodexRouterError, ValueError):
     """A line that parsed as JSON but is not a usable event; the message names the field."""
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from analytics.atomicfile import atomic_write
+from analytics.errors import CodexRouterError
 from analytics.paths import data_dir, default_db_path, is_default_db, make_private_dir
 
 STORE_VERSION = 5  # bump when a table changes: an older file is then rebuilt from the logs
@@ -120,7 +121,7 @@ SELECT NULL, ts, model, cwd, NULL, session_id, cost, unpriced, 'codex' AS source
 """
 
 
-class StoreError(RuntimeError):
+class StoreError(CodexRouterError, RuntimeError):
     """The database cannot be used; the message names the file and what to do."""
 
 
@@ -304,6 +305,16 @@ class Store:
             return cls(db_path), False
         except StoreCorruptError:
             return cls.rebuild(db_path), True
+
+    @classmethod
+    def open_for_logs(cls, db_path: str | Path | None = None) -> tuple[Store, str | None]:
+        """``open_or_rebuild``, or an in-memory store while another process holds the file: the logs are the
+        truth, the cache only saves re-reading them. Returns (store, a one-line notice of either, or None)."""
+        try:
+            store, rebuilt = cls.open_or_rebuild(db_path)
+        except StoreLockedError as exc:
+            return cls(MEMORY), f"{exc}; using a temporary in-memory copy"
+        return store, (f"{store.path} was corrupt; rebuilt it from the logs" if rebuilt else None)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:

@@ -11,6 +11,10 @@ import argparse
 import importlib
 import sys
 
+from analytics.errors import CodexRouterError, CommandError
+
+__all__ = ["COMMANDS", "CommandError", "build_parser", "main", "package_version"]
+
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("analytics.report_command", "spend, win rates, Perf/$ and regret from the routing log"),
@@ -22,14 +26,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("hooks.doctor_command", "check Codex, hooks, trust, profiles, log and prices; say how to fix"),
     "whatif": ("router.whatif_command", "off-policy estimate of a router change on the logged history"),
 }
-
-
-class CommandError(Exception):
-    """A failure the user can act on; printed as one line, exit code carried along."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def package_version() -> str:
@@ -68,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         args._parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args._module.run(args) or 0)
-    except CommandError as exc:
+    except CodexRouterError as exc:  # the one printer of every domain error (analytics/errors.py)
         print(f"codex-router {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -77,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the imported module's main so that `python -m hooks.cli` and the subcommands share one CommandError.
+    # Run the imported module's main so that `python -m hooks.cli` and the subcommands share one module state.
     from hooks.cli import main as _main
 
     sys.exit(_main())

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from analytics.errors import CodexRouterError
 from hooks.hook_command import HOOK_TIMEOUT_S  # noqa: F401 - defined where the hook bounds its wait by it
 
 CODEX_BIN_ENV = "CODEX_BIN"
@@ -35,7 +36,7 @@ MIN_SUPPORTED = (0, 169, 0)
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
 
-class CodexVersionError(ValueError):
+class CodexVersionError(CodexRouterError, ValueError):
     """A version string we cannot read."""
 
 

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from analytics import cli_options
+
 # The routing log's tail read for "last fired": hooks append small lines, so this holds weeks of them.
 LOG_TAIL_BYTES = 8 * 1024 * 1024
 HOOK_SOURCES = {"PostToolUse": ("tool", "hook:PostToolUse"), "Stop": ("turn", "hook:Stop")}
@@ -23,9 +25,8 @@ HOOK_SOURCES = {"PostToolUse": ("tool", "hook:PostToolUse"), "Stop": ("turn", "h
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--codex-home", metavar="DIR", help="Codex home (default: $CODEX_HOME or ~/.codex)")
-    parser.add_argument("--log", type=Path, metavar="PATH",
-                        help="routing log to check (default: $CODEX_HOME/routing_log.jsonl)")
-    parser.add_argument("--json", action="store_true", help="print the checks as one JSON object")
+    cli_options.add_log(parser, "to check")
+    cli_options.add_json(parser, "the checks")
 
 
 @dataclass

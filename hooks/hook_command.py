@@ -20,12 +20,14 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from analytics import cli_options
+from hooks.pending import pending_dir
+
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 HOOK_TIMEOUT_S = 5  # Codex's hook timeout: the `timeout` install writes into hooks.json
 IDLE_GAP_S = 0.2  # silence after which a payload that already parses is taken without waiting for EOF
 EXIT_MARGIN_S = 1.0  # of Codex's hook timeout, kept to parse and append the event after reading
 MAX_MESSAGE_CHARS = 500
-PENDING_DIRNAME = "pending_routes"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         sub = kinds.add_parser(kind, help=help_text, description=help_text)
         if kind == "notify":
             sub.add_argument("payload", metavar="JSON", nargs="?", help="the JSON argument Codex appends")
-        sub.add_argument("--log", type=Path, metavar="PATH", help="routing log to append to")
+        cli_options.add_log(sub, "to append to")
 
 
 def read_stdin(bound_s: float, limit: int = MAX_PAYLOAD_BYTES) -> tuple[bytes, str | None]:
@@ -147,13 +149,6 @@ def notify_event(payload: dict[str, Any]) -> dict[str, Any] | None:
     if task_id:
         record["task_id"] = task_id
     return record
-
-
-def pending_dir() -> Path:
-    """Where `route --interactive` leaves a marker the Stop hook uses to tie a Codex session to a task."""
-    from analytics.paths import data_dir
-
-    return data_dir() / PENDING_DIRNAME
 
 
 def _pending_task(cwd: str | None) -> str | None:

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from analytics import cli_options
+
 OUR_MARKERS = ("codex-router", "hooks.cli")
 SUBCOMMAND = {"PostToolUse": "post-tool-use", "Stop": "stop"}
 
@@ -25,8 +27,7 @@ SUBCOMMAND = {"PostToolUse": "post-tool-use", "Stop": "stop"}
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--codex-home", metavar="DIR", help="Codex home (default: $CODEX_HOME or ~/.codex)")
     parser.add_argument("--dry-run", action="store_true", help="show the change as a diff; write nothing")
-    parser.add_argument("--log", type=Path, metavar="PATH",
-                        help="routing log the hooks append to (default: $CODEX_HOME/routing_log.jsonl)")
+    cli_options.add_log(parser, "the hooks append to")
     parser.add_argument("--trust", action="store_true",
                         help="also mark our hooks trusted in config.toml (what /hooks in the Codex TUI does)")
 
@@ -94,8 +95,8 @@ def merge(config: dict[str, Any], log: Path | None) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from analytics.atomicfile import atomic_write
+    from analytics.errors import CommandError
     from analytics.paths import codex_home
-    from hooks.cli import CommandError
     from hooks.files import backup_once, unified_diff
 
     home = codex_home(args.codex_home)
@@ -138,7 +139,7 @@ def _trust(home: Path, hooks_path: Path, merged: dict[str, Any], dry_run: bool) 
     import tomllib
 
     from analytics.atomicfile import atomic_write
-    from hooks.cli import CommandError
+    from analytics.errors import CommandError
     from hooks.codex_trust import hook_entries, trust_status, trusted_hashes, with_trust
     from hooks.files import backup_once, unified_diff
 

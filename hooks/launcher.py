@@ -32,7 +32,7 @@ from analytics.logwriter import append_event
 from analytics.paths import codex_home, default_log_path, make_private_dir
 from hooks import codex_version
 from hooks.codex_config import existing_profile
-from hooks.hook_command import pending_dir
+from hooks.pending import pending_dir
 from hooks.redact import redact
 from hooks.settings import HooksSettings
 from hooks.verifier import Verifier, changed_since, snapshot

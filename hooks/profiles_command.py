@@ -161,18 +161,18 @@ def run(args: argparse.Namespace) -> int:
     import tomllib
 
     from analytics.atomicfile import atomic_write
+    from analytics.errors import CommandError
     from analytics.paths import codex_home
     from hooks import codex_version
-    from hooks.cli import CommandError
     from hooks.codex_config import BUILTIN_PROVIDERS, PROVIDER_HINTS
     from hooks.files import backup_once, unified_diff
-    from hooks.settings import HooksSettings, SettingsError
+    from hooks.settings import HooksSettings, HooksSettingsError
 
     home = codex_home(args.codex_home)
     try:
         version = codex_version.detect(args.codex_version)
         settings = HooksSettings.load()
-    except (codex_version.CodexVersionError, SettingsError) as exc:
+    except (codex_version.CodexVersionError, HooksSettingsError) as exc:
         raise CommandError(str(exc), 2) from exc
     print(version.describe(), file=sys.stderr)
     config_path = home / "config.toml"

@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from analytics import cli_options
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("task", metavar="TASK",
@@ -24,8 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="open the Codex TUI with the chosen model; verified when the session ends")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="stop codex exec after this long (default: route.timeout_s in codex.toml, 1800)")
-    parser.add_argument("--log", type=Path, metavar="PATH", help="routing log to append to")
-    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    cli_options.add_log(parser, "to append to")
+    cli_options.add_json(parser, "the result")
 
 
 def _progress(kind: str, message: str) -> None:
@@ -61,9 +63,9 @@ def _unknown_model(model: str, models: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hooks.cli import CommandError
+    from analytics.errors import CommandError
     from hooks.launcher import RouteLauncher
-    from hooks.settings import HooksSettings, SettingsError
+    from hooks.settings import HooksSettings, HooksSettingsError
 
     task = sys.stdin.read() if args.task == "-" and not sys.stdin.isatty() else args.task
     if not task.strip():
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--cd {args.cd}: not a directory", 2)
     try:
         settings = HooksSettings.load()
-    except SettingsError as exc:
+    except HooksSettingsError as exc:
         raise CommandError(str(exc), 2) from exc
     from analytics.prices import PriceFileError
     from router.state import StateError

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from analytics.errors import CodexRouterError
 from analytics.paths import config_dir
 from analytics.tomlfile import read_toml
 
@@ -37,7 +38,7 @@ SETTINGS_FILENAME = "codex.toml"
 SIGNALS = ("ast", "tests", "exec", "judge", "completion")
 
 
-class SettingsError(ValueError):
+class HooksSettingsError(CodexRouterError, ValueError):
     """A settings file that cannot be used; the message names the file and the key."""
 
 
@@ -61,7 +62,7 @@ class HooksSettings:
         path = path or config_dir() / SETTINGS_FILENAME
         if not path.exists():
             return cls()
-        data = read_toml(path, SettingsError)
+        data = read_toml(path, HooksSettingsError)
         return cls._from_dict(data, path)
 
     @classmethod
@@ -69,17 +70,17 @@ class HooksSettings:
         def get(section: str, key: str, types: tuple[type, ...], default: Any) -> Any:
             table = data.get(section, {})
             if not isinstance(table, dict):
-                raise SettingsError(f"{path}: [{section}] must be a table")
+                raise HooksSettingsError(f"{path}: [{section}] must be a table")
             value = table.get(key, default)
             if value is default:
                 return value
             if isinstance(value, bool) and bool not in types or not isinstance(value, types):
                 names = "/".join(t.__name__ for t in types)
-                raise SettingsError(f"{path}: {section}.{key} must be {names}, got {value!r}")
+                raise HooksSettingsError(f"{path}: {section}.{key} must be {names}, got {value!r}")
             if list in types and not all(isinstance(v, str) for v in value):
-                raise SettingsError(f"{path}: {section}.{key} must be a list of strings")
+                raise HooksSettingsError(f"{path}: {section}.{key} must be a list of strings")
             if types[0] in (int, float) and not (math.isfinite(value) and value > 0):
-                raise SettingsError(f"{path}: {section}.{key} must be a finite positive number, got {value!r}")
+                raise HooksSettingsError(f"{path}: {section}.{key} must be a finite positive number, got {value!r}")
             return value
 
         defaults = cls()
@@ -87,20 +88,20 @@ class HooksSettings:
         raw_weights = data.get("verifier", {}).get("weights", {}) if isinstance(data.get("verifier"), dict) else {}
         for dimension, table in raw_weights.items():
             if not isinstance(table, dict):
-                raise SettingsError(f"{path}: verifier.weights.{dimension} must be a table")
+                raise HooksSettingsError(f"{path}: verifier.weights.{dimension} must be a table")
             for signal, weight in table.items():
                 if signal not in SIGNALS:
-                    raise SettingsError(f"{path}: verifier.weights.{dimension}.{signal}: unknown signal "
+                    raise HooksSettingsError(f"{path}: verifier.weights.{dimension}.{signal}: unknown signal "
                                         f"(one of {', '.join(SIGNALS)})")
                 if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < math.inf:
-                    raise SettingsError(f"{path}: verifier.weights.{dimension}.{signal} must be a finite number >= 0")
+                    raise HooksSettingsError(f"{path}: verifier.weights.{dimension}.{signal} must be a finite number >= 0")
             weights[dimension] = {k: float(v) for k, v in table.items()}
         providers = data.get("providers", {})
         if not isinstance(providers, dict) or not all(isinstance(v, str) for v in providers.values()):
-            raise SettingsError(f"{path}: [providers] must map model patterns to provider ids (strings)")
+            raise HooksSettingsError(f"{path}: [providers] must map model patterns to provider ids (strings)")
         sandbox = get("route", "sandbox", (str,), defaults.sandbox)
         if sandbox not in ("read-only", "workspace-write", "danger-full-access"):
-            raise SettingsError(f"{path}: route.sandbox must be read-only, workspace-write or danger-full-access")
+            raise HooksSettingsError(f"{path}: route.sandbox must be read-only, workspace-write or danger-full-access")
         return cls(
             route_timeout_s=float(get("route", "timeout_s", (int, float), defaults.route_timeout_s)),
             sandbox=sandbox,

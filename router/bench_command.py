@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from hooks.cli import CommandError
+from analytics.errors import CommandError
 
 DEFAULT_ROUTERS = "oracle,random,always,dimension-best,linucb,static-classifier,acrouter"
 

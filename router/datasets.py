@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from analytics.errors import CodexRouterError
 from router.routing import ProbeSet, RoutingTask
 
 RESULT_COLUMNS = ("task_id", "model", "score", "cost_usd", "cost_estimated")
@@ -35,7 +36,7 @@ _SOURCE_RE = re.compile(r"^dim\d+_([^_]+)_")
 _OOD_NON_FEATURES = {"task_id", "dimension", "prompt", "prompt_source"}
 
 
-class DatasetError(ValueError):
+class DatasetError(CodexRouterError, ValueError):
     """Input the bench cannot use; the message names the file and, when there is one, the line."""
 
 

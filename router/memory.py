@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from analytics.atomicfile import atomic_write
+from analytics.errors import CodexRouterError
 from analytics.paths import make_private_dir
 
 MEMORY_FILENAME = "memory.npz"
@@ -25,7 +26,7 @@ FORMAT_VERSION = 2
 MAX_TEXT = 2000
 
 
-class MemoryStoreError(ValueError):
+class MemoryStoreError(CodexRouterError, ValueError):
     """A memory file that cannot be read, or an entry of the wrong shape."""
 
 

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from analytics.errors import CodexRouterError
 from analytics.schema import loads_line
 from router.settings import DEFAULT_PRIOR_KEYS
 
@@ -44,7 +45,7 @@ MIN_SPREAD_CONTEXTS = 5
 REGIME_RESCAN = 25  # observations between two scans of every context for new-regime membership
 
 
-class PriorsError(ValueError):
+class PriorsError(CodexRouterError, ValueError):
     """A malformed priors table; the message names the entry and field."""
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from analytics.errors import CodexRouterError
+
 COST_LOG_SCALE = 0.1
 COST_UNIT = ("kappa = 0.1 x log2(expected cost / geometric mean of the candidates' expected costs): "
              "+0.1 per doubling, so at eps_cost = -0.1 a model twice as dear must score 0.01 higher")
@@ -40,7 +42,7 @@ FLOAT_FIELDS = ("eps_perf", "eps_cost", "threshold", "exploration", "optimism", 
                 "regime_z", "regime_strength")
 
 
-class SettingsError(ValueError):
+class SettingsError(CodexRouterError, ValueError):
     """A setting with a bad value; the message names the field (and the file when there is one)."""
 
 

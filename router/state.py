@@ -21,6 +21,7 @@ from typing import Any
 import tomlkit
 
 from analytics.atomicfile import atomic_write
+from analytics.errors import CodexRouterError
 from analytics.paths import config_dir as default_config_dir
 from analytics.paths import data_dir as default_data_dir
 from analytics.tomlfile import read_toml
@@ -41,7 +42,7 @@ DEFAULT_MODELS = ("claude-opus-4-6", "claude-sonnet-4-6", "gpt-5.4", "glm-5", "k
                   "Qwen3-Max", "qwen3.5-plus")
 
 
-class StateError(ValueError):
+class StateError(CodexRouterError, ValueError):
     """router.toml or the memory file cannot be used; the message names the file (and line)."""
 
 
@@ -278,7 +279,7 @@ def memory_rebuilder(paths: Sequence[Path], db_path: Path | None = None) -> Call
 
     def rebuild(capacity: int) -> Memory:
         from router.embedding import shared_embedder
-        from router.whatif import load_events
+        from router.history import load_events
 
         events, _ = load_events(paths, db_path)
         return Memory.from_events(events, shared_embedder().encode, capacity=capacity)

@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
+from analytics import cli_options
 from analytics.paths import default_db_path, default_log_path
 
 _SET_HELP = ("change one knob, repeatable: eps_perf, eps_cost (weight of the relative log cost: +1 = twice "
@@ -30,10 +30,8 @@ _SET_HELP = ("change one knob, repeatable: eps_perf, eps_cost (weight of the rel
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--log", action="append", type=Path, metavar="PATH",
-                        help=f"routing log to read (repeatable; default {default_log_path()})")
-    parser.add_argument("--db", type=Path, metavar="PATH",
-                        help="DuckDB cache of the logs (default: the one `report` keeps for these logs, in the data dir)")
+    cli_options.add_log(parser, repeatable=True)
+    cli_options.add_db(parser)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="assignments",
                         help=_SET_HELP)
     parser.add_argument("--frontier", action="store_true",
@@ -46,16 +44,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-ess", type=float, default=30.0, metavar="N",
                         help="refuse estimates whose effective sample size is below N (default 30)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    cli_options.add_json(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from analytics import queries
-    from hooks.cli import CommandError
+    from analytics.errors import CommandError
     from router import whatif
+    from router.history import load_events
+    from router.whatif_args import parse_assignments
 
     try:
-        changes, prior_edits = whatif.parse_assignments(args.assignments)
+        changes, prior_edits = parse_assignments(args.assignments)
     except whatif.WhatIfError as exc:
         raise CommandError(str(exc), 2) from None
     if args.bootstrap < 1:
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from analytics.store import StoreError
 
     try:
-        events, malformed = whatif.load_events(paths, args.db or default_db_path(paths))
+        events, malformed = load_events(paths, args.db or default_db_path(paths))
     except (StoreError, OSError) as exc:
         raise CommandError(str(exc)) from None
     sample = whatif.logged_sample(events)

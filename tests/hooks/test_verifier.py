@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hooks.sandbox import Limits, run_limited
-from hooks.settings import HooksSettings, SettingsError
+from hooks.settings import HooksSettings, HooksSettingsError
 from hooks.verifier import Verifier, changed_since, parse_file, snapshot
 
 
@@ -92,10 +92,10 @@ def test_configured_weights_and_judge(tmp_path: Path) -> None:
 
 def test_settings_file_errors_name_the_key(tmp_path: Path) -> None:
     path = _write(tmp_path / "codex.toml", "[verifier.weights.bug_fixing]\nspeed = 1\n")
-    with pytest.raises(SettingsError, match="verifier.weights.bug_fixing.speed"):
+    with pytest.raises(HooksSettingsError, match="verifier.weights.bug_fixing.speed"):
         HooksSettings.load(path)
     _write(path, "[route]\ntimeout_s = -1\n")
-    with pytest.raises(SettingsError, match="route.timeout_s"):
+    with pytest.raises(HooksSettingsError, match="route.timeout_s"):
         HooksSettings.load(path)
     _write(path, "[verifier]\ntest_command = ['make', 'check']\nnetwork = true\n")
     assert HooksSettings.load(path).test_command == ["make", "check"]

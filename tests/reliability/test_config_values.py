@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from analytics.prices import PriceBook, PriceFileError
-from hooks.settings import HooksSettings, SettingsError
+from hooks.settings import HooksSettings, HooksSettingsError
 from router.state import RouterState, StateError
 
 NON_FINITE = ["nan", "inf", "+inf", "-inf"]
@@ -19,7 +19,7 @@ def test_codex_toml_refuses_non_finite_numbers(tmp_path, key, value):
     *tables, name = key.split(".")
     path = tmp_path / "codex.toml"
     path.write_text(f"[{'.'.join(tables)}]\n{name} = {value}\n", encoding="utf-8")
-    with pytest.raises(SettingsError, match=rf"{path}: .*{name}.*finite"):
+    with pytest.raises(HooksSettingsError, match=rf"{path}: .*{name}.*finite"):
         HooksSettings.load(path)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from crb_fixture import write_crb
 
-from hooks.cli import CommandError
+from analytics.errors import CommandError
 from router import bench_command
 from router.bench import BenchOptions, build_router
 from router.datasets import find_coderouterbench, load_dataset

@@ -9,9 +9,11 @@ import pytest
 from whatif_support import TRUTH, write_log
 
 from router import whatif
+from router.history import load_events
 from router.policy import ACRouter
 from router.priors import Priors
 from router.settings import RouterSettings
+from router.whatif_args import parse_assignments
 
 
 @pytest.fixture
@@ -113,11 +115,11 @@ def test_frontier_sweeps_eps_cost_and_marks_both_settings(records):
 ])
 def test_bad_assignments_name_the_key(items, message):
     with pytest.raises(whatif.WhatIfError, match=message):
-        whatif.parse_assignments(items)
+        parse_assignments(items)
 
 
 def test_assignments_parse_models_with_dots():
-    changes, priors = whatif.parse_assignments(
+    changes, priors = parse_assignments(
         ["eps_cost=-0.3", "k=5", "prior.bug_fixing.gpt-5.4.score=0.8", "prior.bug_fixing.gpt-5.4.cost=0.02"])
     assert changes == {"eps_cost": -0.3, "k": 5}
     assert priors == {("bug_fixing", "gpt-5.4"): {"score": 0.8, "cost_usd": 0.02}}
@@ -160,8 +162,8 @@ def test_events_come_through_the_shared_ingestion(fixture_log, tmp_path):
     other = tmp_path / "other.jsonl"
     write_log(other, n=5, seed=9, extras=False)
     db = tmp_path / "w.duckdb"
-    whatif.load_events([other], db)  # the cache holds another log too: only the asked ones are read
-    events, malformed = whatif.load_events([fixture_log], db)
+    load_events([other], db)  # the cache holds another log too: only the asked ones are read
+    events, malformed = load_events([fixture_log], db)
     bad_line = fixture_log.read_text().splitlines().index("{not json") + 1
     assert malformed.select("file", "line").rows() == [(str(fixture_log), bad_line)]
     assert {e["event"] for e in events} == {"route", "override", "outcome"}

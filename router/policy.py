@@ -278,7 +278,8 @@ def score_candidates(votes: Mapping[str, Mapping[str, Vote]], n_context: Mapping
         total = sum(v.evidence for v in model_votes.values())
         score = (sum(v.evidence * v.score for v in model_votes.values()) / total if total > 0
                  else next(iter(model_votes.values())).score if model_votes else 0.0)
-        cost = _geo_mean([(v.cost_usd, v.evidence) for v in model_votes.values()])
+        # Votes without weight (a task of no known dimension: confidence 0) still carry the only cost known.
+        cost = _geo_mean([(v.cost_usd, v.evidence if total > 0 else 1.0) for v in model_votes.values()])
         combined[model] = (score, cost)
     reference = _geo_mean([(cost, 1.0) for _, cost in combined.values()])
     kappa = {m: cost_kappa(cost, reference) for m, (_, cost) in combined.items()}

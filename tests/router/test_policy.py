@@ -93,6 +93,14 @@ def test_cost_weight_changes_the_choice():
     assert make_router(eps_cost=-1.0).decide(Features()).chosen == "cheap"
 
 
+def test_a_task_of_unknown_dimension_still_weighs_cost():
+    # No dimension (agentic work logged without prompts): the prior carries no weight, but its cost must count.
+    task = Features(dimension=None, dimension_confidence=0.0)
+    decision = make_router(eps_cost=-1.0).decide(task)
+    assert decision.candidate("dear").exp_cost_usd == pytest.approx(0.016)
+    assert decision.chosen == "cheap" and make_router(eps_cost=0.0).decide(task).chosen == "dear"
+
+
 def test_neighbours_vote_and_update_changes_memory_and_priors():
     router = make_router()
     task = Features(text="parse dates", embedding=np.array([1.0, 0.0, 0.0], dtype=np.float32))

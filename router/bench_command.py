@@ -168,7 +168,7 @@ def _parse_grid(text: str | None) -> list[float]:
 
 def _run_sweep(args: argparse.Namespace, dataset: Any, grid: list[float]) -> int:
     from router.bench import BenchOptions, sweep_dataset
-    from router.settings import COST_UNIT
+    from router.settings import COST_UNIT, KNOB_STEP
 
     progress = None if args.no_progress else ProgressBar(sys.stderr)
     options = BenchOptions(seed=args.seed, eps_perf=args.eps_perf, eps_cost=args.eps_cost)
@@ -179,7 +179,7 @@ def _run_sweep(args: argparse.Namespace, dataset: Any, grid: list[float]) -> int
     report = {"dataset": dataset.name, "path": str(dataset.path), "split": dataset.split,
               "tasks": len(dataset.test_tasks), "models": dataset.probe.models,
               "settings": {"eps_perf": args.eps_perf, "default_eps_cost": args.eps_cost, "cost_unit": COST_UNIT,
-                           "seed": args.seed, "grid": grid},
+                           "knob_step": KNOB_STEP, "seed": args.seed, "grid": grid},
               **sweep.to_dict(), "notes": dataset.notes}
     if args.json:
         print(json.dumps(report, indent=2))
@@ -218,7 +218,7 @@ def render_sweep_table(report: dict[str, Any]) -> str:
                  "minus the point's; beat: best AvgPerf margin over a non-dominated single model costing as much "
                  "or more; - where the hull does not reach")
     lines.append(f"reward = {report['settings']['eps_perf']} x score + eps_cost x kappa; "
-                 f"{report['settings']['cost_unit']}")
+                 f"{report['settings']['cost_unit']}; {report['settings']['knob_step']}")
     lines += [f"note: {note}" for note in report["notes"]]
     return "\n".join(lines)
 

@@ -21,6 +21,10 @@ import numpy as np
 COST_LOG_SCALE = 0.1
 COST_UNIT = ("kappa = 0.1 x log2(expected cost / geometric mean of the candidates' expected costs): "
              "+0.1 per doubling, so at eps_cost = -0.1 a model twice as dear must score 0.01 higher")
+# What one step of the eps_cost knob means (the sweep's grid doubles |eps_cost| per step), for the Router screen.
+KNOB_STEP = ("one step of eps_cost (doubling it, e.g. -0.1 -> -0.2) doubles the score a model must gain per "
+             "doubling of its cost: from 0.01 to 0.02 (1 to 2 points of AvgPerf), on a $0.002 completion as on "
+             "a $1 agentic fix")
 
 
 def kappa(cost_usd: Any, reference_usd: Any) -> Any:

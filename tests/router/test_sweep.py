@@ -82,6 +82,7 @@ def test_sweep_json_on_a_tiny_dataset_whose_frontier_is_known(tmp_path: Path, ca
                 else 50 + 25 * (cost - 0.2) / 0.8 if cost <= 1.0 else 75.0)
         assert row["lift"] == (None if hull is None else pytest.approx(perf - hull, abs=1e-3))
     assert report["default_eps_cost"] == -0.1 and report["settings"]["cost_unit"]
+    assert report["settings"]["knob_step"].startswith("one step of eps_cost")
 
 
 def test_sweep_table_and_chart(tmp_path: Path, capsys):

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
+from acrouter_proxy import parse_setting  # noqa: E402
 from hindsight_frontier import DEFAULT_DATA, static_frontier  # noqa: E402
 
 from router.bench import BenchOptions, OutcomeTable, sweep_dataset  # noqa: E402
@@ -162,11 +163,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", default=",".join(f"{g:g}" for g in GRID), help="eps_cost values swept")
     parser.add_argument("--default", type=float, default=RouterSettings().eps_cost,
                         help="the one default eps_cost judged (default: the settings' default)")
+    parser.add_argument("--set", default="", metavar="K=V[,K=V]",
+                        help="router settings other than eps_cost for every split (a variant the protocol compares)")
     parser.add_argument("--choose", action="store_true", help="run the default-choosing protocol (probing only)")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     args = parser.parse_args(argv)
     grid = sorted({float(x) for x in args.grid.split(",") if x.strip()} | {args.default}, reverse=True)
-    options = BenchOptions(eps_cost=args.default)
+    try:
+        overrides = parse_setting(args.set)
+    except ValueError as exc:
+        parser.error(str(exc))
+    options = BenchOptions(eps_cost=args.default, overrides=tuple(overrides.items()))
     try:
         id_data = load_dataset(args.data, "id")
         ood_data = load_dataset(args.data, "ood") if any(s.startswith("ood") for s in args.splits.split(",")) else None
@@ -184,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                                                  for r in sweep.rows), file=sys.stderr)
         ranking = sorted(per_eps, key=lambda e: (sum(v >= 0 for v in per_eps[e]), float(np.mean(per_eps[e]))),
                          reverse=True)
-        report = {"protocol": "train minus one source -> val", "folds": len(folds),
+        report = {"protocol": "train minus one source -> val", "folds": len(folds), "set": overrides,
                   "per_eps": {f"{e:g}": {"folds_lift_ge_0": sum(v >= 0 for v in per_eps[e]),
                                          "mean_lift": round(float(np.mean(per_eps[e])), 3)} for e in grid},
                   "chosen_eps_cost": ranking[0], "seconds": round(time.monotonic() - started, 1)}
@@ -213,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(summarise(name, dataset, sweep_dataset(dataset, grid, options), args.default))
             print(f"{name}: {time.monotonic() - t0:.1f}s", file=sys.stderr)
     if args.json:
-        print(json.dumps({"grid": grid, "default_eps_cost": args.default, "rows": rows,
+        print(json.dumps({"grid": grid, "default_eps_cost": args.default, "set": overrides, "rows": rows,
                           "seconds": round(time.monotonic() - started, 1)}, indent=2))
     else:
         print(render(rows))

@@ -133,6 +133,7 @@ class BenchOptions:
     eps_cost: float = -0.1
     alpha: float = 1.0
     ridge: float = 1.0
+    overrides: tuple[tuple[str, Any], ...] = ()  # other ACRouter settings (a variant a benchmark compares)
 
 
 def expand_router_names(names: Sequence[str], models: Sequence[str]) -> list[str]:
@@ -159,7 +160,8 @@ def router_settings(options: BenchOptions) -> Any:
         from router.settings import RouterSettings
     except ImportError:
         return None
-    return RouterSettings(eps_perf=options.eps_perf, eps_cost=options.eps_cost)
+    return RouterSettings.from_mapping({**dict(options.overrides), "eps_perf": options.eps_perf,
+                                        "eps_cost": options.eps_cost})
 
 
 def build_router(name: str, dataset: BenchDataset, options: BenchOptions) -> RoutingPolicy:

@@ -31,7 +31,7 @@ from router.bench import OutcomeTable, perf_per_dollar  # noqa: E402
 from router.datasets import BenchDataset, DatasetError, load_dataset  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"
-GROUP_KEYS = ("bench", "source")
+GROUP_KEYS = ("bench", "source", "repo")
 
 
 def group_of(task) -> str:
@@ -64,6 +64,26 @@ def always_bar(table: OutcomeTable, floor: float) -> tuple[dict[str, dict[str, f
     return always, max((p["perf_per_dollar"] for p in always.values() if p["avg_perf"] >= floor), default=0.0)
 
 
+def static_frontier(dataset: BenchDataset, table: OutcomeTable | None = None,
+                    ) -> tuple[dict[str, int], list[dict[str, object]]]:
+    """The groups (name -> test tasks) and the hindsight frontier of per-group static routing, cheapest last."""
+    table = table or OutcomeTable(dataset.test_tasks, dataset.test_results, dataset.probe.models)
+    n = len(dataset.test_tasks)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, task in enumerate(dataset.test_tasks):
+        groups[group_of(task)].append(i)
+    score = {g: table.score[idx].sum(axis=0) for g, idx in groups.items()}
+    cost = {g: table.cost[idx].sum(axis=0) for g, idx in groups.items()}
+    frontier: list[dict[str, object]] = []
+    for lam in [0.0, *np.geomspace(1e-3, 1e4, 400)]:
+        choice = {g: int(np.argmax(score[g] - lam * cost[g] + 1e-12 * score[g])) for g in groups}
+        entry = {**target_point(sum(score[g][j] for g, j in choice.items()), sum(cost[g][j] for g, j in choice.items()), n),
+                 "lam": round(float(lam), 4), "models": {g: table.models[j] for g, j in sorted(choice.items())}}
+        if not frontier or entry["models"] != frontier[-1]["models"]:
+            frontier.append(entry)
+    return {g: len(i) for g, i in groups.items()}, frontier
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -76,20 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     dataset = load_or_exit(parser, args.data, args.split)
     table = OutcomeTable(dataset.test_tasks, dataset.test_results, dataset.probe.models)
     n = len(dataset.test_tasks)
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, task in enumerate(dataset.test_tasks):
-        groups[group_of(task)].append(i)
-    score = {g: table.score[idx].sum(axis=0) for g, idx in groups.items()}
-    cost = {g: table.cost[idx].sum(axis=0) for g, idx in groups.items()}
-
+    groups, frontier = static_frontier(dataset, table)
     always, bar = always_bar(table, args.always_floor)
-    frontier: list[dict[str, object]] = []
-    for lam in [0.0, *np.geomspace(1e-3, 1e4, 400)]:
-        choice = {g: int(np.argmax(score[g] - lam * cost[g] + 1e-12 * score[g])) for g in groups}
-        entry = {**target_point(sum(score[g][j] for g, j in choice.items()), sum(cost[g][j] for g, j in choice.items()), n),
-                 "lam": round(float(lam), 4), "models": {g: table.models[j] for g, j in sorted(choice.items())}}
-        if not frontier or entry["models"] != frontier[-1]["models"]:
-            frontier.append(entry)
     meeting = [p for p in frontier if p["avg_perf"] >= args.min_perf and p["perf_per_dollar"] > bar]
     best = min(meeting, key=lambda p: p["cost_usd"], default=None)
     budget = None
@@ -97,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         # Perf/$ stays above the bar while the total cost is below AvgPerf / bar: what is left for exploration.
         budget = round(best["avg_perf"] / bar - best["cost_usd"], 2) if bar > 0 else None
     print(json.dumps({
-        "dataset": dataset.name, "split": dataset.split, "tasks": n, "groups": {g: len(i) for g, i in groups.items()},
+        "dataset": dataset.name, "split": dataset.split, "tasks": n, "groups": groups,
         "always": always, "perf_per_dollar_bar": bar, "min_perf": args.min_perf,
         "frontier": frontier, "cheapest_meeting_target": best, "exploration_budget_usd": budget,
     }))

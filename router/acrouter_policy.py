@@ -18,7 +18,7 @@ from router.settings import RouterSettings
 
 class ACRouterPolicy:
     def __init__(self, settings: RouterSettings | None = None, embedder: Any = None, use_memory: bool = True,
-                 seed: int | None = 0) -> None:
+                 seed: int | None = 0, features_cache: dict[str, Any] | None = None) -> None:
         self.settings = settings or RouterSettings()
         self.use_memory = use_memory
         self.name = "acrouter" if use_memory else "acrouter-no-memory"
@@ -27,6 +27,8 @@ class ACRouterPolicy:
         self._extractor: Any = None
         self._router: ACRouter | None = None
         self._features: dict[str, Any] = {}
+        # task_id -> extracted features, shareable between replays of one dataset (a sweep embeds each text once)
+        self._cache = {} if features_cache is None else features_cache
 
     @property
     def router(self) -> ACRouter:
@@ -47,7 +49,9 @@ class ACRouterPolicy:
         return {**task.metadata, "dimension": task.dimension} if task.dimension else dict(task.metadata)
 
     def _extract(self, task: RoutingTask) -> Any:
-        return self.extractor.extract(task.text, metadata=self._metadata(task))
+        if task.task_id not in self._cache:
+            self._cache[task.task_id] = self.extractor.extract(task.text, metadata=self._metadata(task))
+        return self._cache[task.task_id]
 
     def fit(self, probe: ProbeSet) -> None:
         tasks = {task.task_id: task for task in probe.tasks}
@@ -58,12 +62,17 @@ class ACRouterPolicy:
             rows.append({**context, **row})
         keys = self.settings.prior_keys
         priors = Priors.from_rows(rows, keys=keys, strength=self.settings.prior_strength)
+        priors.origin = "the probing split"
         memory = Memory(self.settings.memory_size) if self.use_memory else None
         models = list(probe.models) or priors.models
         self._router = ACRouter(models, priors, memory, self.settings, name=self.name, seed=self.seed)
         with_text = [task for task in probe.tasks if task.text]
         if memory is not None and with_text:
-            features = self.extractor.extract_many([t.text for t in with_text], [self._metadata(t) for t in with_text])
+            todo = [t for t in with_text if t.task_id not in self._cache]
+            if todo:
+                fresh = self.extractor.extract_many([t.text for t in todo], [self._metadata(t) for t in todo])
+                self._cache.update(zip([t.task_id for t in todo], fresh, strict=True))
+            features = [self._cache[t.task_id] for t in with_text]
             by_task: dict[str, list[dict[str, Any]]] = {}
             for row in rows:
                 by_task.setdefault(row["task_id"], []).append(row)

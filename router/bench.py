@@ -133,6 +133,7 @@ class BenchOptions:
     eps_cost: float = -0.1
     alpha: float = 1.0
     ridge: float = 1.0
+    overrides: tuple[tuple[str, Any], ...] = ()  # other ACRouter settings (a variant a benchmark compares)
 
 
 def expand_router_names(names: Sequence[str], models: Sequence[str]) -> list[str]:
@@ -159,7 +160,8 @@ def router_settings(options: BenchOptions) -> Any:
         from router.settings import RouterSettings
     except ImportError:
         return None
-    return RouterSettings(eps_perf=options.eps_perf, eps_cost=options.eps_cost)
+    return RouterSettings.from_mapping({**dict(options.overrides), "eps_perf": options.eps_perf,
+                                        "eps_cost": options.eps_cost})
 
 
 def build_router(name: str, dataset: BenchDataset, options: BenchOptions) -> RoutingPolicy:
@@ -217,3 +219,30 @@ def run_routers(dataset: BenchDataset, names: Sequence[str], options: BenchOptio
         result.name = name
         out.append(result)
     return out
+
+
+def sweep_dataset(dataset: BenchDataset, grid: Sequence[float], options: BenchOptions,
+                  progress: Callable[[str], Callable[[int, int], None] | None] | None = None) -> Any:
+    """ACRouter replayed at each cost weight of ``grid`` beside every Always-<model>: a ``router.sweep.Sweep``.
+
+    Features (embeddings) are extracted once per task and shared between the replays.
+    """
+    from dataclasses import replace
+
+    from router.acrouter_policy import ACRouterPolicy
+    from router.sweep import Point, run_sweep
+
+    table = OutcomeTable(dataset.test_tasks, dataset.test_results, dataset.probe.models)
+    n = len(dataset.test_tasks)
+    always = [Point(f"always:{m}", avg_perf(table.score[:, j]), total_cost(table.cost[:, j]))
+              for j, m in enumerate(table.models)] if n else []
+    cache: dict[str, Any] = {}
+    base = router_settings(options)
+
+    def replay_at(eps: float) -> ReplayResult:
+        policy = ACRouterPolicy(settings=replace(base, eps_cost=eps), seed=options.seed, features_cache=cache)
+        name = f"acrouter eps_cost={eps:g}"
+        return replay(policy, dataset.probe, dataset.test_tasks, dataset.test_results,
+                      progress(name) if progress else None, outcomes=table)
+
+    return run_sweep(grid, replay_at, always, options.eps_cost)

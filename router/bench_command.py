@@ -7,6 +7,12 @@ dataset: tasks.jsonl (task_id, split = probe|test, optional dimension, prompt, l
 other metadata, used as features) and results.csv (task_id, model, score in [0, 1], cost_usd, optional token
 and latency columns). Without --data, ../shared/data/coderouterbench is looked up beside the repository and
 the current directory.
+
+--sweep replays ACRouter once per cost weight of --grid and prints its (cost, AvgPerf) points beside the
+single-model frontier: the non-dominated Always-<model> points and the hull between them (a straight segment is
+a random split of the tasks between two models). Per point: the lift (AvgPerf minus the hull's AvgPerf at the
+same cost), the cost saved (the hull's cost at the same AvgPerf minus the point's), the best margin over a
+non-dominated single model costing at least as much, and the mix of models chosen; then a chart.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from typing import Any, TextIO
 from analytics.errors import CommandError
 
 DEFAULT_ROUTERS = "oracle,random,always,dimension-best,linucb,static-classifier,acrouter"
+# The cost weights --sweep replays by default: the default setting's eps_cost and steps around it.
+SWEEP_GRID = (0.0, -0.05, -0.1, -0.2, -0.4, -0.8, -1.6, -3.2)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +55,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="LinUCB exploration width (default 1.0)")
     parser.add_argument("--linucb-ridge", type=float, default=1.0, metavar="F",
                         help="LinUCB ridge regularisation, A starts at ridge x I (default 1.0)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="replay ACRouter at every --grid cost weight beside the single-model frontier "
+                             "(--routers is ignored)")
+    parser.add_argument("--grid", default=None, metavar="LIST",
+                        help="comma-separated eps_cost values for --sweep (default: "
+                             f"{','.join(f'{g:g}' for g in SWEEP_GRID)})")
+    parser.add_argument("--no-text", action="store_true",
+                        help="drop every task's text: the metadata-only variant, routed on priors and online "
+                             "learning alone (no embeddings)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
@@ -92,10 +109,15 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), 2) from None
     if args.linucb_alpha < 0 or not args.linucb_ridge > 0:
         raise CommandError("--linucb-alpha must be >= 0 and --linucb-ridge > 0", 2)
+    grid = _parse_grid(args.grid)
     try:
         dataset = load_dataset(data, args.split)
     except DatasetError as exc:
         raise CommandError(str(exc), 2) from None
+    if args.no_text:
+        dataset = dataset.without_text()
+    if args.sweep:
+        return _run_sweep(args, dataset, grid)
     try:
         names = expand_router_names([n.strip() for n in args.routers.split(",") if n.strip()],
                                     dataset.probe.models)
@@ -125,6 +147,80 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render_table(report))
     return 1 if any(isinstance(r, RouterFailure) and r.failed for r in results) else 0
+
+
+def _parse_grid(text: str | None) -> list[float]:
+    """--grid as floats, each a valid eps_cost (usage error otherwise)."""
+    from router.settings import RouterSettings, SettingsError
+
+    if text is None:
+        return list(SWEEP_GRID)
+    try:
+        grid = [float(x) for x in text.split(",") if x.strip()]
+        for value in grid:
+            RouterSettings(eps_cost=value)
+    except (ValueError, SettingsError) as exc:
+        raise CommandError(f"--grid: {exc}", 2) from None
+    if not grid:
+        raise CommandError("--grid: no cost weight given", 2)
+    return list(dict.fromkeys(grid))
+
+
+def _run_sweep(args: argparse.Namespace, dataset: Any, grid: list[float]) -> int:
+    from router.bench import BenchOptions, sweep_dataset
+    from router.settings import COST_UNIT, KNOB_STEP
+
+    progress = None if args.no_progress else ProgressBar(sys.stderr)
+    options = BenchOptions(seed=args.seed, eps_perf=args.eps_perf, eps_cost=args.eps_cost)
+    try:
+        sweep = sweep_dataset(dataset, grid, options, progress)
+    except ValueError as exc:  # the dataset's tasks cannot be routed (e.g. an unknown dimension)
+        raise CommandError(f"--sweep: {exc}", 1) from None
+    report = {"dataset": dataset.name, "path": str(dataset.path), "split": dataset.split,
+              "tasks": len(dataset.test_tasks), "models": dataset.probe.models,
+              "settings": {"eps_perf": args.eps_perf, "default_eps_cost": args.eps_cost, "cost_unit": COST_UNIT,
+                           "knob_step": KNOB_STEP, "seed": args.seed, "grid": grid},
+              **sweep.to_dict(), "notes": dataset.notes}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        from router.sweep import render_chart
+
+        print(render_sweep_table(report))
+        print(render_chart(sweep))
+    return 0
+
+
+def render_sweep_table(report: dict[str, Any]) -> str:
+    """The sweep as text: the frontier, then one row per cost weight (lift, saving, best beat, model mix)."""
+    def num(value: float | None, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    lines = [f"{report['dataset']} · split {report['split']} · {report['tasks']} test tasks, "
+             f"{len(report['models'])} models · sweep of eps_cost",
+             "single-model frontier (non-dominated Always-<model>; * on the hull):"]
+    hull = {p["name"] for p in report["hull"]}
+    for p in report["frontier"]:
+        lines.append(f"  {'*' if p['name'] in hull else ' '} {p['name']:<28} {p['avg_perf']:6.2f}%  ${p['cost_usd']:.2f}")
+    header = ("eps_cost", "AvgPerf%", "Cost $", "lift", "saved $", "beat", "mix (top 3)")
+    rows = []
+    for r in report["sweep"]:
+        mix = ", ".join(f"{m} {100 * s:.0f}%" for m, s in list(r["mix"].items())[:3])
+        mark = " (default)" if r["eps_cost"] == report["default_eps_cost"] else ""
+        rows.append((f"{r['eps_cost']:g}{mark}", f"{r['avg_perf']:.2f}", f"{r['cost_usd']:.2f}",
+                     num(r["lift"], "+.2f"), num(r["cost_saved_usd"], "+.2f"),
+                     "-" if r["beat"] is None else f"{r['beat']:+.2f} vs {r['beat_model']}", mix))
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        lines.append("  ".join(f"{cell:<{w}}" if i in (0, 5, 6) else f"{cell:>{w}}"
+                               for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+    lines.append("lift: AvgPerf minus the hull's at the same cost; saved: the hull's cost at the same AvgPerf "
+                 "minus the point's; beat: best AvgPerf margin over a non-dominated single model costing as much "
+                 "or more; - where the hull does not reach")
+    lines.append(f"reward = {report['settings']['eps_perf']} x score + eps_cost x kappa; "
+                 f"{report['settings']['cost_unit']}; {report['settings']['knob_step']}")
+    lines += [f"note: {note}" for note in report["notes"]]
+    return "\n".join(lines)
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:

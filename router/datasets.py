@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,14 @@ class BenchDataset:
     test_tasks: list[RoutingTask]
     test_results: pl.DataFrame
     notes: list[str] = field(default_factory=list)
+
+    def without_text(self) -> BenchDataset:
+        """The metadata-only variant: every task's text dropped, so a router leans on priors and online
+        learning alone (as on agentic work logged without prompts)."""
+        probe = ProbeSet([replace(t, text=None) for t in self.probe.tasks], self.probe.results, self.probe.models)
+        return BenchDataset(f"{self.name} (metadata only)", self.split, self.path, probe,
+                            [replace(t, text=None) for t in self.test_tasks], self.test_results,
+                            [*self.notes, "metadata only: task text dropped"])
 
 
 def find_coderouterbench(bases: Sequence[Path] | None = None) -> Path | None:

@@ -23,6 +23,10 @@ from analytics.errors import CodexRouterError
 COST_LOG_SCALE = 0.1
 COST_UNIT = ("kappa = 0.1 x log2(expected cost / geometric mean of the candidates' expected costs): "
              "+0.1 per doubling, so at eps_cost = -0.1 a model twice as dear must score 0.01 higher")
+# What one step of the eps_cost knob means (the sweep's grid doubles |eps_cost| per step), for the Router screen.
+KNOB_STEP = ("one step of eps_cost (doubling it, e.g. -0.1 -> -0.2) doubles the score a model must gain per "
+             "doubling of its cost: from 0.01 to 0.02 (1 to 2 points of AvgPerf), on a $0.002 completion as on "
+             "a $1 agentic fix")
 
 
 def kappa(cost_usd: Any, reference_usd: Any) -> Any:
@@ -52,8 +56,14 @@ class RouterSettings:
 
     ``prior_strength``: pseudo-count by which a finer prior level (source, repo) is shrunk toward its parent,
     used as given when ``empirical_bayes`` is off or the table has too few contexts to estimate one.
-    ``empirical_bayes``: estimate that pseudo-count from the priors' own between-context variance (about 15
-    on CodeRouterBench's probing split: once a context's common offset is removed, models rank alike).
+    ``empirical_bayes`` (off by default): estimate that pseudo-count from the priors' own between-context
+    variance. Off since the generalisation protocol (docs/router.md, probing split only): on its synthetic
+    25-model fold (150 probe tasks, metadata only) the moment estimate cannot tell the model x context spread
+    from noise, caps the pseudo-count at 1000 and so ignores every context (lift +0.01 point at eps_cost -0.1,
+    against +2.26 with the fixed prior_strength); on its leave-one-source-out folds the two are alike (mean lift
+    7.32 on, 7.3-7.7 per fold off). The older proxy below favoured it; the protocol is the one that decides now.
+    On the full probing split the estimate is about 15 (once a context's common offset is removed, models
+    rank alike).
     ``regime_z``: a context whose log-cost offset from its parent exceeds ``regime_z`` times the spread of
     such offsets among known contexts is a new regime (3: the usual three-sigma outlier rule), where the
     parent's scores count for ``regime_strength`` observations (1: a unit-information prior) and the cost
@@ -87,7 +97,7 @@ class RouterSettings:
     optimism: float = 0.05
     prior_strength: float = 10.0
     prior_weight_cap: float = 20.0
-    empirical_bayes: bool = True
+    empirical_bayes: bool = False
     regime_z: float = 3.0
     regime_strength: float = 1.0
     regime_pool: bool = True

@@ -37,6 +37,7 @@ from typing import Any
 from analytics.atomicfile import atomic_write
 from analytics.logwriter import encode_line
 from analytics.schema import SCHEMA_PATH, SchemaError, normalize
+from hooks.codex_config import profile_name
 from hooks.launcher import LEARN_FROM
 from router.datasets import (
     DatasetError,
@@ -470,7 +471,7 @@ class Generator:
                                   "model": model, "proposed_model": proposed, "router": "manual", "cwd": cwd})
         self.emit(start, {"v": 1, "ts": iso(start), "event": "route", "task_id": task_id, "task": text,
                           "dimension": dimension, "language": language, "difficulty": difficulty,
-                          "model": model, "profile": f"router-{model}", "router": router,
+                          "model": model, "profile": profile_name(model), "router": router,
                           "propensity": propensity, "cwd": cwd, "decision": decision})
 
         profile = self.world.profiles[dimension, model]

@@ -11,7 +11,7 @@ def test_defaults_match_the_contract():
     s = RouterSettings()
     assert (s.eps_perf, s.eps_cost, s.k, s.threshold, s.memory_size, s.exploration) == (1.0, -0.1, 10, 0.5, 20000, 0.0)
     assert s.cost_unit == COST_UNIT and "log2" in s.cost_unit
-    assert (s.empirical_bayes, s.regime_z, s.regime_strength) == (True, 3.0, 1.0)
+    assert (s.empirical_bayes, s.regime_z, s.regime_strength) == (False, 3.0, 1.0)
 
 
 @pytest.mark.parametrize(("field", "value"), [

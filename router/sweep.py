@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from router.bench import ReplayResult
+if TYPE_CHECKING:  # bench imports this module to sweep; annotations only here
+    from router.bench import ReplayResult
 
 
 @dataclass(frozen=True)

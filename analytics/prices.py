@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analytics.errors import CodexRouterError
+from analytics.metrics import token_cost
 from analytics.paths import config_dir
 from analytics.tomlfile import read_toml
 
@@ -47,10 +48,9 @@ class Rates:
     cache_write_per_mtok: float | None = None
 
     def cost(self, input: int = 0, cached_input: int = 0, output: int = 0, cache_write: int = 0) -> float:
-        uncached = max(input - cached_input - cache_write, 0)
-        writes = cache_write * (self.input_per_mtok if self.cache_write_per_mtok is None else self.cache_write_per_mtok)
-        return (uncached * self.input_per_mtok + cached_input * self.cached_input_per_mtok + writes
-                + output * self.output_per_mtok) / 1_000_000
+        return token_cost(input, cached_input, output, cache_write, input_rate=self.input_per_mtok,
+                          cached_rate=self.cached_input_per_mtok, output_rate=self.output_per_mtok,
+                          cache_write_rate=self.cache_write_per_mtok)
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,16 @@ from typing import Any
 import polars as pl
 
 from analytics.ingest import LINE_GONE, original_lines
+from analytics.metrics import (
+    MIN_RUNS,
+    WIN_THRESHOLD,
+    avg_perf_sql,
+    perf_per_dollar_sql,
+    points_per_usd_sql,
+    regret_sql,
+    win_rate_sql,
+)
 
-DEFAULT_THRESHOLD = 0.5
-MIN_RUNS = 3  # below this many runs a dimension has no leader and a model no points per dollar: one run is luck
 UNITS = {
     "perf_per_dollar": "AvgPerf% / total USD of the runs (the paper's Perf/$, for a whole set of tasks); "
                        f"none under {MIN_RUNS} scored, priced runs",
@@ -103,16 +110,8 @@ def _frame(source: Any, sql: str, params: list[Any]) -> pl.DataFrame:
     return _con(source).sql(sql, params=params).pl()
 
 
-def _points_per_usd(min_runs: int) -> str:
-    """Aggregates ``priced_runs`` (scored and costed) and ``points_per_usd``, null under ``min_runs`` of them."""
-    priced = "FILTER (WHERE score IS NOT NULL AND cost IS NOT NULL)"
-    return (f"count(*) {priced} AS priced_runs, "
-            f"CASE WHEN count(*) {priced} >= {int(min_runs)} AND sum(cost) {priced} > 0 "
-            f"THEN sum(score) {priced} / sum(cost) {priced} END AS points_per_usd")
-
-
 def dimension_model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
-                          threshold: float = DEFAULT_THRESHOLD, min_runs: int = MIN_RUNS) -> pl.DataFrame:
+                          threshold: float = WIN_THRESHOLD, min_runs: int = MIN_RUNS) -> pl.DataFrame:
     """Per dimension x model: runs, avg score, win rate, cost, points per $; ``leader`` marks each dimension's best.
 
     The leader has the best average score among models with at least ``min_runs`` runs there (one lucky
@@ -123,9 +122,9 @@ def dimension_model_stats(source: Any, since: Moment = None, until: Moment = Non
     WITH s AS (
         SELECT COALESCE(dimension, 'unknown') AS dimension, model, count(*) AS runs,
                avg(score) AS avg_score,
-               avg(CASE WHEN score >= ? THEN 1.0 WHEN score IS NOT NULL THEN 0.0 END) AS win_rate,
+               {win_rate_sql("score", "?")} AS win_rate,
                sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
-               {_points_per_usd(min_runs)}
+               {points_per_usd_sql(min_runs)}
         FROM priced_events WHERE event = 'outcome' AND {where}
         GROUP BY ALL
     )
@@ -142,9 +141,9 @@ def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: L
     ``min_runs`` scored and priced runs, or without spend)."""
     where, params = _where(since, until, logs=logs)
     sql = f"""
-    SELECT model, count(*) AS runs, avg(score) AS avg_score, 100 * avg(score) AS avg_perf,
+    SELECT model, count(*) AS runs, avg(score) AS avg_score, {avg_perf_sql("score")} AS avg_perf,
            sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
-           {_points_per_usd(min_runs)}
+           {points_per_usd_sql(min_runs)}
     FROM priced_events WHERE event = 'outcome' AND {where}
     GROUP BY model ORDER BY runs DESC, model
     """
@@ -166,8 +165,8 @@ def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs =
                    FROM session_spend WHERE {where})
     SELECT (SELECT count(*) FROM e) AS events, runs.runs, runs.avg_score, 100 * runs.avg_score AS avg_perf,
            runs.cost_usd, runs.unpriced_runs,
-           CASE WHEN runs.cost_usd > 0 AND runs.priced_runs >= {MIN_RUNS}
-                THEN 100 * runs.avg_score / runs.cost_usd END AS perf_per_dollar,
+           CASE WHEN runs.priced_runs >= {MIN_RUNS}
+                THEN {perf_per_dollar_sql("100 * runs.avg_score", "runs.cost_usd")} END AS perf_per_dollar,
            codex.sessions AS codex_sessions, COALESCE(codex.cost, 0) AS codex_cost_usd,
            COALESCE(runs.cost_usd, 0) + COALESCE(codex.cost, 0) AS total_spend_usd,
            (SELECT count(*) FROM malformed WHERE {bad}) AS malformed
@@ -203,8 +202,8 @@ def regret_over_time(source: Any, since: Moment = None, until: Moment = None, lo
          )
     SELECT ts, task_id, model, score,
            CASE kind WHEN 'oracle' THEN oracle_best WHEN 'estimated' THEN est_best END AS best,
-           CASE kind WHEN 'oracle' THEN GREATEST(oracle_best - score, 0)
-                     WHEN 'estimated' THEN GREATEST(est_best - est_chosen, 0) END AS regret,
+           CASE kind WHEN 'oracle' THEN {regret_sql("oracle_best", "score")}
+                     WHEN 'estimated' THEN {regret_sql("est_best", "est_chosen")} END AS regret,
            kind
     FROM k ORDER BY ts, file, line
     """
@@ -269,7 +268,7 @@ def spend_by_dimension(source: Any, since: Moment = None, until: Moment = None, 
     where, params = _where(since, until, logs=logs)
     sql = f"""
     SELECT COALESCE(dimension, 'unknown') AS dimension, count(*) AS runs, avg(score) AS avg_score,
-           sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced, {_points_per_usd(min_runs)}
+           sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced, {points_per_usd_sql(min_runs)}
     FROM priced_events WHERE event = 'outcome' AND {where}
     GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, dimension
     """

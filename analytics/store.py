@@ -29,6 +29,7 @@ import duckdb
 
 from analytics.atomicfile import atomic_write
 from analytics.errors import CodexRouterError
+from analytics.metrics import token_cost_sql
 from analytics.paths import data_dir, default_db_path, is_default_db, make_private_dir
 
 STORE_VERSION = 5  # bump when a table changes: an older file is then rebuilt from the logs
@@ -89,24 +90,21 @@ CREATE TABLE IF NOT EXISTS prices (
 # `session_usage` holds one row per Codex call, so a long-context tier (`tier_*`: the rates of a request whose
 # input exceeds `tier_start`) applies per call, as genai-prices defines it (analytics.prices).
 # A cost the writer logged wins; a run is *unpriced* when it has neither a logged cost nor a known price.
-_VIEWS = """
+_RUN_COST = token_cost_sql("COALESCE(e.tokens_input, 0)", "COALESCE(e.tokens_cached_input, 0)",
+                           "COALESCE(e.tokens_output, 0)")
+_CALL_COST = token_cost_sql("u.input", "u.cached_input", "u.output", "u.cache_write",
+                            lambda rate: f"CASE WHEN long_context THEN p.tier_{rate} ELSE p.{rate} END")
+_VIEWS = f"""
 CREATE OR REPLACE VIEW priced_events AS
 SELECT e.*,
        COALESCE(e.cost_usd, CASE WHEN e.tokens_input IS NOT NULL OR e.tokens_output IS NOT NULL THEN
-           (GREATEST(COALESCE(e.tokens_input, 0) - COALESCE(e.tokens_cached_input, 0), 0) * p.input_per_mtok
-            + COALESCE(e.tokens_cached_input, 0) * p.cached_input_per_mtok
-            + COALESCE(e.tokens_output, 0) * p.output_per_mtok) / 1e6 END) AS cost,
+           {_RUN_COST} END) AS cost,
        (e.model IS NOT NULL AND e.cost_usd IS NULL AND p.model IS NULL) AS unpriced
 FROM events e LEFT JOIN prices p ON p.model = e.model;
 CREATE OR REPLACE VIEW session_spend AS
 SELECT NULL::VARCHAR AS log, u.session_id, u.model, u.day, u.ts, s.cwd,
        (u.input > p.tier_start) IS TRUE AS long_context,
-       (GREATEST(u.input - u.cached_input - u.cache_write, 0)
-            * CASE WHEN long_context THEN p.tier_input_per_mtok ELSE p.input_per_mtok END
-        + u.cached_input * CASE WHEN long_context THEN p.tier_cached_input_per_mtok ELSE p.cached_input_per_mtok END
-        + u.cache_write * CASE WHEN long_context THEN COALESCE(p.tier_cache_write_per_mtok, p.tier_input_per_mtok)
-                               ELSE COALESCE(p.cache_write_per_mtok, p.input_per_mtok) END
-        + u.output * CASE WHEN long_context THEN p.tier_output_per_mtok ELSE p.output_per_mtok END) / 1e6 AS cost,
+       {_CALL_COST} AS cost,
        (p.model IS NULL) AS unpriced,
        u.input, u.cached_input, u.output, u.reasoning, u.cache_write
 FROM session_usage u

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from router.bench import OutcomeTable, perf_per_dollar  # noqa: E402
+from analytics.metrics import perf_per_dollar  # noqa: E402
+from router.bench import OutcomeTable  # noqa: E402
 from router.datasets import BenchDataset, DatasetError, load_dataset  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"

@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 
 from analytics.logwriter import append_event
+from analytics.metrics import perf_per_dollar  # noqa: E402
 from router import whatif
 from router.acrouter_policy import ACRouterPolicy
-from router.bench import OutcomeTable, perf_per_dollar, replay
+from router.bench import OutcomeTable, replay
 from router.datasets import DatasetError, load_dataset
 from router.policy import ACRouter
 from router.routing import Choice, RoutingTask

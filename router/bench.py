@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import polars as pl
 
+from analytics.metrics import avg_perf, cumulative_regret, perf_per_dollar, total_cost
 from router.baselines import Reward, make_baseline
 from router.datasets import BenchDataset
 from router.routing import ProbeSet, RoutingPolicy, RoutingTask
@@ -45,25 +46,6 @@ class ReplayResult:
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "avg_perf": self.avg_perf, "cum_regret": self.cum_regret,
                 "cost_usd": self.cost_usd, "perf_per_dollar": self.perf_per_dollar}
-
-
-def avg_perf(scores: Sequence[float]) -> float:
-    """AvgPerf% = 100 x mean score of the chosen models (0 for no tasks)."""
-    return 100.0 * float(np.mean(scores)) if len(scores) else 0.0
-
-
-def cumulative_regret(best_scores: Sequence[float], chosen_scores: Sequence[float]) -> float:
-    """Sum over tasks of (best score any model got - score of the chosen model)."""
-    return float(np.sum(np.asarray(best_scores, dtype=float) - np.asarray(chosen_scores, dtype=float)))
-
-
-def total_cost(costs: Sequence[float]) -> float:
-    return float(np.sum(costs))
-
-
-def perf_per_dollar(avg_perf_pct: float, cost_usd: float) -> float | None:
-    """AvgPerf% per USD spent; None when nothing was spent (the ratio means nothing there)."""
-    return avg_perf_pct / cost_usd if cost_usd > 0 else None
 
 
 class OutcomeTable:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from analytics.metrics import perf_per_dollar_array
+
 ESTIMATORS = ("ips", "snips", "dr")
 METRICS = ("avg_perf", "cost_per_task", "total_cost", "perf_per_dollar")
 DEFAULT_MIN_ESS = 30.0
@@ -146,9 +148,8 @@ def point_values(bandit: LoggedBandit, estimator: str) -> dict[str, float | None
 def _metrics(score: np.ndarray, cost: np.ndarray, n: int) -> dict[str, np.ndarray]:
     """AvgPerf% = 100 x mean score; Perf/$ = AvgPerf% / total USD over the n logged tasks (DESIGN §3)."""
     total = cost * n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(total > 0, 100.0 * score / np.where(total > 0, total, 1.0), np.nan)
-    return {"avg_perf": 100.0 * score, "cost_per_task": cost, "total_cost": total, "perf_per_dollar": ratio}
+    return {"avg_perf": 100.0 * score, "cost_per_task": cost, "total_cost": total,
+            "perf_per_dollar": perf_per_dollar_array(100.0 * score, total)}
 
 
 def estimate(bandit: LoggedBandit, *, n_boot: int = DEFAULT_BOOTSTRAP, level: float = DEFAULT_LEVEL,

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from analytics.metrics import avg_perf, perf_per_dollar, total_cost
 from router import offpolicy
 from router.logged_routes import LoggedRoute, LogSample, WhatIfError, logged_sample
 from router.offpolicy import Estimate, LoggedBandit, Support
@@ -177,10 +178,10 @@ class WhatIfReport:
 def _observed(sample: LogSample) -> dict[str, float | None]:
     if not sample.routes:
         return dict.fromkeys(offpolicy.METRICS)
-    score = float(np.mean([r.score for r in sample.routes]))
-    total = float(sum(r.cost_usd for r in sample.routes))
-    return {"avg_perf": 100.0 * score, "cost_per_task": total / len(sample.routes), "total_cost": total,
-            "perf_per_dollar": 100.0 * score / total if total > 0 else None}
+    perf = avg_perf([r.score for r in sample.routes])
+    total = total_cost([r.cost_usd for r in sample.routes])
+    return {"avg_perf": perf, "cost_per_task": total / len(sample.routes), "total_cost": total,
+            "perf_per_dollar": perf_per_dollar(perf, total)}
 
 
 def _policy_estimate(sample: LogSample, settings: RouterSettings, priors: Priors | None,

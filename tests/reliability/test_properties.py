@@ -13,12 +13,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from analytics.ingest import LogIngester
+from analytics.metrics import avg_perf, cumulative_regret, perf_per_dollar, total_cost
 from analytics.prices import ModelPrice, PriceBook
 from analytics.queries import range_events
 from analytics.schema import CORE_KEYS, SchemaError, normalize
 from analytics.store import Store
 from router.baselines import make_baseline
-from router.bench import avg_perf, cumulative_regret, perf_per_dollar, replay, total_cost
+from router.bench import replay
 from router.routing import ProbeSet, RoutingTask
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

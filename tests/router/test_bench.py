@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from analytics.metrics import avg_perf, cumulative_regret, perf_per_dollar, total_cost
 from router.baselines import AlwaysPolicy, DimensionBestPolicy, OraclePolicy, Reward
 from router.bench import (
     BenchOptions,
@@ -21,13 +22,9 @@ from router.bench import (
     ReplayResult,
     RouterFailure,
     Step,
-    avg_perf,
-    cumulative_regret,
     expand_router_names,
-    perf_per_dollar,
     replay,
     run_routers,
-    total_cost,
 )
 from router.datasets import load_dataset
 from router.routing import Choice, ProbeSet, RoutingTask

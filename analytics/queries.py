@@ -110,6 +110,13 @@ def _frame(source: Any, sql: str, params: list[Any]) -> pl.DataFrame:
     return _con(source).sql(sql, params=params).pl()
 
 
+def _with_route(outcomes: str, columns: str) -> str:
+    """``outcomes`` (aliased ``o``) paired with their task's latest `route` before them (alias ``r``, the given
+    columns): the one rule that ties a route to its outcome in SQL (``router.logged_routes`` in Python)."""
+    return (f"{outcomes} ASOF LEFT JOIN (SELECT task_id, ts AS route_ts, {columns} FROM events "
+            f"WHERE event = 'route' AND task_id IS NOT NULL) r ON o.task_id = r.task_id AND o.ts >= r.route_ts")
+
+
 def dimension_model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
                           threshold: float = WIN_THRESHOLD, min_runs: int = MIN_RUNS) -> pl.DataFrame:
     """Per dimension x model: runs, avg score, win rate, cost, points per $; ``leader`` marks each dimension's best.
@@ -186,10 +193,8 @@ def regret_over_time(source: Any, since: Moment = None, until: Moment = None, lo
     sql = f"""
     WITH o AS (SELECT ts, line, file, task_id, model, score, oracle_best
                FROM events o WHERE event = 'outcome' AND score IS NOT NULL AND {where}),
-         r AS (SELECT task_id, ts AS route_ts, rowid AS route_row FROM events
-               WHERE event = 'route' AND task_id IS NOT NULL),
          -- The ASOF join carries only the route's rowid (sorting the candidate lists along was a third slower).
-         a AS (SELECT o.*, r.route_row FROM o ASOF LEFT JOIN r ON o.task_id = r.task_id AND o.ts >= r.route_ts),
+         a AS (SELECT o.*, r.route_row FROM {_with_route("o", "rowid AS route_row")}),
          j AS (
             SELECT a.*, list_max(list_transform(e.est_scores, lambda c: c.exp_score)) AS est_best,
                    list_filter(e.est_scores, lambda c: c.model = a.model)[1].exp_score AS est_chosen
@@ -300,9 +305,8 @@ def most_expensive_tasks(source: Any, limit: int = 10, since: Moment = None, unt
     sql = f"""
     SELECT o.ts, o.task_id, COALESCE(o.task, r.task) AS task, o.model, o.dimension, o.score,
            o.cost AS cost_usd, o.cwd
-    FROM (SELECT * FROM priced_events o WHERE event = 'outcome' AND cost IS NOT NULL AND {where}) o
-    ASOF LEFT JOIN (SELECT task_id, ts, task FROM events WHERE event = 'route' AND task_id IS NOT NULL) r
-        ON o.task_id = r.task_id AND o.ts >= r.ts
+    FROM {_with_route(f"(SELECT * FROM priced_events o WHERE event = 'outcome' AND cost IS NOT NULL AND {where}) o",
+                      "task")}
     ORDER BY o.cost DESC, o.ts LIMIT ?
     """
     return _frame(source, sql, [*params, int(limit)])

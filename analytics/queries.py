@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from analytics.ingest import LINE_GONE, original_lines
+from analytics.line_readback import LINE_GONE, original_lines
 from analytics.metrics import (
     MIN_RUNS,
     WIN_THRESHOLD,

@@ -83,7 +83,7 @@ CREATE TABLE IF NOT EXISTS prices (
 # which cannot be downloaded offline.
 # The log line itself is not stored (the log is its one copy; storing it was a third of a cold ingest): a row
 # keeps where its line is (`byte_offset`, `byte_length` with the newline) and `line_hash` (hash() of those
-# bytes as text) so that reading it back (`ingest.original_lines`) notices a log rewritten since.
+# bytes as text) so that reading it back (`line_readback.original_lines`) notices a log rewritten since.
 # `est_scores` (route: decision.candidates' model + exp_score) and `oracle_best` (outcome: max of oracle_scores)
 # are what regret needs, typed at ingest: parsing the lines per row at query time took seconds at 1M events.
 # Cost is derived at query time from the prices table, so an edited override applies without a rebuild.

@@ -258,13 +258,13 @@ def test_chunks_smaller_than_the_file_and_long_lines(store: Store, tmp_path: Pat
 
 def test_big_reads_split_across_threads_find_the_same_lines(store: Store, tmp_path: Path, monkeypatch) -> None:
     """The two-thread read (taken from PARALLEL_READ bytes on) ingests exactly what the plain read does."""
-    from analytics import ingest
+    from analytics import log_blocks
 
     log = tmp_path / "log.jsonl"
     write(log, *[ev(i, task="y" * (i % 7)) for i in range(1, 301)])
     with log.open("ab") as handle:
         handle.write(b'{"v": 1, "partial')
-    monkeypatch.setattr(ingest, "PARALLEL_READ", 1)
+    monkeypatch.setattr(log_blocks, "PARALLEL_READ", 1)
     result = LogIngester(store, [log], small_batch=0).poll()
     assert result.new_events == 300
     assert task_ids(store) == [f"t{i}" for i in range(1, 301)]
@@ -275,15 +275,15 @@ def test_big_reads_split_across_threads_find_the_same_lines(store: Store, tmp_pa
 @pytest.mark.parametrize("length", [10, 64, 65, 200])
 def test_read_block_finds_line_ends_and_stops_where_the_file_does(tmp_path: Path, monkeypatch, length: int) -> None:
     """Asked for more than the file holds (it shrank after the size was taken), a block ends where the file does."""
-    from analytics import ingest
+    from analytics import log_blocks
 
     path = tmp_path / "lines"
     path.write_bytes(b"abc\n" * 16)
     expected = [e for e in range(4, 65, 4) if e <= length]
     for parallel_from in (1, 10**9):
-        monkeypatch.setattr(ingest, "PARALLEL_READ", parallel_from)
+        monkeypatch.setattr(log_blocks, "PARALLEL_READ", parallel_from)
         with path.open("rb") as handle:
-            data, ends = ingest._read_block(handle.fileno(), 0, length)
+            data, ends = log_blocks.read_block(handle.fileno(), 0, length)
         assert ends.tolist() == expected
         assert bytes(data[:ends[-1]]) == b"abc\n" * len(expected)
 

@@ -9,38 +9,44 @@ Outcome statuses and what the router learns: ``ok`` -> the verifier's confidence
 ``timeout`` -> score 0 (the model did not deliver); ``error`` (stream died, Codex crashed), ``interrupted``,
 ``codex_missing`` and ``verifier_error`` (Codex finished but checking its work failed) -> logged without a
 score and not learned from (not the model's doing).
+
+This module is the use case only; each step's work is a collaborator: the router state and feature extractor
+(decide; passed in, else loaded on first use), ``hooks.codex_exec.run_exec`` (exec), ``hooks.verifier``
+(verify), ``analytics.logwriter.append_event`` (log), ``ACRouter.update`` + ``RouterState.save_learned``
+(learn); ``hooks.codex_session`` reads what an interactive session left behind.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import errno
 import json
 import os
-import queue
-import re
 import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analytics.logwriter import append_event
 from analytics.paths import codex_home, default_log_path, make_private_dir
 from hooks import codex_version
 from hooks.codex_config import existing_profile
+from hooks.codex_exec import EXIT_CODEX_MISSING, EXIT_INTERRUPTED, ProgressCallback, run_exec
+from hooks.codex_session import session_usage, tagged_sessions
 from hooks.pending import pending_dir
 from hooks.redact import redact
 from hooks.settings import HooksSettings
-from hooks.verifier import Verifier, changed_since, snapshot
+from hooks.verifier import Verification, Verifier, changed_since, snapshot
 
-ProgressCallback = Callable[[str, str], None]
-EXIT_CODEX_MISSING = 127
-EXIT_TIMEOUT = 124
-EXIT_INTERRUPTED = 130
+if TYPE_CHECKING:  # collaborators the caller passes in; loaded lazily otherwise (torch, DuckDB, prices)
+    from analytics.prices import PriceBook
+    from router.decision import Decision
+    from router.features import FeatureExtractor, TaskFeatures
+    from router.policy import ACRouter
+    from router.state import RouterState
+
 LEARN_FROM = {"ok", "turn_failed", "timeout"}
 
 
@@ -50,8 +56,8 @@ class Proposal:
 
     task: str
     cwd: Path
-    features: Any
-    decision: Any
+    features: TaskFeatures
+    decision: Decision
 
 
 @dataclass
@@ -62,96 +68,24 @@ class RouteResult:
     exit_code: int
     router: str
     proposed_model: str | None = None
-    decision: Any = None
+    decision: Decision | None = None
     score: float | None = None
     cost_usd: float | None = None
     tokens: dict[str, int] | None = None
     latency_ms: int | None = None
     session_id: str | None = None
     message: str = ""
-    verification: Any = None
+    verification: Verification | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class StreamState:
-    """What the `codex exec --json` stream told us so far."""
-
-    thread_id: str | None = None
-    usage: dict[str, int] | None = None
-    completed: bool = False
-    failure: str | None = None
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    file_changes: list[str] = field(default_factory=list)
-    commands: int = 0
-    last_message: str | None = None
-    malformed: int = 0
-
-    def feed(self, line: str) -> str | None:
-        """Take one line; return a progress message for it (or None)."""
-        try:
-            event = json.loads(line)
-        except ValueError:
-            self.malformed += 1
-            return None
-        if not isinstance(event, dict):
-            self.malformed += 1
-            return None
-        kind = event.get("type")
-        if kind == "thread.started":
-            self.thread_id = event.get("thread_id")
-            return f"session {self.thread_id}"
-        if kind == "turn.completed":
-            usage = event.get("usage") or {}
-            self.usage = {  # cumulative for the thread: the latest replaces, never adds
-                "input": int(usage.get("input_tokens") or 0),
-                "cached_input": int(usage.get("cached_input_tokens") or 0),
-                "output": int(usage.get("output_tokens") or 0),
-                "reasoning": int(usage.get("reasoning_output_tokens") or 0),
-                "cache_write": int(usage.get("cache_write_input_tokens") or 0),  # inside input, like cached
-            }
-            self.completed = True
-            return "turn completed: {input} in ({cached_input} cached), {output} out".format(**self.usage)
-        if kind == "turn.failed":
-            self.failure = str((event.get("error") or {}).get("message") or "turn failed")
-            return f"turn failed: {self.failure}"
-        if kind == "error":
-            self.errors.append(str(event.get("message") or "error"))
-            return f"error: {self.errors[-1]}"
-        if kind in ("item.started", "item.completed"):
-            return self._item(kind, event.get("item") or {})
-        return None
-
-    def _item(self, kind: str, item: dict[str, Any]) -> str | None:
-        item_type = item.get("type")
-        done = kind == "item.completed"
-        if item_type == "command_execution":
-            if not done:
-                return f"$ {item.get('command')}"
-            self.commands += 1
-            return f"$ {item.get('command')} -> exit {item.get('exit_code')}"
-        if item_type == "file_change" and done:
-            changes = item.get("changes") or []
-            self.file_changes += [str(c.get("path")) for c in changes if isinstance(c, dict) and c.get("path")]
-            return "files: " + ", ".join(f"{c.get('kind')} {c.get('path')}" for c in changes if isinstance(c, dict))
-        if item_type == "agent_message" and done:
-            self.last_message = str(item.get("text") or "")
-            return f"assistant: {self.last_message[:200]}"
-        if item_type == "error" and done:  # Codex's non-fatal notices ("model metadata not found", ...)
-            self.warnings.append(str(item.get("message") or "error"))
-            return f"warning: {self.warnings[-1]}"
-        if done and item_type in ("reasoning", "mcp_tool_call", "web_search", "todo_list"):
-            return item_type.replace("_", " ")
-        return None
 
 
 class RouteLauncher:
     """One object per caller; ``run`` is safe to call from a worker thread (no signal handlers installed)."""
 
     def __init__(self, log_path: Path | None = None, *, settings: HooksSettings | None = None,
-                 state: Any = None, extractor: Any = None, verifier: Verifier | None = None,
-                 price_book: Any = None, codex_home_dir: Path | None = None) -> None:
+                 state: RouterState | None = None, extractor: FeatureExtractor | None = None,
+                 verifier: Verifier | None = None, price_book: PriceBook | None = None,
+                 codex_home_dir: Path | None = None) -> None:
         self.log_path = Path(log_path) if log_path else default_log_path()
         self.settings = settings or HooksSettings.load()
         self.codex_home = codex_home(codex_home_dir)
@@ -159,10 +93,10 @@ class RouteLauncher:
         self._extractor = extractor
         self.verifier = verifier or Verifier(self.settings)
         self._prices = price_book
-        self._router: Any = None
+        self._router: ACRouter | None = None
 
     @property
-    def state(self) -> Any:
+    def state(self) -> RouterState:
         if self._state is None:
             from router.state import RouterState, memory_rebuilder
 
@@ -170,7 +104,7 @@ class RouteLauncher:
         return self._state
 
     @property
-    def extractor(self) -> Any:
+    def extractor(self) -> FeatureExtractor:
         if self._extractor is None:
             from router.features import FeatureExtractor
 
@@ -178,7 +112,7 @@ class RouteLauncher:
         return self._extractor
 
     @property
-    def prices(self) -> Any:
+    def prices(self) -> PriceBook:
         if self._prices is None:
             from analytics.prices import PriceBook
 
@@ -244,8 +178,8 @@ class RouteLauncher:
         argv, stdin_text = codex_version.exec_argv(binary, model=chosen, cwd=str(workdir), prompt=task,
                                                    profile=profile, sandbox=self.settings.sandbox)
         started = time.monotonic()
-        stream, status, exit_code, message = self._stream(argv, stdin_text, workdir, progress, cancel,
-                                                          timeout_s or self.settings.route_timeout_s)
+        stream, status, exit_code, message = run_exec(argv, stdin_text, workdir, progress, cancel,
+                                                        timeout_s or self.settings.route_timeout_s)
         result.latency_ms = int((time.monotonic() - started) * 1000)
         result.session_id = stream.thread_id
         result.tokens = stream.usage
@@ -256,64 +190,7 @@ class RouteLauncher:
                             extra={"commands": stream.commands, "malformed_lines": stream.malformed,
                                    "errors": stream.errors[:5], "warnings": stream.warnings[:5]})
 
-    def _stream(self, argv: list[str], stdin_text: str | None, workdir: Path, progress: ProgressCallback,
-                cancel: threading.Event | None, timeout_s: float) -> tuple[StreamState, str, int, str]:
-        stream = StreamState()
-        try:
-            proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.PIPE if stdin_text else subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-                                    errors="replace", start_new_session=True)
-        except OSError as exc:
-            missing = exc.errno in (errno.ENOENT, errno.EACCES, errno.ENOEXEC)
-            return (stream, "codex_missing" if missing else "error", EXIT_CODEX_MISSING if missing else 1,
-                    f"cannot start {argv[0]}: {exc}")
-        lines: queue.Queue[str | None] = queue.Queue()
-        stderr_tail: list[str] = []
-        threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
-        threading.Thread(target=_tail, args=(proc.stderr, stderr_tail), daemon=True).start()
-        if stdin_text is not None:
-            proc.stdin.write(stdin_text)
-            proc.stdin.close()
-        deadline = time.monotonic() + timeout_s
-        status = None
-        try:
-            while True:
-                if cancel is not None and cancel.is_set():
-                    status = "interrupted"
-                    break
-                if time.monotonic() > deadline:
-                    status = "timeout"
-                    break
-                try:
-                    line = lines.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                if line is None:
-                    break
-                message = stream.feed(line)
-                if message:
-                    progress("codex", message)
-        except KeyboardInterrupt:
-            status = "interrupted"
-        if status is not None:
-            _stop(proc)
-            if status == "timeout":
-                return stream, status, EXIT_TIMEOUT, f"codex exec timed out after {timeout_s:g}s and was stopped"
-            return stream, status, EXIT_INTERRUPTED, "interrupted: codex exec was stopped"
-        try:
-            returncode = proc.wait(timeout=max(deadline - time.monotonic(), 1.0))
-        except subprocess.TimeoutExpired:  # stdout closed but the process lingers
-            _stop(proc)
-            return stream, "timeout", EXIT_TIMEOUT, f"codex exec did not exit within {timeout_s:g}s and was stopped"
-        if stream.failure:
-            return stream, "turn_failed", returncode or 1, f"turn failed: {stream.failure}"
-        if stream.completed and returncode == 0:
-            return stream, "ok", 0, "turn completed"
-        reason = stream.errors[-1] if stream.errors else (codex_error("".join(stderr_tail))
-                                                          or "the event stream ended before turn.completed")
-        return stream, "error", returncode or 1, f"codex exec failed (exit {returncode}): {reason}"
-
-    def _run_interactive(self, result: RouteResult, features: Any, common: dict[str, Any], binary: str, task: str,
+    def _run_interactive(self, result: RouteResult, features: TaskFeatures, common: dict[str, Any], binary: str, task: str,
                          workdir: Path, profile: str | None, before: dict, progress: ProgressCallback) -> RouteResult:
         """Open the Codex TUI; when it exits, read the Stop-hook turns and the session's rollout, then verify."""
         marker = pending_dir() / f"{result.task_id}.json"
@@ -335,7 +212,7 @@ class RouteLauncher:
         finally:
             marker.unlink(missing_ok=True)
         result.latency_ms = int((time.monotonic() - started) * 1000)
-        sessions = _tagged_sessions(self.log_path, offset, result.task_id)
+        sessions = tagged_sessions(self.log_path, offset, result.task_id)
         result.session_id = sessions[-1] if sessions else None
         usage, rollout_model = (None, None)
         if result.session_id:
@@ -353,7 +230,7 @@ class RouteLauncher:
                             changed=changed_since(workdir, before), workdir=workdir, task=task, progress=progress,
                             extra={"interactive": True, "sessions": sessions})
 
-    def _finish(self, result: RouteResult, features: Any, common: dict[str, Any], *, status: str, exit_code: int,
+    def _finish(self, result: RouteResult, features: TaskFeatures, common: dict[str, Any], *, status: str, exit_code: int,
                 message: str, changed: list[Path] | None = None, workdir: Path | None = None, task: str = "",
                 cancel: threading.Event | None = None, progress: ProgressCallback | None = None,
                 extra: dict[str, Any] | None = None) -> RouteResult:
@@ -391,85 +268,3 @@ class RouteLauncher:
                           trace=verifier_log.get("signals"), task_id=result.task_id)
             self.state.save_learned()
         return result
-
-
-# stderr lines that never explain a failure: clap's help hint, Codex's start-up warnings, backtrace frames.
-_STDERR_NOISE = re.compile(r"^(For more information, try|Usage:|WARNING: |Reading (additional )?(input|prompt) from "
-                           r"stdin|\s*\d+: |\s*at |Stack backtrace:|\d{4}-\d\d-\d\dT\S+ +(INFO|WARN|DEBUG|TRACE))")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def codex_error(stderr: str, limit: int = 600) -> str:
-    """The lines of Codex's stderr that say what went wrong: from the first ``error``/``Error`` line to the
-    blank line after it (clap and anyhow both print the cause there), else the last meaningful lines."""
-    lines = [line.rstrip() for line in _ANSI.sub("", stderr).splitlines()]
-    for i, line in enumerate(lines):
-        if re.match(r"(?i)^(error\b|error:|\S+ error\b)", line.strip()):
-            block = []
-            for rest in lines[i:]:
-                if not rest.strip() or _STDERR_NOISE.match(rest):
-                    break
-                block.append(rest.strip())
-            return " ".join(block)[:limit]
-    meaningful = [line.strip() for line in lines if line.strip() and not _STDERR_NOISE.match(line)]
-    return " ".join(meaningful[-3:])[:limit]
-
-
-def _pump(stream, sink: queue.Queue) -> None:
-    for line in stream:
-        if line.strip():
-            sink.put(line)
-    sink.put(None)
-
-
-def _tail(stream, sink: list[str], limit: int = 8192) -> None:
-    size = 0
-    for line in stream:
-        sink.append(line)
-        size += len(line)
-        while size > limit and len(sink) > 1:
-            size -= len(sink.pop(0))
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Ask Codex's process group to stop (SIGINT lets it write its rollout), then force it: no orphan keeps editing."""
-    import signal
-
-    from hooks.sandbox import stop_group
-
-    stop_group(proc, ((signal.SIGINT, 3.0), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)))
-
-
-def _tagged_sessions(log_path: Path, offset: int, task_id: str) -> list[str]:
-    """Session ids of the `turn` events the Stop hook tagged with ``task_id`` after ``offset``."""
-    sessions: list[str] = []
-    try:
-        with open(log_path, "rb") as handle:
-            handle.seek(offset)
-            for raw in handle:
-                if not raw.endswith(b"\n") or task_id.encode() not in raw:
-                    continue
-                try:
-                    event = json.loads(raw)
-                except ValueError:
-                    continue
-                if event.get("event") == "turn" and event.get("task_id") == task_id and event.get("session_id"):
-                    if event["session_id"] not in sessions:
-                        sessions.append(event["session_id"])
-    except OSError:
-        return []
-    return sessions
-
-
-def session_usage(home: Path, session_id: str) -> tuple[dict[str, int] | None, str | None]:
-    """Deduplicated tokens and the latest model of one session, read from its rollout (analytics.rollouts)."""
-    from analytics.rollouts import parse_rollout, rollout_files
-
-    paths = [p for p in rollout_files(home) if session_id in p.name]
-    if not paths:
-        return None, None
-    session = parse_rollout(paths[0])
-    if not session.usage:
-        return None, session.model
-    totals = [sum(bucket[i] for bucket in session.usage.values()) for i in range(4)]
-    return dict(zip(("input", "cached_input", "output", "reasoning"), totals, strict=True)), session.model

@@ -13,7 +13,8 @@ import pytest
 from hooks_helpers import read_log, run_cli
 
 from analytics.schema import normalize
-from hooks.launcher import RouteLauncher, StreamState
+from hooks.codex_exec import StreamState
+from hooks.launcher import RouteLauncher
 from hooks.settings import HooksSettings
 
 

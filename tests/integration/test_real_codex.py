@@ -13,7 +13,8 @@ import pytest
 from codex_home import app_server_hooks, codex_env, events, run_cli, run_exec, write_config
 from mock_responses import REPLY, USAGE
 
-from hooks.launcher import StreamState, codex_error, session_usage
+from hooks.codex_exec import StreamState, codex_error
+from hooks.codex_session import session_usage
 
 pytestmark = pytest.mark.timeout(240)
 PER_REQUEST = {"input": USAGE["input_tokens"], "cached_input": USAGE["input_tokens_details"]["cached_tokens"],

@@ -18,7 +18,6 @@ the verifier signals.
 
 from __future__ import annotations
 
-import errno
 import functools
 import json
 import os
@@ -33,6 +32,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hooks.cgroups import CGROUP_JOIN, command_works, make_pids_cgroup, pids_cgroup_parent, release_cgroup
 
 OUTPUT_LIMIT = 64 * 1024
 
@@ -56,13 +57,6 @@ class SandboxResult:
     duration_s: float
     isolation: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
-
-
-def _works(argv: list[str]) -> bool:
-    try:
-        return subprocess.run(argv, capture_output=True, timeout=5, stdin=subprocess.DEVNULL).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 JAIL = Path(__file__).with_name("jail.py")
@@ -120,7 +114,7 @@ def jail_works() -> bool:
                 "except OSError:\n    sys.exit(0)\nsys.exit(3)\n")
         probe = [*_jail_prefix(unshare, False, [str(inside)], visible_paths([sys.executable], dict(os.environ))),
                  sys.executable, "-c", code, str(inside / "f"), str(outside / "f")]
-        return _works(probe) and (inside / "f").exists() and not (outside / "f").exists()
+        return command_works(probe) and (inside / "f").exists() and not (outside / "f").exists()
 
 
 @functools.cache
@@ -129,10 +123,10 @@ def network_isolation() -> tuple[str, list[str]]:
     unshare = shutil.which("unshare")
     if unshare:
         userns = [unshare, "--user", "--net", "--map-root-user", "--"]
-        if _works([*userns, "true"]):
+        if command_works([*userns, "true"]):
             return "unshare-user-net", userns
         netns = [unshare, "--net", "--"]
-        if _works([*netns, "true"]):
+        if command_works([*netns, "true"]):
             return "unshare-net", netns
     return "none", []
 
@@ -140,7 +134,7 @@ def network_isolation() -> tuple[str, list[str]]:
 @functools.cache
 def rlimit_prefix_tool() -> str | None:
     prlimit = shutil.which("prlimit")
-    return prlimit if prlimit and _works([prlimit, "--nofile=1024", "--", "true"]) else None
+    return prlimit if prlimit and command_works([prlimit, "--nofile=1024", "--", "true"]) else None
 
 
 def build_argv(argv: list[str], limits: Limits, writable: list[str],
@@ -182,130 +176,6 @@ def _reader(stream, sink: list[bytes]) -> None:
             sink.append(chunk[: OUTPUT_LIMIT - size])
             size += len(chunk)
     stream.close()
-
-
-CGROUP_JOIN = Path(__file__).with_name("cgroup_join.py")
-CGROUP_PREFIX = "codex-router-"
-CGROUP_RELEASE_S = 10.0
-
-
-def _pids_hierarchies() -> list[Path]:
-    """Mount points of cgroup hierarchies with the pids controller: v1 ``pids`` option, or v2 listing it."""
-    try:
-        mounts = Path("/proc/self/mounts").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    found = []
-    for line in mounts:
-        parts = line.split()
-        if len(parts) < 4:
-            continue
-        point, fstype, options = Path(parts[1]), parts[2], parts[3].split(",")
-        if fstype == "cgroup" and "pids" in options:
-            found.append(point)
-        elif fstype == "cgroup2":
-            try:
-                if "pids" in (point / "cgroup.controllers").read_text(encoding="utf-8").split():
-                    found.append(point)
-            except OSError:
-                continue
-    return found
-
-
-def _own_cgroup(mount: Path) -> Path:
-    """This process's cgroup inside ``mount`` (from /proc/self/cgroup), so run cgroups nest under it."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return mount
-    v1 = not (mount / "cgroup.controllers").exists()
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if (v1 and "pids" in controllers.split(",")) or (not v1 and controllers == ""):
-            own = mount / path.lstrip("/")
-            return own if own.is_dir() else mount
-    return mount
-
-
-def make_pids_cgroup(parent: Path, max_processes: int) -> Path:
-    """A fresh ``codex-router-<uuid>`` cgroup under ``parent`` with ``pids.max`` set; removed again on error."""
-    path = parent / f"{CGROUP_PREFIX}{uuid.uuid4().hex}"
-    path.mkdir()
-    try:
-        (path / "pids.max").write_text(str(max_processes), encoding="ascii")
-    except OSError:
-        release_cgroup(path)
-        raise
-    return path
-
-
-def release_cgroup(path: Path, within_s: float = CGROUP_RELEASE_S) -> int:
-    """Stop forks, SIGKILL whatever is left in the cgroup until it is empty, then remove it; how many were
-    killed. A process dying may still be listed in ``cgroup.procs`` for a moment, hence the loop; raises
-    OSError when the cgroup cannot be emptied and removed within ``within_s``.
-    """
-    _freeze(path)
-    killed: set[int] = set()
-    deadline = time.monotonic() + within_s
-    while True:
-        try:
-            pids = {int(pid) for pid in (path / "cgroup.procs").read_text(encoding="ascii").split()}
-        except FileNotFoundError:
-            return len(killed)
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed.add(pid)
-            except ProcessLookupError:
-                pass
-        if not pids:
-            try:
-                path.rmdir()
-                return len(killed)
-            except FileNotFoundError:
-                return len(killed)
-            except OSError as exc:
-                if exc.errno != errno.EBUSY:
-                    raise
-        if time.monotonic() > deadline:
-            raise OSError(errno.EBUSY, f"cgroup not empty after {within_s:.0f} s", str(path))
-        time.sleep(0.02)
-
-
-def _freeze(path: Path) -> None:
-    """Nothing in the cgroup can fork any more (``pids.max`` 0, so the kill loop below cannot be outrun), and
-    on cgroup v2 the kernel kills every member at once (``cgroup.kill``)."""
-    for name, value in (("pids.max", "0"), ("cgroup.kill", "1")):
-        try:
-            (path / name).write_text(value, encoding="ascii")
-        except OSError:
-            continue  # cgroup.kill is v2 only; a cgroup already gone needs neither
-
-
-@functools.cache
-def pids_cgroup_parent() -> tuple[Path | None, str]:
-    """Where per-run pids cgroups can be made, probed once: (parent, "") or (None, why not)."""
-    if os.geteuid() != 0:
-        return None, "not root (RLIMIT_NPROC binds)"
-    mounts = _pids_hierarchies()
-    if not mounts:
-        return None, "no cgroup hierarchy with the pids controller is mounted"
-    reasons = []
-    for mount in mounts:
-        parent = _own_cgroup(mount)
-        try:
-            probe = make_pids_cgroup(parent, 8)
-        except OSError as exc:
-            reasons.append(f"{parent}: cannot create a cgroup with pids.max ({exc})")
-            continue
-        try:
-            joined = _works([sys.executable, "-I", str(CGROUP_JOIN), str(probe), "--", "true"])
-        finally:
-            release_cgroup(probe)
-        if joined:
-            return parent, ""
-        reasons.append(f"{parent}: a process cannot join a new cgroup")
-    return None, "; ".join(reasons)
 
 
 def run_limited(argv: list[str], cwd: str | os.PathLike[str], limits: Limits,

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from reliability_helpers import lock_held
 
-from hooks import sandbox
-from hooks.sandbox import CGROUP_JOIN, MARKER_ENV, Limits, run_limited
+from hooks import cgroups, sandbox
+from hooks.cgroups import CGROUP_JOIN
+from hooks.sandbox import MARKER_ENV, Limits, run_limited
 from hooks.settings import HooksSettings
 from hooks.verifier import Verifier
 
@@ -277,10 +278,10 @@ def test_without_a_pids_cgroup_the_signals_say_why(tmp_path, monkeypatch):
 
 
 def test_the_run_cgroup_is_removed_even_when_the_run_fails(tmp_path, monkeypatch):
-    parent, why = sandbox.pids_cgroup_parent()
+    parent, why = cgroups.pids_cgroup_parent()
     if parent is None:
         pytest.skip(f"no pids cgroup here: {why}")
-    before = set(parent.glob(f"{sandbox.CGROUP_PREFIX}*"))
+    before = set(parent.glob(f"{cgroups.CGROUP_PREFIX}*"))
     made: list[str] = []
 
     def crash(argv, full, *args):
@@ -291,4 +292,4 @@ def test_the_run_cgroup_is_removed_even_when_the_run_fails(tmp_path, monkeypatch
     with pytest.raises(RuntimeError):
         run_limited(["true"], tmp_path, Limits(timeout_s=20))
     assert made and made[0].startswith(str(parent)) and not Path(made[0]).exists()
-    assert set(parent.glob(f"{sandbox.CGROUP_PREFIX}*")) == before
+    assert set(parent.glob(f"{cgroups.CGROUP_PREFIX}*")) == before

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from reliability_helpers import lock_held
 
-from hooks import sandbox
+from hooks import cgroups, sandbox
 from hooks.sandbox import Limits, run_limited
 from hooks.settings import HooksSettings
 from hooks.verifier import Verifier
@@ -35,7 +35,7 @@ def jail():
 
 @pytest.fixture
 def pids_cgroup(jail):
-    parent, why = sandbox.pids_cgroup_parent()
+    parent, why = cgroups.pids_cgroup_parent()
     if parent is None:
         pytest.skip(f"no per-run pids cgroup here: {why}")
     return parent
@@ -109,12 +109,12 @@ def test_the_command_cannot_leave_its_cgroup_fork_past_the_limit_or_outlive_the_
 
 def test_release_stops_forks_before_killing(tmp_path, pids_cgroup):
     """A cgroup being released can no longer fork: pids.max is 0 from the first step."""
-    cgroup = sandbox.make_pids_cgroup(pids_cgroup, LIMIT)
+    cgroup = cgroups.make_pids_cgroup(pids_cgroup, LIMIT)
     try:
-        sandbox._freeze(cgroup)
+        cgroups._freeze(cgroup)
         assert (cgroup / "pids.max").read_text().strip() == "0"
     finally:
-        sandbox.release_cgroup(cgroup)
+        cgroups.release_cgroup(cgroup)
     assert not cgroup.exists()
 
 

@@ -40,7 +40,6 @@ UNITS = {
     "points_per_usd": "sum of scores / sum of USD over the scored, priced runs (successes per $; a score of 1 "
                       f"is one point); none under {MIN_RUNS} such runs",
 }
-BUCKETS = ("hour", "day", "week", "month")
 PERIODS = ("day", "week", "month", "session")
 DAY_LENGTHS = (8, 10)  # a day is written YYYY-MM-DD or YYYYMMDD (as ccusage takes it)
 Moment = date | datetime | str | None
@@ -234,22 +233,6 @@ def spend_by_day(source: Any, since: Moment = None, until: Moment = None, logs: 
            count(DISTINCT task_id) FILTER (WHERE source = 'codex') AS codex_sessions,
            bool_or(unpriced) AS unpriced
     FROM spend WHERE {where} GROUP BY ALL ORDER BY day, model
-    """
-    return _frame(source, sql, params)
-
-
-def spend_over_time(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
-                    bucket: str = "day") -> pl.DataFrame:
-    """Spend per time bucket per model with each model's running total (for the spend chart)."""
-    if bucket not in BUCKETS:
-        raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}, got {bucket!r}")
-    where, params = _where(since, until, logs=logs)
-    sql = f"""
-    WITH b AS (SELECT date_trunc('{bucket}', ts) AS period, model, sum(cost) AS cost_usd
-               FROM spend WHERE {where} GROUP BY ALL)
-    SELECT period, model, cost_usd,
-           sum(COALESCE(cost_usd, 0)) OVER (PARTITION BY model ORDER BY period) AS cumulative_usd
-    FROM b ORDER BY period, model
     """
     return _frame(source, sql, params)
 

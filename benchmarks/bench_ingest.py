@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="cold ingests (each beside a bare read_json); medians are reported")
     parser.add_argument("--append-repeats", type=int, default=5,
                         help="timed appends; the median is reported (the machine may be shared)")
+    parser.add_argument("--malformed", type=int, default=2000,
+                        help="lines, none of them JSON, in a separate timed ingest (the Python path)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, help="where to write the log and databases (default: a temp dir)")
     args = parser.parse_args(argv)
@@ -147,6 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         idle_s = time.perf_counter() - start
         store.close()
 
+        bad = work / "malformed.jsonl"
+        bad.write_text("".join(f"not json {i}\n" for i in range(args.malformed)), encoding="utf-8")
+        with Store(":memory:") as scratch:
+            start = time.perf_counter()
+            kept = LogIngester(scratch, [bad], prices=book).poll().new_malformed
+            malformed_s = time.perf_counter() - start
+
     if cold_events != {args.lines} or bare_rows != {args.lines} or set(appended_events) != {args.append}:
         print(f"bench_ingest: row counts differ: ingest {sorted(cold_events)}, read_json {sorted(bare_rows)}, "
               f"appends {appended_events}", file=sys.stderr)
@@ -155,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({
         "bench": "ingest", "lines": args.lines, "cold_ingest_s": round(statistics.median(cold_times), 3),
         "duckdb_read_json_s": round(statistics.median(bare_times), 3), "ratio": round(ratio, 3),
-        "ratio_target": 1.5, "ratios_each_run": [round(r, 3) for r in ratios],
+        "ratio_target": 1.5, "malformed_lines": kept, "malformed_ingest_s": round(malformed_s, 3), "ratios_each_run": [round(r, 3) for r in ratios],
         "cpu_ratio": round(statistics.median(c / b for c, b in zip(cold_cpu, bare_cpu, strict=True)), 3),
         "cold_ingest_s_each": [round(t, 3) for t in cold_times], "read_json_s_each": [round(t, 3) for t in bare_times],
         "append_lines": args.append, "append_ms": round(append_s * 1000, 1), "append_target_ms": 50,

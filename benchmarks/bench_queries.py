@@ -34,7 +34,6 @@ def _queries():
         "dimension_model_stats": q.dimension_model_stats,
         "regret_over_time": q.regret_over_time,
         "spend_by_day": q.spend_by_day,
-        "spend_over_time": q.spend_over_time,
         "recent_events": q.recent_events,
         "usage_by_period_day_berlin": lambda store: q.usage_by_period(store, "day", tz="Europe/Berlin"),
         "usage_by_period_session": lambda store: q.usage_by_period(store, "session"),

@@ -19,7 +19,6 @@ import re
 import threading
 import tomllib
 import weakref
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -275,13 +274,6 @@ class DimensionClassifier:
                            if not math.isclose(p, 0.0, abs_tol=5e-5)},
             keywords={d: round(w, 3) for d, w in sorted(kw.items(), key=lambda kv: -kv[1])},
         )
-
-    def classify_many(self, texts: Sequence[str | None], embeddings: np.ndarray | None = None
-                      ) -> list[DimensionGuess]:
-        """``embeddings`` row i belongs to ``texts[i]`` (rows of empty texts are ignored)."""
-        if embeddings is not None and len(embeddings) != len(texts):
-            raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
-        return [self.classify(t, None if embeddings is None else embeddings[i]) for i, t in enumerate(texts)]
 
 
 def classification_text(text: str) -> str:

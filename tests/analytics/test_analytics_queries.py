@@ -154,10 +154,6 @@ def test_spend_queries_and_unpriced(loaded: Store) -> None:
     assert projects[1]["cost_usd"] == pytest.approx(GPT + 0.01)
     dims = {r["dimension"]: r for r in q.spend_by_dimension(loaded).to_dicts()}
     assert dims["algorithm"]["cost_usd"] == pytest.approx(0.02 + QWEN) and dims["bug_fixing"]["runs"] == 2
-    over = q.spend_over_time(loaded, bucket="day").filter(pl.col("model") == "glm-5")
-    assert over.get_column("cumulative_usd").to_list() == pytest.approx([0.01, 0.03])
-    with pytest.raises(ValueError):
-        q.spend_over_time(loaded, bucket="fortnight")
 
 
 def test_event_lists(loaded: Store) -> None:

@@ -90,7 +90,8 @@ def test_nothing_to_go_on_gives_no_dimension(text: str | None) -> None:
 
 
 def _accuracy(classifier: DimensionClassifier, rows: list[dict], embeddings: np.ndarray | None) -> float:
-    guesses = classifier.classify_many([r["text"] for r in rows], embeddings)
+    guesses = [classifier.classify(r["text"], None if embeddings is None else embeddings[i])
+               for i, r in enumerate(rows)]
     return sum(g.dimension == r["dimension"] for g, r in zip(guesses, rows, strict=True)) / len(rows)
 
 
@@ -104,18 +105,13 @@ def test_full_accuracy_on_labelled_set(embedder, name: str) -> None:
     rows = labelled_rows(name)
     classifier = DimensionClassifier(embedder)
     embeddings = embedder.encode([classification_text(r["text"]) for r in rows])
-    guesses = classifier.classify_many([r["text"] for r in rows], embeddings)
+    guesses = [classifier.classify(r["text"], embeddings[i]) for i, r in enumerate(rows)]
     assert all(g.method == "keywords+prototypes" for g in guesses)
     assert all(abs(sum(g.probabilities.values()) - 1) < 1e-2 for g in guesses)
     accuracy = sum(g.dimension == r["dimension"] for g, r in zip(guesses, rows, strict=True)) / len(rows)
     assert accuracy >= FLOORS[name][3]
     # Prototypes must add something over keywords, or they are not worth the model.
     assert accuracy > _accuracy(DimensionClassifier(), rows, None) + 0.08
-
-
-def test_classify_many_checks_lengths(embedder) -> None:
-    with pytest.raises(ValueError, match="2 texts but 1 embeddings"):
-        DimensionClassifier(embedder).classify_many(["a", "b"], np.zeros((1, 384), dtype=np.float32))
 
 
 def test_prototypes_are_embedded_once_across_threads() -> None:

@@ -16,9 +16,6 @@ to spend by day / model / project, never to AvgPerf (they have no score).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -33,6 +30,8 @@ from analytics.metrics import (
     regret_sql,
     win_rate_sql,
 )
+from analytics.query_scope import Logs, Moment, date_range, time_zone
+from analytics.query_scope import where_clause as _where
 
 UNITS = {
     "perf_per_dollar": "AvgPerf% / total USD of the runs (the paper's Perf/$, for a whole set of tasks); "
@@ -41,68 +40,10 @@ UNITS = {
                       f"is one point); none under {MIN_RUNS} such runs",
 }
 PERIODS = ("day", "week", "month", "session")
-DAY_LENGTHS = (8, 10)  # a day is written YYYY-MM-DD or YYYYMMDD (as ccusage takes it)
-Moment = date | datetime | str | None
-Logs = Iterable[str | Path] | None
 
 
 def _con(source: Any):
     return source.con if hasattr(source, "con") else source
-
-
-def _bound(value: Moment, end: bool, zone: tzinfo = UTC) -> datetime | None:
-    """A naive-UTC datetime; a bare date means the start of that day (``since``) or of the next (``until``)
-    in ``zone``, and a time without an offset is a time in ``zone``."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        value = date.fromisoformat(text) if len(text) in DAY_LENGTHS else datetime.fromisoformat(text)
-    if not isinstance(value, datetime):
-        value = datetime.combine(value + timedelta(days=1) if end else value, time())
-    moment = value if value.tzinfo else value.replace(tzinfo=zone)
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def time_zone(name: str) -> tzinfo:
-    """An IANA zone by name (ValueError naming it when there is none such)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin, or UTC)") from exc
-
-
-def date_range(since: Moment = None, until: Moment = None,
-               zone: tzinfo = UTC) -> tuple[datetime | None, datetime | None]:
-    """Parse a date filter once (raises ValueError on a bad date), as the other functions do."""
-    start, stop = _bound(since, False, zone), _bound(until, True, zone)
-    if start and stop and start >= stop:
-        raise ValueError(f"empty date range: since {since} is not before until {until}")
-    return start, stop
-
-
-def log_scope(paths: Iterable[str | Path]) -> list[str]:
-    """Log paths as the ingester records them (absolute), for the ``logs=`` filter."""
-    return [str(Path(p).expanduser().absolute()) for p in paths]
-
-
-def _where(since: Moment, until: Moment, column: str = "ts", logs: Logs = None) -> tuple[str, list[Any]]:
-    """SQL condition + params for a date range and, optionally, a set of logs (Codex sessions have none)."""
-    start, stop = date_range(since, until)
-    clauses, params = [], []
-    if logs is not None:
-        prefix = column[: column.rfind(".") + 1]
-        clauses.append(f"({prefix}log IS NULL OR list_contains(?::VARCHAR[], {prefix}log))")
-        params.append(log_scope(logs))
-    if start is not None:
-        clauses.append(f"{column} >= ?")
-        params.append(start)
-    if stop is not None:
-        clauses.append(f"{column} < ?")
-        params.append(stop)
-    return (" AND ".join(clauses) or "TRUE"), params
 
 
 def _frame(source: Any, sql: str, params: list[Any]) -> pl.DataFrame:

@@ -23,7 +23,7 @@ from analytics.errors import CommandError
 
 
 def _day_or_moment(text: str) -> str:
-    from analytics.queries import date_range
+    from analytics.query_scope import date_range
 
     try:
         date_range(text, None)
@@ -33,7 +33,7 @@ def _day_or_moment(text: str) -> str:
 
 
 def _zone(name: str) -> str:
-    from analytics.queries import time_zone
+    from analytics.query_scope import time_zone
 
     try:
         time_zone(name)
@@ -69,7 +69,7 @@ def _check_inputs(args: argparse.Namespace) -> list[Path]:
     if args.timezone and not args.view:
         raise CommandError("--timezone applies to the daily|weekly|monthly|session views", 2)
     if args.since and args.until:
-        from analytics.queries import date_range
+        from analytics.query_scope import date_range
 
         try:
             date_range(args.since, args.until)

@@ -58,6 +58,7 @@ class ACRouterPolicy:
             rows.append({**context, **row})
         keys = self.settings.prior_keys
         priors = Priors.from_rows(rows, keys=keys, strength=self.settings.prior_strength)
+        priors.origin = "the probing split"
         memory = Memory(self.settings.memory_size) if self.use_memory else None
         models = list(probe.models) or priors.models
         self._router = ACRouter(models, priors, memory, self.settings, name=self.name, seed=self.seed)

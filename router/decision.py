@@ -13,6 +13,7 @@ from typing import Any
 from router.memory import Neighbour
 
 SOURCES = ("prior", "knn", "metadata")
+BASES = ("evidence", "tie", "no_evidence")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class Decision:
     features: Mapping[str, Any]
     candidates: tuple[Candidate, ...]
     neighbours: tuple[Neighbour, ...] = ()
+    basis: str = "evidence"  # one of BASES: what the choice rests on
+    basis_note: str = ""  # one human line: the evidence, the tie and its rule, or the lack of any evidence
 
     def candidate(self, model: str) -> Candidate:
         for candidate in self.candidates:
@@ -76,7 +79,7 @@ class Decision:
 
     def to_log(self) -> dict[str, Any]:
         return {"policy": self.policy, "chosen": self.chosen, "propensity": self.propensity,
-                "settings": dict(self.settings), "features": dict(self.features),
+                "basis": self.basis, "basis_note": self.basis_note, "settings": dict(self.settings), "features": dict(self.features),
                 "candidates": [c.to_log() for c in self.candidates],
                 "neighbours": [n.to_log() for n in self.neighbours]}
 
@@ -86,8 +89,9 @@ class Decision:
         total = sum(v.evidence for v in best.votes.values()) or 1.0
         shares = ", ".join(f"{name} {100 * vote.evidence / total:.0f}%" for name, vote in best.votes.items())
         cost = "unknown cost" if best.exp_cost_usd is None else f"~${best.exp_cost_usd:.4f}"
-        return (f"{self.chosen}: expected score {best.exp_score:.2f}, {cost}, reward {best.reward:+.3f} "
+        line = (f"{self.chosen}: expected score {best.exp_score:.2f}, {cost}, reward {best.reward:+.3f} "
                 f"(p={self.propensity:.2f}; {shares}; {len(self.neighbours)} neighbours)")
+        return line if self.basis == "evidence" else f"{line}; {self.basis_note}"
 
 
 def _round_cost(value: float | None) -> float | None:

@@ -16,7 +16,8 @@ costs)`` (``settings.COST_UNIT``, ``settings.kappa``): scale-free, so the same e
 a $0.002 completion and a $1 agentic fix. The model maximising ``reward + bonus`` wins, where the optimism bonus
 ``optimism * sqrt(ln(1 + N) / (1 + n))`` (UCB-style: ``n`` the model's observations in the task's finest
 observed context plus its neighbours, ``N`` the same summed over models) makes an unfamiliar kind of task try
-each plausible model; ``exploration`` then spreads that much probability uniformly (the logged propensity).
+each plausible model (a tie goes to ``TIE_RULE``, and the decision says so in its ``basis``);
+``exploration`` then spreads that much probability uniformly (the logged propensity).
 How fast a new context overrides its parent (empirical-Bayes shrinkage, new-regime detection from the cost
 scale) is ``router.priors``' business.
 """
@@ -37,9 +38,20 @@ from router.priors import Priors, context_path, metadata_paths
 from router.settings import RouterSettings
 from router.settings import kappa as cost_kappa
 
+TIE_RULE = "cheapest expected cost, then model name"
+# Rewards equal to this many decimals are a tie (two models with the same counts must tie exactly, not by
+# floating-point noise); the same rounding orders the candidates, so the logged order matches the choice.
+TIE_DECIMALS = 12
 
-def choice_probabilities(rewards: Mapping[str, float], exploration: float) -> dict[str, float]:
-    """The policy's probability per model: argmax (ties to the first name in sorted order) mixed with uniform.
+
+def rank_key(value: float, cost_usd: float | None, name: str) -> tuple[float, float, str]:
+    """Sort key of the choice: highest value, then (``TIE_RULE``) cheapest expected cost (unknown last), name."""
+    return (-round(value, TIE_DECIMALS), math.inf if cost_usd is None else cost_usd, name)
+
+
+def choice_probabilities(rewards: Mapping[str, float], exploration: float,
+                         costs: Mapping[str, float | None] | None = None) -> dict[str, float]:
+    """The policy's probability per model: argmax (ties by ``TIE_RULE``) mixed with uniform.
 
     Pure and deterministic, so an off-policy estimator can recompute it for any logged candidate set.
     """
@@ -48,9 +60,33 @@ def choice_probabilities(rewards: Mapping[str, float], exploration: float) -> di
     if not 0.0 <= exploration <= 1.0:
         raise ValueError(f"exploration must be within [0, 1] (got {exploration})")
     names = sorted(rewards)
-    best = max(names, key=lambda name: (rewards[name], -names.index(name)))
+    costs = costs or {}
+    best = min(names, key=lambda name: rank_key(rewards[name], costs.get(name), name))
     share = exploration / len(names)
     return {name: share + (1.0 - exploration if name == best else 0.0) for name in names}
+
+
+def decision_basis(candidates: Sequence[Candidate], priors_origin: str) -> tuple[str, str]:
+    """What the choice rests on (``evidence``, ``tie`` or ``no_evidence``) and one human line saying so.
+
+    ``candidates`` in ``score_candidates``' order (the argmax first). No evidence: no candidate has a single
+    observation behind any of its votes (a fresh install without priors), so every estimate is a fallback.
+    """
+    origin = f"priors from {priors_origin}" if priors_origin else "no priors loaded"
+    if not candidates:
+        return "no_evidence", f"no candidates; {origin}"
+    if all(sum(v.n for v in c.votes.values()) == 0 for c in candidates):
+        return "no_evidence", f"no evidence for any model yet: choosing by {TIE_RULE}; {origin}"
+    top = round(candidates[0].reward + candidates[0].bonus, TIE_DECIMALS)
+    tied = [c.model for c in candidates if round(c.reward + c.bonus, TIE_DECIMALS) == top]
+    if len(tied) > 1:
+        return "tie", (f"tie at reward {top:+.3f} between {', '.join(tied)}: broken by {TIE_RULE} -> "
+                       f"{candidates[0].model}; {origin}")
+    best = candidates[0]
+    n = sum(v.n for v in best.votes.values())
+    margin = (f", {best.reward + best.bonus - candidates[1].reward - candidates[1].bonus:.3f} ahead of "
+              f"{candidates[1].model}" if len(candidates) > 1 else "")
+    return "evidence", f"{best.model} on {n} observations{margin}; {origin}"
 
 
 @dataclass(frozen=True)
@@ -114,9 +150,11 @@ class ACRouter:
         if settings.exploration > 0:
             chosen = self._rng.choices(list(probs), weights=list(probs.values()))[0]
         else:
-            chosen = max(probs, key=probs.__getitem__)
+            chosen = candidates[0].model
+        basis, note = decision_basis(candidates, self.priors.origin)
         return Decision(self.name, chosen, probs[chosen], settings.to_log(),
-                        context.features_log(settings.prior_keys), tuple(candidates), tuple(neighbours))
+                        context.features_log(settings.prior_keys), tuple(candidates), tuple(neighbours),
+                        basis, note)
 
     def _votes(self, context: TaskContext, neighbours: Sequence[Neighbour]) -> dict[str, dict[str, Vote]]:
         settings = self.settings
@@ -247,10 +285,11 @@ def score_candidates(votes: Mapping[str, Mapping[str, Vote]], n_context: Mapping
     reward = {m: settings.eps_perf * combined[m][0] + settings.eps_cost * kappa[m] for m in combined}
     spread = math.log(1 + sum(n_context.get(m, 0) for m in combined))
     bonus = {m: settings.optimism * math.sqrt(spread / (1 + n_context.get(m, 0))) for m in combined}
-    probs = choice_probabilities({m: reward[m] + bonus[m] for m in combined}, settings.exploration)
+    costs = {m: cost for m, (_, cost) in combined.items()}
+    probs = choice_probabilities({m: reward[m] + bonus[m] for m in combined}, settings.exploration, costs)
     candidates = [Candidate(m, combined[m][0], combined[m][1], kappa[m], reward[m], bonus[m], probs[m],
                             n_context.get(m, 0), votes[m]) for m in sorted(combined)]
-    candidates.sort(key=lambda c: -(c.reward + c.bonus))
+    candidates.sort(key=lambda c: rank_key(c.reward + c.bonus, c.exp_cost_usd, c.model))
     return candidates, probs
 
 

@@ -153,6 +153,7 @@ class Priors:
         self.regime_strength = float(regime_strength)
         self.regime_pool = regime_pool
         self.cells: dict[Path, dict[str, Cell]] = {}
+        self.origin = ""  # where the counts came from, for a decision's explanation ("" = unknown or none)
         self._spread: Spread | None = None
         self._spread_at = 0
         self._observed = 0
@@ -232,6 +233,7 @@ class Priors:
         for record, metadata in outcome_records(events):
             priors.observe_task(metadata.get("dimension"), metadata, keys, record["model"],
                                 float(record["score"]), _cost(record))
+        priors.origin = "the routing log"
         return priors
 
     # ---- user edits -----------------------------------------------------------------------------
@@ -372,6 +374,7 @@ class Priors:
     def with_user_values(self, user_values: Mapping[tuple[Path, str], UserValue]) -> Priors:
         """A copy with the same learned counts whose edits and pins are ``user_values`` (from ``user_values()``)."""
         copy = Priors(self.strength, self.empirical_bayes, self.regime_z, self.regime_strength, self.regime_pool)
+        copy.origin = self.origin
         copy.cells = {path: {model: replace(cell, user_score=None, user_cost=None, pinned=False)
                              for model, cell in models.items()} for path, models in self.cells.items()}
         for (path, model), (score, cost, pinned) in user_values.items():

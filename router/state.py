@@ -211,7 +211,9 @@ def probing_priors(data: Path, strength: float = 10.0) -> Priors:
     dimension = {task.task_id: task.dimension for task in probe.tasks}
     rows = [{"dimension": dimension.get(row["task_id"]), "model": row["model"], "score": row["score"],
              "cost_usd": row["cost_usd"]} for row in probe.results.iter_rows(named=True)]
-    return Priors.from_rows(rows, keys=(), strength=strength)
+    priors = Priors.from_rows(rows, keys=(), strength=strength)
+    priors.origin = f"the CodeRouterBench probing split at {data}"
+    return priors
 
 
 def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
@@ -233,6 +235,7 @@ def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
         priors = Priors.from_records(records, strength=settings.prior_strength, source=f"{path} priors")
     except (SettingsError, PriorsError) as exc:
         raise StateError(str(exc)) from None
+    priors.origin = str(path)
     return settings, priors, models or None
 
 

@@ -38,7 +38,10 @@ def make_router(**settings) -> ACRouter:
 
 
 def test_choice_probabilities():
-    assert choice_probabilities({"b": 1.0, "a": 1.0}, 0.0) == {"a": 1.0, "b": 0.0}  # tie: first by name
+    assert choice_probabilities({"b": 1.0, "a": 1.0}, 0.0) == {"a": 1.0, "b": 0.0}  # tie, no costs: by name
+    # a tie goes to the cheaper model, whatever its name; an unknown cost counts as dearest
+    assert choice_probabilities({"a": 1.0, "b": 1.0}, 0.0, {"a": 0.02, "b": 0.01}) == {"a": 0.0, "b": 1.0}
+    assert choice_probabilities({"a": 1.0, "b": 1.0}, 0.0, {"a": None, "b": 0.5}) == {"a": 0.0, "b": 1.0}
     probs = choice_probabilities({"a": 0.1, "b": 0.5, "c": 0.2}, 0.3)
     assert probs == pytest.approx({"a": 0.1, "b": 0.8, "c": 0.1})
     assert sum(probs.values()) == pytest.approx(1.0)
@@ -61,6 +64,27 @@ def test_explanation_lists_every_candidate_vote_and_the_cost_unit():
     assert dear["kappa"] == pytest.approx(0.2) and by_model["cheap"]["kappa"] == pytest.approx(-0.2)
     assert dear["reward"] == pytest.approx(dear["exp_score"] - 0.1 * 0.2, abs=1e-3)
     assert "dear" in decision.summary()
+
+
+def test_decision_says_when_it_rests_on_evidence_a_tie_or_nothing():
+    decision = make_router().decide(Features())
+    assert decision.basis == "evidence" and "dear on 40 observations" in decision.basis_note
+    assert decision.to_log()["basis"] == "evidence"
+
+    # equal scores and the cost weight off: a tie, broken by expected cost, not by name ("a-dear" sorts first)
+    rows = ([{"dimension": "bug_fixing", "model": "a-dear", "score": s, "cost_usd": 0.02} for s in [1, 0] * 5]
+            + [{"dimension": "bug_fixing", "model": "b-cheap", "score": s, "cost_usd": 0.01} for s in [1, 0] * 5])
+    priors = Priors.from_rows(rows)
+    priors.origin = "a test table"
+    tied = ACRouter(["a-dear", "b-cheap"], priors, None, RouterSettings(eps_cost=0.0, optimism=0.0)).decide(Features())
+    assert tied.chosen == "b-cheap" and tied.basis == "tie"
+    assert "cheapest expected cost" in tied.basis_note and "priors from a test table" in tied.basis_note
+    assert tied.to_log()["basis_note"] == tied.basis_note and tied.basis_note in tied.summary()
+
+    fresh = ACRouter(["zeta", "alpha"], Priors(), None, RouterSettings()).decide(Features())
+    assert fresh.basis == "no_evidence" and fresh.chosen == "alpha"
+    assert fresh.basis_note.startswith("no evidence for any model yet: choosing by cheapest expected cost")
+    assert "no priors loaded" in fresh.basis_note
 
 
 def test_cost_weight_changes_the_choice():

@@ -24,6 +24,10 @@ from analytics.ingest import LINE_GONE, original_lines
 from analytics.schema import parse_ts
 
 DEFAULT_THRESHOLD = 0.5
+LEADER_MIN_RUNS = 3  # a dimension's leader needs this many runs there (one lucky run should not lead)
+# A run is an outcome of a launch that started: a `codex_missing` launch never ran (a failed start, counted apart).
+FAILED_START = "status = 'codex_missing'"
+RUN = f"event = 'outcome' AND NOT COALESCE({FAILED_START}, false)"
 BUCKETS = ("hour", "day", "week", "month")
 Moment = date | datetime | str | None
 Logs = Iterable[str | Path] | None
@@ -82,7 +86,7 @@ def _frame(source: Any, sql: str, params: list[Any]) -> pl.DataFrame:
 
 
 def dimension_model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
-                          threshold: float = DEFAULT_THRESHOLD, min_runs: int = 3) -> pl.DataFrame:
+                          threshold: float = DEFAULT_THRESHOLD, min_runs: int = LEADER_MIN_RUNS) -> pl.DataFrame:
     """Per dimension x model: runs, avg score, win rate, cost; ``leader`` marks each dimension's best model.
 
     The leader has the best average score among models with at least ``min_runs`` runs there (one lucky
@@ -95,7 +99,7 @@ def dimension_model_stats(source: Any, since: Moment = None, until: Moment = Non
                avg(score) AS avg_score,
                avg(CASE WHEN score >= ? THEN 1.0 WHEN score IS NOT NULL THEN 0.0 END) AS win_rate,
                sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs
-        FROM priced_events WHERE event = 'outcome' AND {where}
+        FROM priced_events WHERE {RUN} AND {where}
         GROUP BY ALL
     )
     SELECT *, row_number() OVER (PARTITION BY dimension ORDER BY runs >= ? DESC, avg_score DESC NULLS LAST,
@@ -112,20 +116,22 @@ def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: L
     SELECT model, count(*) AS runs, avg(score) AS avg_score, 100 * avg(score) AS avg_perf,
            sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
            CASE WHEN sum(cost) > 0 THEN 100 * avg(score) / sum(cost) END AS perf_per_dollar
-    FROM priced_events WHERE event = 'outcome' AND {where}
+    FROM priced_events WHERE {RUN} AND {where}
     GROUP BY model ORDER BY runs DESC, model
     """
     return _frame(source, sql, params)
 
 
 def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
-    """One row: events, runs, avg score, AvgPerf%, run cost, Perf/$, plus Codex-only spend and malformed lines."""
+    """One row: events, runs, avg score, AvgPerf%, run cost, Perf/$, plus Codex-only spend, malformed lines,
+    failed starts and the first/last run's time."""
     where, params = _where(since, until, logs=logs)
     bad, bad_params = _where(None, None, logs=logs)
     sql = f"""
     WITH e AS (SELECT * FROM priced_events WHERE {where}),
          runs AS (SELECT count(*) AS runs, avg(score) AS avg_score, sum(cost) AS cost_usd,
-                         count(*) FILTER (WHERE unpriced) AS unpriced_runs FROM e WHERE event = 'outcome'),
+                         count(*) FILTER (WHERE unpriced) AS unpriced_runs, min(ts) AS first_run,
+                         max(ts) AS last_run FROM e WHERE {RUN}),
          codex AS (SELECT sum(cost) AS cost, count(DISTINCT session_id) AS sessions
                    FROM session_spend WHERE {where})
     SELECT (SELECT count(*) FROM e) AS events, runs.runs, runs.avg_score, 100 * runs.avg_score AS avg_perf,
@@ -133,7 +139,9 @@ def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs =
            CASE WHEN runs.cost_usd > 0 THEN 100 * runs.avg_score / runs.cost_usd END AS perf_per_dollar,
            codex.sessions AS codex_sessions, COALESCE(codex.cost, 0) AS codex_cost_usd,
            COALESCE(runs.cost_usd, 0) + COALESCE(codex.cost, 0) AS total_spend_usd,
-           (SELECT count(*) FROM malformed WHERE {bad}) AS malformed
+           (SELECT count(*) FROM malformed WHERE {bad}) AS malformed,
+           (SELECT count(*) FROM e WHERE event = 'outcome' AND {FAILED_START}) AS failed_starts,
+           runs.first_run, runs.last_run
     FROM runs, codex
     """
     return _frame(source, sql, params + params + bad_params)
@@ -149,7 +157,7 @@ def regret_over_time(source: Any, since: Moment = None, until: Moment = None, lo
     where, params = _where(since, until, "o.ts", logs)
     sql = f"""
     WITH o AS (SELECT ts, line, file, task_id, model, score, oracle_best
-               FROM events o WHERE event = 'outcome' AND score IS NOT NULL AND {where}),
+               FROM events o WHERE {RUN} AND score IS NOT NULL AND {where}),
          r AS (SELECT task_id, ts AS route_ts, rowid AS route_row FROM events
                WHERE event = 'route' AND task_id IS NOT NULL),
          -- The ASOF join carries only the route's rowid (sorting the candidate lists along was a third slower).
@@ -232,7 +240,7 @@ def spend_by_dimension(source: Any, since: Moment = None, until: Moment = None, 
     sql = f"""
     SELECT COALESCE(dimension, 'unknown') AS dimension, count(*) AS runs, avg(score) AS avg_score,
            sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced
-    FROM priced_events WHERE event = 'outcome' AND {where}
+    FROM priced_events WHERE {RUN} AND {where}
     GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, dimension
     """
     return _frame(source, sql, params)
@@ -244,10 +252,16 @@ _EVENT_VIEW_COLUMNS = ("ts, event, task_id, model, dimension, score, cost AS cos
 
 def recent_events(source: Any, limit: int = 50, since: Moment = None, until: Moment = None,
                   logs: Logs = None) -> pl.DataFrame:
-    """The newest events first (any kind), for the live feed."""
+    """The newest events first (any kind), for the live feed; an outcome without task text gets its route's."""
     where, params = _where(since, until, logs=logs)
-    sql = (f"SELECT {_EVENT_VIEW_COLUMNS} FROM priced_events WHERE {where} "
-           "ORDER BY ts DESC, file, line DESC LIMIT ?")
+    sql = f"""
+    WITH e AS (SELECT {_EVENT_VIEW_COLUMNS} FROM priced_events WHERE {where}
+               ORDER BY ts DESC, file, line DESC LIMIT ?),
+         r AS (SELECT task_id, first(task ORDER BY ts) AS route_task FROM events
+               WHERE event = 'route' AND task IS NOT NULL AND task_id IN (SELECT task_id FROM e) GROUP BY task_id)
+    SELECT e.* REPLACE (COALESCE(e.task, r.route_task) AS task)
+    FROM e LEFT JOIN r USING (task_id) ORDER BY ts DESC, file, line DESC
+    """
     return _frame(source, sql, [*params, int(limit)])
 
 
@@ -276,7 +290,18 @@ def range_events(source: Any, since: Moment = None, until: Moment = None, logs: 
     where, params = _where(since, until, logs=logs)
     sql = (f"SELECT * EXCLUDE (est_scores, oracle_best) FROM priced_events WHERE {where} "
            "ORDER BY ts, file, line")
-    frame = _frame(source, sql, params)
+    return _with_raw(source, _frame(source, sql, params))
+
+
+def task_events(source: Any, task_id: str, logs: Logs = None) -> pl.DataFrame:
+    """One task's events (route, override, outcome, ...) in log order, with ``raw`` as ``range_events`` has it."""
+    where, params = _where(None, None, logs=logs)
+    sql = (f"SELECT * EXCLUDE (est_scores, oracle_best) FROM priced_events WHERE task_id = ? AND {where} "
+           "ORDER BY ts, file, line")
+    return _with_raw(source, _frame(source, sql, [task_id, *params]))
+
+
+def _with_raw(source: Any, frame: pl.DataFrame) -> pl.DataFrame:
     location = ["inode", "byte_offset", "byte_length", "line_hash"]
     raw = original_lines(_con(source), frame.select("file", *location))
     gone = pl.when(raw.is_null()).then(pl.col("file") + f": {LINE_GONE}").alias("raw_error")

@@ -32,6 +32,7 @@ from tui.messages import (
 )
 from tui.screens.composer import ComposerScreen
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.detail import RouteDetailScreen, WinRatesScreen
 from tui.screens.help import HelpScreen
 from tui.screens.router import RouterScreen
 from tui.screens.sprint import SprintScreen
@@ -145,10 +146,16 @@ class CodexRouterApp(App):
 
     def all_bindings(self) -> list[Binding]:
         """The app's and every screen's bindings (what the help screen lists and the keymap can remap)."""
-        out = [b for b in self.BINDINGS if isinstance(b, Binding)]
-        for screen in self.MODES.values():
-            out.extend(b for b in getattr(screen, "BINDINGS", []) if isinstance(b, Binding))
-        return out
+        return [b for _where, bindings in self.binding_groups() for b in bindings]
+
+    def binding_groups(self) -> list[tuple[str, list[Binding]]]:
+        """Bindings by where they work: everywhere, then each screen (the same key may differ by screen)."""
+        groups = [("Everywhere", [b for b in self.BINDINGS if isinstance(b, Binding)])]
+        for screen in (*self.MODES.values(), RouteDetailScreen, WinRatesScreen):
+            bindings = [b for b in getattr(screen, "BINDINGS", []) if isinstance(b, Binding)]
+            if bindings:
+                groups.append((screen_label(screen), bindings))
+        return groups
 
     def on_unmount(self) -> None:
         if self.watcher is not None:
@@ -306,7 +313,7 @@ class CodexRouterApp(App):
         self.switch_mode(mode)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.all_bindings(), self.current_keys()))
+        self.push_screen(HelpScreen(self.binding_groups(), self.current_keys()))
 
     def current_keys(self) -> dict[str, str]:
         """Binding id → the keys that trigger it now (after the user's keymap)."""
@@ -322,7 +329,14 @@ class CodexRouterApp(App):
                 yield SystemCommand(title, help_text, lambda m=mode: self.switch_mode(m))
             else:
                 yield SystemCommand(title, help_text, actions[binding_id])
+        keys = self.current_keys()
+        where = screen_label(type(screen))
         for binding in getattr(screen, "BINDINGS", []):
             if isinstance(binding, Binding) and binding.id and binding.description:
-                yield SystemCommand(f"{binding.description}", f"{screen.__class__.__name__} ({binding.id})",
+                yield SystemCommand(f"{where}: {binding.description}", f"key {keys.get(binding.id, binding.key)}",
                                     lambda b=binding, s=screen: s.run_action(b.action))
+
+
+def screen_label(screen: type) -> str:
+    """A screen's name for people (the help's and the palette's), not its class name."""
+    return getattr(screen, "LABEL", screen.__name__.removesuffix("Screen"))

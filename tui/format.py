@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 
 
 def usd(value: float | None) -> str:
+    """Dollars with at least two significant digits: $0.0067 stays $0.0067, never $0.00."""
     if value is None:
         return "unpriced"
     if abs(value) >= 100:
         return f"${value:,.0f}"
     if abs(value) >= 1:
         return f"${value:,.2f}"
-    return f"${value:.4f}"
+    if value == 0:
+        return "$0"
+    decimals = max(2, 1 - math.floor(math.log10(abs(value))))
+    return f"${value:.{decimals}f}"
+
+
+def ratio(value: float | None) -> str:
+    """A ratio of any size with three significant digits (Perf/$ ranges from 0.04 to 4,000)."""
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
 
 
 def num(value: float | int | None, digits: int = 2) -> str:

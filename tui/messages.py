@@ -10,6 +10,7 @@ from tui.viewdata import (
     FeedData,
     LaunchOutcome,
     RegretData,
+    RouteDetail,
     RouterView,
     SprintData,
     WhatIfView,
@@ -92,6 +93,12 @@ class SprintReady(Message):
 
 
 class ExportDone(Message):
-    def __init__(self, path: str) -> None:
+    def __init__(self, paths: list[str]) -> None:
         super().__init__()
-        self.path = path
+        self.paths = paths
+
+
+class RouteDetailReady(Message):
+    def __init__(self, detail: RouteDetail) -> None:
+        super().__init__()
+        self.detail = detail

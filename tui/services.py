@@ -20,14 +20,17 @@ from typing import Any
 import polars as pl
 
 from analytics import paths
+from tui.config import DEFAULT_SPRINT_DAYS
 from tui.viewdata import (
     CandidateView,
     DashboardData,
     DecisionView,
     FeedData,
     LaunchOutcome,
+    PerfBars,
     PriorCell,
     RegretData,
+    RouteDetail,
     RouterView,
     SettingField,
     SprintData,
@@ -39,7 +42,9 @@ RECENT_LIMIT = 50
 FEED_EVENTS = ("route", "outcome", "override")
 CHART_POINTS = 2000
 EXPENSIVE_LIMIT = 20
-RANGES = {"today": "Today", "7d": "Last 7 days", "14d": "Last 14 days", "custom": "Custom start date"}
+RANGES = {"auto": "Latest data", "today": "Today", "week": "This week", "7d": "Last 7 days", "14d": "Last 14 days",
+          "sprint": "Last sprint", "custom": "Custom"}
+EXPORT_TABLES = ("by_model", "by_dimension", "by_project", "usage", "always", "expensive")
 EDITABLE_SETTINGS = ("eps_perf", "eps_cost", "k", "threshold", "exploration")
 
 
@@ -75,21 +80,48 @@ def resolve_paths(logs: list[str] | None, codex_home: str | None, db: str | None
                         write_log=chosen[0])
 
 
-def _range_bounds(key: str, start: str | None, now: datetime) -> tuple[datetime, datetime, str]:
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def parse_day(text: str, field: str) -> date:
+    """A day typed as YYYY-MM-DD or YYYYMMDD (as `codex-router report` takes it)."""
+    cleaned = text.strip()
+    try:
+        if len(cleaned) == 8 and cleaned.isdigit():
+            return date(int(cleaned[:4]), int(cleaned[4:6]), int(cleaned[6:]))
+        return date.fromisoformat(cleaned)
+    except ValueError:
+        raise ServiceError(f"{field} {cleaned!r}: use YYYY-MM-DD or YYYYMMDD") from None
+
+
+def review_range(key: str, start: str | None, end: str | None, now: datetime, latest: datetime | None,
+                 sprint_days: int) -> tuple[date, date, str]:
+    """The review's first and last day (both included, UTC) and its label.
+
+    ``auto`` is the last 7 days when they hold data, else the last sprint ending at the latest data (the demo's
+    data is from another week than today's). ``sprint`` is ``sprint_days`` days ending at the latest data.
+    """
+    today = now.astimezone(UTC).date()
+    last_data = latest.date() if latest is not None else None
+    if key == "auto":
+        key = "7d" if last_data is None or last_data > today - timedelta(days=7) else "sprint"
+        if key == "sprint":
+            first, last, label = review_range("sprint", None, None, now, latest, sprint_days)
+            return first, last, f"{label}; none in the last 7 days"
     if key == "today":
-        return today, now, RANGES[key]
+        return today, today, RANGES[key]
+    if key == "week":
+        return today - timedelta(days=today.weekday()), today, RANGES[key]
     if key in ("7d", "14d"):
-        days = int(key[:-1])
-        return today - timedelta(days=days - 1), now, RANGES[key]
+        return today - timedelta(days=int(key[:-1]) - 1), today, RANGES[key]
+    if key == "sprint":
+        last = last_data or today
+        return last - timedelta(days=sprint_days - 1), last, f"Last sprint, {sprint_days} days to the latest data"
     if key == "custom":
-        try:
-            since = datetime.combine(date.fromisoformat((start or "").strip()), datetime.min.time(), UTC)
-        except ValueError:
-            raise ServiceError(f"start date {start!r}: use YYYY-MM-DD") from None
-        if since > now:
-            raise ServiceError(f"start date {start}: is in the future")
-        return since, now, f"Since {since.date().isoformat()}"
+        if not (start or "").strip():
+            raise ServiceError("custom range: type a start day (YYYY-MM-DD)")
+        first = parse_day(start or "", "start")
+        last = parse_day(end, "end") if (end or "").strip() else today
+        if last < first:
+            raise ServiceError(f"end {last} is before start {first}")
+        return first, last, "Custom"
     raise ServiceError(f"unknown range {key!r}; one of {', '.join(RANGES)}")
 
 
@@ -161,11 +193,37 @@ class Services:
             store = self._store
             spend = queries.spend_by_day(store)
             return DashboardData(
-                totals=_totals(queries.totals(store), None, spend),
+                totals=_totals(queries.totals(store)),
                 win_rates=queries.dimension_model_stats(store).rename({"runs": "n"}),
-                perf_per_usd=queries.model_stats(store).rename({"perf_per_dollar": "perf_per_usd"}),
+                perf=perf_bars(queries.model_stats(store)),
                 spend=spend.rename({"cost_usd": "spend_usd"}),
             )
+
+    def route_detail(self, task_id: str) -> RouteDetail:
+        """Everything the log holds about one task, read back from the log lines themselves."""
+        import json
+
+        from analytics import queries
+
+        self.open()
+        with self._lock:
+            frame = queries.task_events(self._store, task_id)
+        if frame.height == 0:
+            raise ServiceError(f"{task_id}: no such task in the followed logs")
+        records: dict[str, dict[str, Any]] = {}
+        missing = [f"{row['event']} line: {row['raw_error']}" for row in frame.iter_rows(named=True)
+                   if row["raw"] is None]
+        for row in frame.iter_rows(named=True):
+            if row["raw"] is not None:
+                record = json.loads(row["raw"])
+                if row["event"] == "outcome" and record.get("cost_usd") is None:
+                    record["cost_usd"] = row["cost_usd"]  # priced from its tokens, as every panel prices it
+                records[row["event"]] = record
+        route = records.get("route", {})
+        task = route.get("task") or records.get("outcome", {}).get("task") or ""
+        decision = decision_view(task, route["decision"]) if isinstance(route.get("decision"), dict) else None
+        return RouteDetail(task_id=task_id, task=task, decision=decision, override=records.get("override"),
+                           outcome=records.get("outcome"), missing=missing)
 
     def _poll(self) -> Any:
         """Bring the DB up to date with the logs (incremental: only what was appended is read)."""
@@ -184,7 +242,8 @@ class Services:
         frame = queries.regret_over_time(self._store)
         summary = queries.regret_summary(frame)
         step = max(1, frame.height // CHART_POINTS)
-        series = frame.select(pl.col("cumulative").alias("cum_regret")).gather_every(step)
+        series = (frame.select(pl.int_range(1, frame.height + 1).alias("task"), pl.col("cumulative").alias("cum_regret"))
+                  .gather_every(step))
         kind = summary["kind"] if summary["kind"] != "none" else "no data"
         return RegretData(series, summary["cumulative"] if kind != "no data" else None, kind)
 
@@ -314,7 +373,7 @@ class Services:
                           method=f"doubly robust, {len(sample.routes)} logged routes", frontier=points,
                           notes=notes + list(report.warnings))
 
-    def _policy_events(self, since: datetime | None = None, until: datetime | None = None) -> pl.DataFrame:
+    def _policy_events(self, since: date | None = None, until: date | None = None) -> pl.DataFrame:
         """The raw route/override/outcome records the what-if estimators read."""
         from analytics import queries
 
@@ -356,36 +415,64 @@ class Services:
                              score=result.score, cost_usd=result.cost_usd, message=result.message)
 
     # -- sprint review -------------------------------------------------------------------------------
-    def sprint(self, key: str, start: str | None = None) -> SprintData:
+    def sprint(self, key: str, start: str | None = None, end: str | None = None,
+               sprint_days: int = DEFAULT_SPRINT_DAYS) -> SprintData:
+        """Every table of the review for one range of whole UTC days."""
         from analytics import queries
         from router import whatif
 
-        since, until, label = _range_bounds(key, start, self.clock())
         self._poll()
         with self._lock:
             store = self._store
-            spend = queries.spend_by_day(store, since=since, until=until)
+            latest = queries.totals(store).row(0, named=True).get("last_run")
+            first, last, label = review_range(key, start, end, self.clock(), latest, sprint_days)
+            since, until = first, last  # a date `until` includes that whole day
             regret = queries.regret_summary(queries.regret_over_time(store, since=since, until=until))
-            totals = _totals(queries.totals(store, since=since, until=until), regret, spend)
+            totals = _totals(queries.totals(store, since=since, until=until), regret)
             by_model = queries.model_stats(store, since=since, until=until)
             by_dimension = queries.spend_by_dimension(store, since=since, until=until)
             by_project = queries.spend_by_project(store, since=since, until=until)
+            usage = _usage(store, since, until)
             expensive = queries.most_expensive_tasks(store, since=since, until=until, limit=EXPENSIVE_LIMIT)
-            events = queries.range_events(store, since=since, until=until).height
+            events = queries.totals(store, since=since, until=until)["events"][0]
         always = pl.DataFrame(whatif.always_model_estimates(self._policy_events(since, until)))
-        return SprintData(label=label, since=since.isoformat(timespec="minutes"),
-                          until=until.isoformat(timespec="minutes"), totals=totals, by_model=by_model,
-                          by_dimension=by_dimension, by_project=by_project, always=always, expensive=expensive,
-                          events=events)
+        efficiency = "points_per_usd" if "points_per_usd" in by_model.columns else "perf_per_dollar"
+        return SprintData(
+            label=label, since=first.isoformat(), until=last.isoformat(), totals=totals,
+            by_model=by_model.select("model", "runs", "avg_perf", "cost_usd", efficiency,
+                                     *(["unpriced_runs"] if by_model["unpriced_runs"].sum() else [])),
+            by_dimension=by_dimension.select("dimension", "runs", "avg_score", "cost_usd"),
+            by_project=by_project.select("project", "cost_usd", "runs", "codex_sessions"),
+            usage=usage, always=always,
+            expensive=expensive.select("cost_usd", "model", "score", "ts", "task"), events=int(events or 0))
 
-    def export(self, key: str, start: str | None, target: Path, fmt: str) -> Path:
+    def export(self, data: SprintData, folder: Path, fmt: str) -> list[Path]:
+        """The review's tables as shown (one file each) and, apart, the range's events; time-zone-aware (UTC)."""
         from analytics import queries
 
-        since, until, _label = _range_bounds(key, start, self.clock())
-        self._poll()
+        stem = f"review-{data.since}-to-{data.until}"
+        written = [write_export(_aware(getattr(data, name)), folder / f"{stem}-{name}", fmt) for name in EXPORT_TABLES]
         with self._lock:
-            frame = queries.range_events(self._store, since=since, until=until)
-        return write_export(frame, target, fmt)
+            events = queries.range_events(self._store, since=data.since, until=data.until)
+        written.append(write_export(_aware(events), folder / f"{stem}-events", fmt))
+        return written
+
+
+def _usage(store: Any, since: date, until: date) -> pl.DataFrame:
+    """Tokens and cost per day and model (ccusage's daily view), from the query `codex-router report daily` uses."""
+    from analytics import queries
+
+    if hasattr(queries, "usage_by_period"):
+        frame = queries.usage_by_period(store, period="day", since=since, until=until)
+        return frame.select([c for c in ("period", "model", "input_tokens", "cached_tokens", "output_tokens",
+                                         "reasoning_tokens", "total_tokens", "cost_usd") if c in frame.columns])
+    return queries.spend_by_day(store, since=since, until=until).select("day", "model", "runs", "cost_usd")
+
+
+def _aware(frame: pl.DataFrame) -> pl.DataFrame:
+    """Naive UTC timestamps (as the store keeps them) marked UTC, so a spreadsheet or pandas reads them right."""
+    naive = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime) and dtype.time_zone is None]
+    return frame.with_columns(pl.col(naive).dt.replace_time_zone("UTC")) if naive else frame
 
 
 def write_export(frame: pl.DataFrame, target: Path, fmt: str) -> Path:
@@ -417,23 +504,34 @@ def _parse_number(name: str, text: str, integer: bool = False) -> float | int:
         raise ServiceError(f"{name}: {cleaned!r} is not {kind}") from None
 
 
-def _totals(frame: pl.DataFrame, regret: dict[str, Any] | None = None,
-            spend: pl.DataFrame | None = None) -> Totals:
-    """The totals query's one row, the regret summary and the spend frame's first/last day → Totals."""
+def perf_bars(by_model: pl.DataFrame) -> PerfBars:
+    """Per-model efficiency as a per-task figure (points per dollar) where the query gives it, so a model's
+    figure does not fall the more it is used (DESIGN §3); the router-level Perf/$ stays in the totals."""
+    if "points_per_usd" in by_model.columns:
+        column, unit = "points_per_usd", "points/$ = Σ score ÷ Σ USD (successes per dollar)"
+    else:
+        column, unit = "perf_per_dollar", "Perf/$ = AvgPerf% ÷ the model's total USD"
+    return PerfBars(by_model.select("model", pl.col(column).alias("value"), "runs"), unit)
+
+
+def _totals(frame: pl.DataFrame, regret: dict[str, Any] | None = None) -> Totals:
+    """The totals query's one row (and a regret summary) → Totals (the window spans the runs, not failed starts)."""
     if frame.height == 0:
         return Totals()
     row = frame.row(0, named=True)
-    days = spend["day"].drop_nulls() if spend is not None and spend.height else None
+    first, last = row.get("first_run"), row.get("last_run")
     return Totals(
         runs=int(row.get("runs") or 0),
         spend_usd=row.get("total_spend_usd", row.get("cost_usd")),
         avg_perf=row.get("avg_perf"),
         perf_per_usd=row.get("perf_per_dollar"),
+        since=None if first is None else str(first)[:16],
+        until=None if last is None else str(last)[:16],
+        unpriced_runs=int(row.get("unpriced_runs") or 0),
+        failed_starts=int(row.get("failed_starts") or 0),
+        spend_runs_usd=row.get("cost_usd"),
         regret=regret["cumulative"] if regret and regret["kind"] != "none" else None,
         regret_kind=regret["kind"] if regret and regret["kind"] != "none" else "no data",
-        since=str(days.min()) if days is not None and days.len() else None,
-        until=str(days.max()) if days is not None and days.len() else None,
-        unpriced_runs=int(row.get("unpriced_runs") or 0),
     )
 
 
@@ -446,4 +544,5 @@ def decision_view(task: str, logged: dict[str, Any]) -> DecisionView:
     return DecisionView(task=task, chosen=logged["chosen"], propensity=logged["propensity"],
                         dimension=features.get("dimension"), language=features.get("language"),
                         difficulty=features.get("difficulty"), candidates=candidates,
-                        neighbours=list(logged.get("neighbours", [])))
+                        neighbours=list(logged.get("neighbours", [])), basis=logged.get("basis") or "",
+                        basis_note=logged.get("basis_note") or "")

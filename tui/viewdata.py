@@ -23,20 +23,30 @@ class Totals:
     since: str | None = None
     until: str | None = None
     unpriced_runs: int = 0
+    failed_starts: int = 0  # launches that never ran (codex_missing): not runs, shown apart
+    spend_runs_usd: float | None = None  # what the runs cost (Perf/$ divides by this; spend adds Codex sessions)
+
+
+@dataclass(frozen=True)
+class PerfBars:
+    """Per-model cost-efficiency (``frame``: model, value, runs) and the unit it is in, said on screen."""
+
+    frame: pl.DataFrame
+    unit: str
 
 
 @dataclass(frozen=True)
 class DashboardData:
     """One refresh of every main-screen panel, posted by the ingest worker as a single message.
 
-    Frames: ``win_rates`` (dimension, model, win_rate 0..1, n, leader), ``perf_per_usd`` (model,
-    perf_per_usd), ``spend`` (day, model, spend_usd). The feed (``FeedData``) comes first, regret
+    Frames: ``win_rates`` (dimension, model, win_rate 0..1, n, leader), ``spend`` (day, model, spend_usd);
+    ``perf`` the per-model efficiency bars. The feed (``FeedData``) comes first, regret
     (``RegretData``) last: new lines reach the screen without waiting for the slower aggregates.
     """
 
     totals: Totals
     win_rates: pl.DataFrame
-    perf_per_usd: pl.DataFrame
+    perf: PerfBars
     spend: pl.DataFrame
 
 
@@ -52,7 +62,7 @@ class FeedData:
 
 @dataclass(frozen=True)
 class RegretData:
-    """Cumulative regret (``frame``: cum_regret per routed task, thinned for drawing) and its label."""
+    """Cumulative regret (``frame``: task (its 1-based number), cum_regret; thinned for drawing) and its label."""
 
     frame: pl.DataFrame
     cumulative: float | None
@@ -117,6 +127,8 @@ class DecisionView:
     difficulty: str | None
     candidates: list[CandidateView]
     neighbours: list[dict[str, Any]]
+    basis: str = ""  # "evidence" | "tie" | "no_evidence" (the router's own word; "" when it did not say)
+    basis_note: str = ""  # what that means and what the router does about it, for people
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,8 @@ class LaunchOutcome:
 
 @dataclass(frozen=True)
 class SprintData:
+    """One range of the sprint review: whole UTC days ``since``..``until`` (both included, YYYY-MM-DD)."""
+
     label: str
     since: str
     until: str
@@ -138,6 +152,19 @@ class SprintData:
     by_model: pl.DataFrame
     by_dimension: pl.DataFrame
     by_project: pl.DataFrame
+    usage: pl.DataFrame  # tokens and cost per day and model
     always: pl.DataFrame  # model, avg_perf, cost_usd, perf_per_usd (estimates)
     expensive: pl.DataFrame
     events: int
+
+
+@dataclass(frozen=True)
+class RouteDetail:
+    """One route, whole: the decision and why, a manual override, and what the run did and cost."""
+
+    task_id: str
+    task: str
+    decision: DecisionView | None
+    override: dict[str, Any] | None  # model, proposed_model
+    outcome: dict[str, Any] | None  # status, model, score, verifier, tokens, cost_usd, latency_ms, exit_code
+    missing: list[str] = field(default_factory=list)  # lines the log no longer holds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -16,7 +17,7 @@ from tui.config import TuiConfig
 from tui.messages import DashboardRefreshed, FeedRefreshed
 from tui.screens.composer import ComposerScreen
 from tui.screens.router import RouterScreen
-from tui.screens.sprint import SprintScreen
+from tui.screens.sprint import SprintScreen, default_export_folder
 from tui.services import ServiceError, SessionPaths, resolve_paths
 
 
@@ -199,25 +200,42 @@ async def test_sprint_range_and_export(fake_services: FakeServices, tmp_path: Pa
         await wait_for_workers(pilot)
         sprint = app.screen
         assert isinstance(sprint, SprintScreen)
-        assert "Last 7 days" in str(sprint.query_one("#sprint-totals", Static).render())
+        assert "Last 7 days" in str(sprint.query_one("#sprint-totals", Static).render())  # today has data
         assert "ESTIMATED" in " ".join(str(w.render()) for w in sprint.query(".caption"))
         sprint.query_one("#start", Input).value = "2026-13-01"
         sprint.action_show_range()
         await wait_for_workers(pilot)
-        assert any("YYYY-MM-DD" in n.message for n in app._notifications)
-        sprint.query_one("#start", Input).value = "2026-11-12"
+        assert any("YYYYMMDD" in n.message for n in app._notifications)
+        sprint.query_one("#start", Input).value = "20261112"
+        sprint.query_one("#end", Input).value = "2026-11-12"
         sprint.action_show_range()
         await wait_for_workers(pilot)
         totals = str(sprint.query_one("#sprint-totals", Static).render())
-        assert "Since 2026-11-12" in totals and "8 runs" in totals
-        target = tmp_path / "out" / "sprint"
-        sprint.query_one("#export-path", Input).value = str(target)
+        assert "Custom: 2026-11-12 → 2026-11-12" in totals and "8 runs" in totals
+        # export asks first: a stray Enter lands on Cancel and writes nothing
+        target = tmp_path / "out"
         await pilot.press("ctrl+s")
+        await pilot.press("enter")
         await wait_for_workers(pilot)
+        assert not target.exists() and app.screen is sprint
         await pilot.press("ctrl+t")
+        dialog = app.screen
+        assert str(default_export_folder()) == dialog.query_one("#export-folder", Input).value  # stated default
+        dialog.query_one("#export-folder", Input).value = str(target)
+        dialog.query_one("#export-go").press()
         await wait_for_workers(pilot)
-        assert pl.read_csv(target.with_suffix(".csv")).height == 8
-        assert pl.read_parquet(target.with_suffix(".parquet")).height == 8
+        assert pl.read_parquet(target / "events.parquet").height == 8
+        assert str(target) in str(sprint.query_one("#export-note", Static).render())
+
+
+async def test_sprint_default_shows_the_latest_data_when_today_has_none(fake_services: FakeServices) -> None:
+    fake_services.clock = lambda: datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+    app = CodexRouterApp(fake_services, watch=False)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await pilot.press("f6")
+        await wait_for_workers(pilot)
+        totals = str(app.screen.query_one("#sprint-totals", Static).render())
+        assert "Last sprint" in totals and "→ 2026-11-12" in totals and "24 runs" in totals
 
 
 @pytest.mark.parametrize(("size", "narrow"), [((60, 30), True), ((200, 50), False)])
@@ -248,12 +266,15 @@ async def test_keymap_help_and_palette(fake_services: FakeServices) -> None:
         await wait_for_workers(pilot)
         assert isinstance(app.screen, RouterScreen)
         await pilot.press("f1")
-        help_table = app.screen.query_one("#help-table", DataTable)
-        rows = table_text(help_table)
-        assert "f9 open-router" in rows and "router-save" in rows and "sprint-export-csv" in rows
+        rows = str(app.screen.query_one("#help-text", Static).render())
+        assert "f9" in rows and "(open-router)" in rows and "[keymap]" in rows  # markup shown as written
+        # ctrl+s means one thing on Router and another on Sprint review: each under its screen's heading
+        router, sprint = rows.index("\nRouter\n"), rows.index("\nSprint review\n")
+        assert router < rows.index("(router-save)") < sprint < rows.index("(sprint-export-csv)")
         await pilot.press("escape")
-        titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"Router control", "Route composer", "Sprint review", "Save"} <= set(titles)
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert {"Router control", "Route composer", "Sprint review", "Router: Save"} <= set(commands)
+        assert commands["Router: Save"] == "key ctrl+s" and "Screen" not in " ".join(commands.values())
 
 
 def test_cli_help_and_bad_poll(capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,16 +48,24 @@ async def test_real_dashboard_and_live_append(real_services: Services, log_copy:
 
 
 def test_real_sprint_and_export(real_services: Services, tmp_path: Path) -> None:
-    data = real_services.sprint("custom", "2026-11-12")
-    assert data.totals.runs == 8 and data.label == "Since 2026-11-12"
+    data = real_services.sprint("custom", "2026-11-12", "20261112")
+    assert data.totals.runs == 8 and (data.label, data.since, data.until) == ("Custom", "2026-11-12", "2026-11-12")
     assert set(data.by_model["model"]) == {"gpt-5.4", "claude-sonnet-4-6", "qwen3.5-plus"}
     always = data.always
     assert always.height == 3 and always["model"].str.starts_with("Always-").all()
-    out = real_services.export("custom", "2026-11-12", tmp_path / "x", "parquet")
-    assert pl.read_parquet(out).filter(pl.col("event") == "outcome").height == 8
-    csv = real_services.export("custom", "2026-11-12", tmp_path / "x.csv", "csv")
-    assert pl.read_csv(csv).height == 16
-    assert not list(tmp_path.glob(".x*"))  # no temp file left behind
+    written = real_services.export(data, tmp_path / "x", "parquet")
+    names = sorted(p.name for p in written)
+    assert names == sorted(f"review-2026-11-12-to-2026-11-12-{t}.parquet"
+                           for t in ("by_model", "by_dimension", "by_project", "usage", "always", "expensive",
+                                     "events"))
+    events = pl.read_parquet(tmp_path / "x" / "review-2026-11-12-to-2026-11-12-events.parquet")
+    assert events.filter(pl.col("event") == "outcome").height == 8
+    assert events.schema["ts"].time_zone == "UTC"  # time-zone-aware
+    by_model = pl.read_parquet(tmp_path / "x" / "review-2026-11-12-to-2026-11-12-by_model.parquet")
+    assert by_model.columns == data.by_model.columns  # the table as the review shows it
+    csv = real_services.export(data, tmp_path / "c", "csv")
+    assert pl.read_csv(csv[-1]).height == 16 and pl.read_csv(csv[-1])["ts"][0].endswith("+0000")
+    assert not list((tmp_path / "x").glob(".*"))  # no temp file left behind
     real_services.close()
 
 

@@ -22,6 +22,7 @@ from tui.viewdata import DecisionView
 
 
 class ComposerScreen(Screen):
+    LABEL = "Composer"
     BINDINGS = [
         Binding("ctrl+l", "launch", "Launch", id="composer-launch"),
         Binding("escape", "cancel_launch", "Cancel run", id="composer-cancel"),

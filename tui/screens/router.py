@@ -20,6 +20,7 @@ from tui.viewdata import RouterView, WhatIfView
 
 
 class RouterScreen(Screen):
+    LABEL = "Router"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]  # the settings form needs ~50 columns beside the table
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="router-save"),

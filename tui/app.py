@@ -28,6 +28,7 @@ from tui.messages import (
     FeedRefreshed,
     LogChanged,
     RegretRefreshed,
+    RouterLearned,
     ServiceFailed,
 )
 from tui.screens.composer import ComposerScreen
@@ -102,6 +103,7 @@ class CodexRouterApp(App):
         self._regret_timer: Timer | None = None
         self.last_data: DashboardData | None = None
         self.dashboard: DashboardScreen | None = None
+        self.router_screen: RouterScreen | None = None
         self.banner_text = ""
         self.status_text = ""
         session = services.session
@@ -231,6 +233,8 @@ class CodexRouterApp(App):
         if self.dashboard is not None:
             self.dashboard.show_feed(message.data)
             self.dashboard.set_banner("")
+        if message.data.learned:
+            self.post_message(RouterLearned())
         if message.data.new_malformed:
             self.notify(f"{message.data.new_malformed} malformed log line(s) skipped", severity="warning")
 
@@ -270,6 +274,12 @@ class CodexRouterApp(App):
             job[1] = False
             self._request(event.worker.group)
 
+    @on(RouterLearned)
+    def _router_learned(self) -> None:
+        """The router screen (once it exists) shows the new counts."""
+        if self.router_screen is not None:
+            self.router_screen.load_view()
+
     @on(ServiceFailed)
     def _service_failed(self, message: ServiceFailed) -> None:
         self.report_error(f"{message.where}: {message.message}")
@@ -291,6 +301,8 @@ class CodexRouterApp(App):
             self.post_message(EmbedderState("failed", str(exc)))
             return
         self.post_message(EmbedderState("ready"))
+        self.call_service(self, "router memory", lambda s: s.ensure_memory())
+        self.post_message(RouterLearned())
 
     @on(EmbedderState)
     def _embedder_state(self, message: EmbedderState) -> None:

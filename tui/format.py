@@ -64,3 +64,22 @@ def rate_cell(value: float | None, n: int | None, leader: bool) -> Text:
     if n is not None:
         text.append(f" n={n}", style="dim")
     return text
+
+
+def metric_value(metric: str, value: float | None) -> str:
+    """A what-if metric in its unit: AvgPerf in %, costs in dollars, Perf/$ as a ratio."""
+    if value is None:
+        return "—"
+    if metric == "avg_perf":
+        return pct(value)
+    if "cost" in metric:
+        return usd(value)
+    return ratio(value)
+
+
+def interval(metric: str, value: float | None, low: float | None, high: float | None) -> str:
+    if value is None:
+        return "— (too little support in the log)"
+    if low is None or high is None:
+        return metric_value(metric, value)
+    return f"{metric_value(metric, value)}  [{metric_value(metric, low)} – {metric_value(metric, high)}]"

@@ -55,6 +55,10 @@ class EmbedderState(Message):
         self.detail = detail
 
 
+class RouterLearned(Message):
+    """The router state changed outside the router screen (new outcomes learned, memory built)."""
+
+
 class RouterViewChanged(Message):
     def __init__(self, view: RouterView, note: str = "") -> None:
         super().__init__()

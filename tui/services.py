@@ -26,6 +26,7 @@ from tui.viewdata import (
     DashboardData,
     DecisionView,
     FeedData,
+    Interval,
     LaunchOutcome,
     PerfBars,
     PriorCell,
@@ -35,6 +36,7 @@ from tui.viewdata import (
     SettingField,
     SprintData,
     Totals,
+    WhatIfRow,
     WhatIfView,
 )
 
@@ -45,6 +47,8 @@ EXPENSIVE_LIMIT = 20
 RANGES = {"auto": "Latest data", "today": "Today", "week": "This week", "7d": "Last 7 days", "14d": "Last 14 days",
           "sprint": "Last sprint", "custom": "Custom"}
 EXPORT_TABLES = ("by_model", "by_dimension", "by_project", "usage", "always", "expensive")
+WHATIF_BOOT = 200
+WHATIF_METRICS = ("avg_perf", "cost_per_task", "total_cost", "perf_per_dollar")
 EDITABLE_SETTINGS = ("eps_perf", "eps_cost", "k", "threshold", "exploration")
 
 
@@ -135,7 +139,13 @@ class Services:
         self._ingester: Any = None
         self._state: Any = None
         self._lock = threading.RLock()
-        self._state_lock = threading.Lock()
+        self._state_lock = threading.RLock()
+        self._memory_pending: pl.DataFrame | None = None  # log events whose tasks await the embedding model
+        self._known: set[str] = set()  # task ids of outcomes the router state already holds
+        self._known_since: datetime | None = None
+        self._learned_live = 0  # outcomes learned from the logs since the state was built
+        self._launches = 0
+        self._origin = ""
         self._features: Any = None
         self.cwd = Path.cwd()
 
@@ -181,8 +191,9 @@ class Services:
         with self._lock:
             result = self._poll()
             recent = queries.recent_events(self._store, limit=RECENT_LIMIT * 4)
+        learned = self.learn_new_outcomes() if result.new_events else 0
         return FeedData(recent=recent.filter(pl.col("event").is_in(FEED_EVENTS)).head(RECENT_LIMIT),
-                        new_events=result.new_events, new_malformed=result.new_malformed)
+                        new_events=result.new_events, new_malformed=result.new_malformed, learned=learned)
 
     def aggregates(self) -> DashboardData:
         """Totals, win rates, Perf/$ and spend over everything ingested so far."""
@@ -258,18 +269,67 @@ class Services:
 
     # -- router control ------------------------------------------------------------------------------
     def _router_state(self) -> Any:
+        """The router state, built once: priors at once (no embedding model), memory when that model is loaded.
+
+        Every outcome in the followed logs at this moment counts as known (learned here on a first start, or
+        already in router.toml); ``learn_new_outcomes`` adds those that arrive later.
+        """
         from router.state import RouterState
 
         with self._state_lock:  # the router screen and the composer may ask at once: learn only once
             if self._state is None:
                 try:
                     state = RouterState.load(rebuild_memory=self._memory_from_log)
-                    if not state.state_path.exists():
-                        self._learn_from_log(state)
+                    events = self._policy_events()
+                    if not state.state_path.exists() and events.height:
+                        state.rebuild_priors_from_events(events)
+                        self._memory_pending = events
                 except ValueError as exc:
                     raise ServiceError(str(exc)) from None
+                self._mark_known(events)
+                self._origin = ("router.toml" if state.state_path.exists() else state.priors.origin) or ""
                 self._state = state
             return self._state
+
+    def _mark_known(self, events: pl.DataFrame) -> None:
+        outcomes = events.filter(pl.col("event") == "outcome")
+        self._known.update(outcomes["task_id"].drop_nulls().to_list())
+        if outcomes.height:
+            self._known_since = max(self._known_since or outcomes["ts"].max(), outcomes["ts"].max())
+
+    def ensure_memory(self) -> None:
+        """Embed the log's tasks into the router's memory once the embedding model is loaded (first start)."""
+        from router.embedding import shared_embedder
+
+        with self._state_lock:
+            if self._state is None or self._memory_pending is None:
+                return
+            self._state.rebuild_memory_from_events(self._memory_pending, shared_embedder().encode)
+            self._memory_pending = None
+
+    def learn_new_outcomes(self) -> int:
+        """Learn from outcomes appended to the followed logs since the state was built (hooks, other
+        processes); a route launched here is learned by its launcher. How many outcomes were new."""
+        from router.embedding import shared_embedder
+
+        with self._state_lock:
+            if self._state is None or self._launches:
+                return 0  # a launch in progress learns its own outcome: wait for it, then look again
+            events = self._policy_events(since=self._known_since)
+            fresh = events.filter((pl.col("event") != "outcome") | ~pl.col("task_id").is_in(list(self._known)))
+            if fresh.filter(pl.col("event") == "outcome").height == 0:
+                return 0
+            embedder = shared_embedder()
+            encode = embedder.encode if embedder.loaded and self._memory_pending is None else None
+            learned = self._state.learn_events(fresh, encode)
+            self._mark_known(fresh)
+            self._learned_live += learned
+            if learned:
+                try:
+                    self._state.save_learned()
+                except OSError as exc:
+                    raise ServiceError(f"cannot save what the router learned: {exc}") from None
+            return learned
 
     def _memory_from_log(self, capacity: int) -> Any:
         """A damaged memory file is rebuilt from the outcomes of the logs this dashboard follows."""
@@ -278,15 +338,9 @@ class Services:
 
         return Memory.from_events(self._policy_events(), shared_embedder().encode, capacity=capacity)
 
-    def _learn_from_log(self, state: Any) -> None:
-        """First start (nothing saved yet): priors and memory come from the outcomes already in the log."""
-        from router.embedding import shared_embedder
-
-        events = self._policy_events()
-        if events.height:
-            state.rebuild_from_events(events, shared_embedder().encode)
-
     def router_view(self) -> RouterView:
+        from router.policy import TIE_RULE
+
         state = self._router_state()
         settings = state.settings
         cells = [PriorCell(path[0][1], model, cell.score, cell.cost, cell.n, cell.pinned)
@@ -299,7 +353,17 @@ class Services:
             SettingField("threshold", "threshold", settings.threshold, "cosine similarity"),
             SettingField("exploration", "exploration", settings.exploration, "probability"),
         ]
-        return RouterView(cells=cells, settings=fields_, dirty=state.dirty)
+        if not cells:
+            source = (f"No evidence yet: no priors and no scored outcomes in the followed logs. Until outcomes "
+                      f"arrive every model is a guess and the router picks by {TIE_RULE}.")
+        else:
+            learned = sum(c.count for c in cells)
+            source = f"Priors from {self._origin or 'no source'} ({learned} outcomes)"
+            if self._learned_live:
+                source += f"; +{self._learned_live} outcomes appended to the followed logs learned since start"
+        memory = ("memory: waits for the embedding model" if self._memory_pending is not None
+                  else f"memory: {len(state.memory)} past tasks")
+        return RouterView(cells=cells, settings=fields_, dirty=state.dirty, source=f"{source} · {memory}")
 
     def set_setting(self, name: str, text: str) -> RouterView:
         from router.settings import SettingsError
@@ -339,7 +403,8 @@ class Services:
         return self.router_view()
 
     def whatif(self) -> WhatIfView | None:
-        """Off-policy (doubly robust) estimate of the edited, unsaved setting beside the saved one.
+        """Off-policy estimates (IPS, SNIPS, doubly robust, with bootstrap intervals) of the edited, unsaved
+        setting beside the saved one and beside what the logged routes did.
 
         Only an edit of prior cells re-scores the logged decisions with a priors table (today's, for both sides,
         so the difference is the edit alone). An edit of settings keeps each route's logged votes, as
@@ -355,32 +420,35 @@ class Services:
         tables = (state.priors, state.saved_priors()) if state.priors_edited else (None, None)
         options = {"priors": tables[0], "current_priors": tables[1], "sample": sample}
         try:
-            report = whatif.estimate_setting(None, state.saved_settings, state.settings, n_boot=200, **options)
+            report = whatif.estimate_setting(None, state.saved_settings, state.settings, n_boot=WHATIF_BOOT, **options)
             front = whatif.frontier(None, state.saved_settings, state.settings, estimator="dr", **options)
         except whatif.WhatIfError as exc:
             raise ServiceError(str(exc)) from None
 
-        def side(estimates: dict[str, Any]) -> dict[str, float | None]:
-            dr = estimates["dr"]
-            return {"avg_perf": dr["avg_perf"].value, "cost_usd": dr["total_cost"].value,
-                    "perf_per_usd": dr["perf_per_dollar"].value}
+        def cell(estimate: Any) -> Interval:
+            return Interval(estimate.value, estimate.low, estimate.high)
 
+        candidate = report.candidate.estimates
+        rows = [WhatIfRow(metric, report.observed.get(metric), cell(report.today.estimates["dr"][metric]),
+                          {name: cell(candidate[name][metric]) for name in ("ips", "snips", "dr")})
+                for metric in WHATIF_METRICS]
         points = pl.DataFrame([{"eps_cost": p.eps_cost, "avg_perf": p.avg_perf.value, "cost_usd": p.total_cost.value}
                                for p in front.points], schema={"eps_cost": pl.Float64, "avg_perf": pl.Float64,
                                                                "cost_usd": pl.Float64}).drop_nulls()
         notes = [reason for reason in {report.today.support.reason, report.candidate.support.reason} if reason]
-        return WhatIfView(current=side(report.today.estimates), edited=side(report.candidate.estimates),
-                          method=f"doubly robust, {len(sample.routes)} logged routes", frontier=points,
+        return WhatIfView(rows=rows, routes=len(sample.routes), route_events=report.counts.get("route_events", 0),
+                          level=report.level, n_boot=report.n_boot, frontier=points,
                           notes=notes + list(report.warnings))
 
-    def _policy_events(self, since: date | None = None, until: date | None = None) -> pl.DataFrame:
+    def _policy_events(self, since: date | datetime | None = None, until: date | None = None) -> pl.DataFrame:
         """The raw route/override/outcome records the what-if estimators read."""
         from analytics import queries
 
         self._poll()
         with self._lock:
             frame = queries.range_events(self._store, since=since, until=until)
-        return frame.filter(pl.col("event").is_in(["route", "override", "outcome"])).select("raw", "raw_error")
+        return frame.filter(pl.col("event").is_in(["route", "override", "outcome"])).select(
+            "event", "task_id", "ts", "raw", "raw_error")
 
     # -- composer ------------------------------------------------------------------------------------
     def _extractor(self) -> Any:
@@ -395,8 +463,10 @@ class Services:
         text = task.strip()
         if not text:
             raise ServiceError("type a task first")
-        features = self._extractor().extract(text, {"cwd": str(self.cwd)})
-        decision = self._router_state().router().decide(features)
+        features = self._extractor().extract(text, {"cwd": str(self.cwd)})  # loads the embedding model if need be
+        state = self._router_state()
+        self.ensure_memory()
+        decision = state.router().decide(features)
         return decision_view(text, decision.to_log())
 
     def launch(self, decision: DecisionView, model: str, on_progress: Callable[[str], None],
@@ -405,12 +475,20 @@ class Services:
         from hooks.launcher import RouteLauncher
 
         launcher = RouteLauncher(self.session.write_log, state=self._router_state(), extractor=self._extractor())
+        with self._state_lock:
+            self._launches += 1
+        result = None
         try:
             result = launcher.run(decision.task, model=None if model == decision.chosen else model, cwd=self.cwd,
                                   on_progress=lambda kind, message: on_progress(f"{kind}: {message}"),
                                   cancel=cancel)
         except (OSError, ValueError) as exc:
             raise ServiceError(f"cannot launch: {exc}") from None
+        finally:
+            with self._state_lock:
+                self._launches -= 1
+                if result is not None:
+                    self._known.add(result.task_id)  # its launcher has learned it
         return LaunchOutcome(task_id=result.task_id, model=result.model, status=result.status,
                              score=result.score, cost_usd=result.cost_usd, message=result.message)
 

@@ -58,6 +58,7 @@ class FeedData:
     recent: pl.DataFrame
     new_events: int = 0
     new_malformed: int = 0
+    learned: int = 0  # new outcomes the router learned from
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,37 @@ class RouterView:
     cells: list[PriorCell]
     settings: list[SettingField]
     dirty: bool = False
+    source: str = ""  # where the priors came from, what the router learns from, or that it has no evidence
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate and its bootstrap interval (all None when the log gives it too little support)."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class WhatIfRow:
+    """One metric: what the logged routes did, the saved setting (DR) and the edited one by each estimator."""
+
+    metric: str  # avg_perf | cost_per_task | total_cost | perf_per_dollar
+    logged: float | None
+    saved: Interval
+    edited: dict[str, Interval]  # ips, snips, dr
 
 
 @dataclass(frozen=True)
 class WhatIfView:
-    """The current setting's estimate beside the edited one, both labelled as estimates, and the ε2 frontier."""
+    """Estimates of the saved and the edited setting on the logged routes, labelled as estimates."""
 
-    current: dict[str, float | None]
-    edited: dict[str, float | None]
-    method: str
+    rows: list[WhatIfRow]
+    routes: int  # logged policy routes with outcomes the estimates use
+    route_events: int
+    level: float
+    n_boot: int
     frontier: pl.DataFrame = field(default_factory=pl.DataFrame)  # eps_cost, avg_perf, cost_usd
     notes: list[str] = field(default_factory=list)  # why an estimate is missing, caveats of the sample
 

@@ -139,7 +139,11 @@ async def test_router_edits_validated_and_used_by_composer(fake_services: FakeSe
         await wait_for_workers(pilot)
         assert fake_services.settings.eps_cost == -0.5 and fake_services.saved.eps_cost == -0.1
         whatif = str(screen.query_one("#whatif-text", Static).render())
-        assert "current" in whatif and "edited" in whatif and "estimate" in whatif
+        assert "ESTIMATES" in whatif and "logged 58.0%" in whatif and "saved DR" in whatif
+        for estimator in ("IPS", "SNIPS", "DR"):  # all three, each with its interval, as the CLI shows them
+            assert f"edited {estimator}" in whatif
+        assert "55.0%  [51.0% – 59.0%]" in whatif  # IPS of ε2 = -0.5 with its interval
+        assert "too little support" in whatif  # an estimate the log cannot give says so
         # pin a prior cell (bad, then good), save, reset
         screen.query_one("#priors", DataTable).focus()
         await pilot.press("down")

@@ -76,12 +76,14 @@ def test_real_whatif_of_a_settings_edit_has_support_on_the_sample_log(tmp_path: 
     services = Services(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
                         clock=lambda: FIXED_NOW)
     services.open()
-    unedited = services.whatif()
-    assert unedited.current["avg_perf"] is not None and unedited.edited == unedited.current
+    unedited = {row.metric: row for row in services.whatif().rows}
+    assert unedited["avg_perf"].saved.value is not None and unedited["avg_perf"].edited["dr"] == unedited["avg_perf"].saved
     services.set_setting("eps_cost", "-0.5")
-    edited = services.whatif()
-    assert edited.current == unedited.current
-    assert edited.edited["cost_usd"] is not None and edited.edited["cost_usd"] < edited.current["cost_usd"]
+    edited = {row.metric: row for row in services.whatif().rows}
+    assert edited["avg_perf"].saved == unedited["avg_perf"].saved
+    cost = edited["total_cost"]
+    assert set(cost.edited) == {"ips", "snips", "dr"} and cost.edited["dr"].low <= cost.edited["dr"].value
+    assert cost.edited["dr"].value < cost.saved.value
     services.close()
 
 

@@ -21,6 +21,7 @@ from tui.viewdata import (
     DashboardData,
     DecisionView,
     FeedData,
+    Interval,
     LaunchOutcome,
     PerfBars,
     PriorCell,
@@ -29,6 +30,7 @@ from tui.viewdata import (
     SettingField,
     SprintData,
     Totals,
+    WhatIfRow,
     WhatIfView,
 )
 
@@ -143,12 +145,19 @@ class FakeServices(Services):
         return self.router_view()
 
     def whatif(self) -> WhatIfView:
-        def side(s: RouterSettings) -> dict:
-            return {"avg_perf": 60 + 10 * s.eps_cost, "cost_usd": 1.0 + s.eps_cost, "perf_per_usd": 60.0}
+        def side(s: RouterSettings, spread: float) -> Interval:
+            value = 60 + 10 * s.eps_cost
+            return Interval(value, value - spread, value + spread)
 
+        rows = [WhatIfRow("avg_perf", 58.0, side(self.saved, 2.0),
+                          {"ips": side(self.settings, 4.0), "snips": side(self.settings, 3.0),
+                           "dr": side(self.settings, 2.0)}),
+                WhatIfRow("total_cost", 0.76, Interval(0.9, 0.8, 1.0),
+                          {"ips": Interval(None, None, None), "snips": Interval(0.7, 0.6, 0.8),
+                           "dr": Interval(0.72, 0.65, 0.8)})]
         frontier = pl.DataFrame({"eps_cost": [-0.5, -0.1, 0.0], "avg_perf": [55.0, 60.0, 62.0],
                                  "cost_usd": [0.5, 0.9, 1.0]})
-        return WhatIfView(side(self.saved), side(self.settings), "dr", frontier)
+        return WhatIfView(rows, routes=12, route_events=12, level=0.9, n_boot=200, frontier=frontier)
 
     def decide(self, task: str) -> DecisionView:
         if not task.strip():

@@ -72,9 +72,13 @@ class ComposerScreen(Screen):
     @on(DecisionReady)
     def _decision(self, message: DecisionReady) -> None:
         d = self.decision = message.decision
-        self.query_one("#decision-summary", Static).update(Text.assemble(
+        summary = Text.assemble(
             "Router picks ", (d.chosen, "bold green"), f"  (p={d.propensity:.2f})  ·  ",
-            f"dimension {d.dimension or '?'} · language {d.language or '?'} · difficulty {d.difficulty or '?'}"))
+            f"dimension {d.dimension or '?'} · language {d.language or '?'} · difficulty {d.difficulty or '?'}")
+        if d.basis_note:
+            style = "" if d.basis == "evidence" else "bold yellow"
+            summary.append(f"\n{'Why: ' if d.basis == 'evidence' else 'No clear winner: '}{d.basis_note}", style=style)
+        self.query_one("#decision-summary", Static).update(summary)
         table = self.query_one("#candidates", DataTable)
         table.clear(columns=True)
         sources = sorted({s for c in d.candidates for s in c.votes})
@@ -83,8 +87,11 @@ class ComposerScreen(Screen):
             votes = [Text(f"{num(c.votes[s].get('score'))} w{num(c.votes[s].get('weight'))} n{c.votes[s].get('n', 0)}")
                      if s in c.votes else "—" for s in sources]
             style = "bold green" if c.model == d.chosen else ""
-            table.add_row(Text(("★ " if c.model == d.chosen else "  ") + c.model, style=style), num(c.exp_score, 3),
-                          usd(c.exp_cost_usd), num(c.reward, 3), num(c.prob, 3), *votes, key=c.model)
+            evidence = sum(int(v.get("n") or 0) for v in c.votes.values())
+            score = num(c.exp_score, 3) if evidence else Text("no data", style="dim")  # a fallback, not a figure
+            cost = usd(c.exp_cost_usd) if c.exp_cost_usd is not None or evidence else Text("no data", style="dim")
+            table.add_row(Text(("★ " if c.model == d.chosen else "  ") + c.model, style=style), score, cost,
+                          num(c.reward, 3), num(c.prob, 3), *votes, key=c.model)
         neighbours = self.query_one("#neighbours", DataTable)
         neighbours.clear(columns=True)
         neighbours.add_columns("similarity", "model", "score", "cost", "nearest past task")

@@ -44,6 +44,7 @@ from tui.watch import LogWatcher
 T = TypeVar("T")
 REGRET_MIN_GAP_S = 1.0
 TERMINAL_CHECK_S = 1.0
+EMBEDDER_DELAY_S = 2.0
 TERMINAL_GONE_RC = 129  # 128 + SIGHUP, what a shell reports for a hung-up job
 
 
@@ -102,6 +103,7 @@ class CodexRouterApp(App):
         self._regret_next = 0.0
         self._regret_timer: Timer | None = None
         self.last_data: DashboardData | None = None
+        self._embedder_timer: Timer | None = None
         self.dashboard: DashboardScreen | None = None
         self.router_screen: RouterScreen | None = None
         self.banner_text = ""
@@ -126,8 +128,8 @@ class CodexRouterApp(App):
             for problem in self.watcher.start():
                 self.notify(f"not watching {problem}; polling instead", severity="warning")
             self.set_interval(self.config.poll, self._stat_poll, name="stat-poll")
-        if self.load_embedder_on_start:
-            self.load_embedder()
+        if self.load_embedder_on_start:  # after the first data is on screen (or 2 s): torch's import is CPU-bound
+            self._embedder_timer = self.set_timer(EMBEDDER_DELAY_S, self._start_embedder)
         if _stdin_is_tty():
             self.set_interval(TERMINAL_CHECK_S, self._exit_if_terminal_gone, name="terminal-check")
         self._update_status()
@@ -238,8 +240,15 @@ class CodexRouterApp(App):
         if message.data.new_malformed:
             self.notify(f"{message.data.new_malformed} malformed log line(s) skipped", severity="warning")
 
+    def _start_embedder(self) -> None:
+        if self._embedder_timer is not None:
+            self._embedder_timer.stop()
+            self._embedder_timer = None
+            self.load_embedder()
+
     @on(DashboardRefreshed)
     def _show_dashboard(self, message: DashboardRefreshed) -> None:
+        self.call_after_refresh(self._start_embedder)
         self.last_data = message.data
         if self.dashboard is not None:
             self.dashboard.show(message.data)

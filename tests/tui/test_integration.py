@@ -104,3 +104,53 @@ async def test_locked_db_is_a_banner(real_services: Services) -> None:
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
+
+
+async def test_router_learns_outcomes_appended_to_the_followed_log(real_services: Services, log_copy: Path) -> None:
+    """Outcomes a hook or another process appends reach the router's priors (and the router screen says so)."""
+    app = RecordingApp(real_services, watch=False, load_embedder=False)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("f3")
+        await wait_for_workers(pilot)
+
+        def cell(dimension: str, model: str):
+            return next(c for c in app.screen.view.cells if (c.dimension, c.model) == (dimension, model))
+
+        before = cell("bug_fixing", "gpt-5.4").count
+        for i in range(3):
+            append_event(log_copy, {"event": "route", "task_id": f"t-new-{i}", "task": f"new task {i}",
+                                    "dimension": "bug_fixing", "model": "gpt-5.4", "router": "acrouter",
+                                    "ts": "2026-11-12T17:00:00.000Z"})
+            append_event(log_copy, {"event": "outcome", "task_id": f"t-new-{i}", "model": "gpt-5.4", "score": 1.0,
+                                    "dimension": "bug_fixing", "cost_usd": 0.01, "status": "ok",
+                                    "ts": "2026-11-12T17:05:00.000Z"})
+        await pilot.press("f5")
+        await wait_for_workers(pilot)
+        assert cell("bug_fixing", "gpt-5.4").count == before + 3
+        note = str(app.screen.query_one("#router-note", Static).render())
+        assert "+3 outcomes appended to the followed logs learned since start" in note
+        await pilot.press("f5")  # nothing new: nothing is learned twice
+        await wait_for_workers(pilot)
+        assert cell("bug_fixing", "gpt-5.4").count == before + 3
+
+
+async def test_cold_start_says_there_is_no_evidence(tmp_path: Path, embedder) -> None:
+    """No priors, no outcomes: the router screen and the decision say so instead of showing fallback figures."""
+    log = tmp_path / "routing_log.jsonl"
+    log.touch()
+    services = Services(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
+                        clock=lambda: FIXED_NOW)
+    app = RecordingApp(services, watch=False, load_embedder=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await wait_for_workers(pilot)
+        assert "No evidence yet" in str(app.screen.query_one("#router-note", Static).render())
+        await pilot.press("f4")
+        await pilot.press(*"fix the flaky invoice test")
+        await pilot.press("enter")
+        await wait_for_workers(pilot)
+        composer = app.screen
+        assert composer.decision.basis == "no_evidence"
+        summary = str(composer.query_one("#decision-summary", Static).render())
+        assert "No clear winner: no evidence for any model yet" in summary and "no priors loaded" in summary
+        assert "no data" in table_text(composer.query_one("#candidates", DataTable))

@@ -324,8 +324,8 @@ class CodexRouterApp(App):
         session = self.services.session
         label = {"loading": "loading…", "ready": "ready", "failed": "failed"}.get(self.embedder_state,
                                                                                    self.embedder_state)
-        logs = f"{len(session.logs)} log(s)" if len(session.logs) > 1 else str(session.logs[0])
-        self.status_text = f"embedding model: {label}  ·  following {logs}  ·  DB {session.db}"
+        logs = f"{len(session.logs)} logs" if len(session.logs) > 1 else str(session.logs[0])
+        self.status_text = f"embedding model {label} · following {logs} · DB {session.db}"
         if self.dashboard is not None:
             self.dashboard.set_status(self.status_text)
 

@@ -586,9 +586,9 @@ def perf_bars(by_model: pl.DataFrame) -> PerfBars:
     """Per-model efficiency as a per-task figure (points per dollar) where the query gives it, so a model's
     figure does not fall the more it is used (DESIGN §3); the router-level Perf/$ stays in the totals."""
     if "points_per_usd" in by_model.columns:
-        column, unit = "points_per_usd", "points/$ = Σ score ÷ Σ USD (successes per dollar)"
+        column, unit = "points_per_usd", "points/$ = Σ score ÷ Σ $"
     else:
-        column, unit = "perf_per_dollar", "Perf/$ = AvgPerf% ÷ the model's total USD"
+        column, unit = "perf_per_dollar", "Perf/$ = AvgPerf% ÷ model's $"
     return PerfBars(by_model.select("model", pl.col(column).alias("value"), "runs"), unit)
 
 

@@ -71,7 +71,7 @@ async def test_panels_show_the_fixture(fake_services: FakeServices) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for_workers(pilot)
         totals = str(app.dashboard.query_one("#totals", Static).render())
-        assert "24" in totals and "Regret (estimated)" in totals
+        assert "24" in totals and "tasks, estimated" in totals
         wins = table_text(app.dashboard.query_one("#winrates", DataTable))
         assert "bug_fixing" in wins and "★" in wins
         assert "fixture task 23" in table_text(app.dashboard.query_one("#feed", DataTable))

@@ -31,7 +31,7 @@ async def test_real_dashboard_and_live_append(real_services: Services, log_copy:
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for_workers(pilot)
         totals = str(app.dashboard.query_one("#totals", Static).render())
-        assert "24" in totals and "Regret (estimated)" in totals
+        assert "24" in totals and "tasks, estimated" in totals
         assert "★" in table_text(app.dashboard.query_one("#winrates", DataTable))
         append_event(log_copy, {"event": "outcome", "task_id": "t-live", "model": "gpt-5.4", "score": 1.0,
                                 "dimension": "agentic", "cost_usd": 0.5, "status": "ok",

@@ -84,5 +84,5 @@ async def test_launch_without_codex_is_a_clear_message(launch_services: Services
         await pilot.press("f5")
         await wait_for_workers(pilot)
         totals = str(app.dashboard.query_one("#totals").render())
-        assert "Runs               24 (+1 failed starts)" in totals
+        assert "Runs     24 (+1 failed starts)" in totals
         assert "2026-11-12 16:40" in totals  # the window still ends at the last real run

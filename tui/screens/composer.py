@@ -59,7 +59,8 @@ class ComposerScreen(Screen):
     # -- decide --------------------------------------------------------------------------------------
     @on(Input.Submitted, "#task")
     def _task_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#decision-summary", Static).update("Deciding…")
+        waiting = "" if self.app.embedder_state == "ready" else " (the embedding model is loading: once per session)"
+        self.query_one("#decision-summary", Static).update(f"Deciding…{waiting}")
         self.decide(event.value)
 
     @work(thread=True, exclusive=True, group="decide")
@@ -81,7 +82,8 @@ class ComposerScreen(Screen):
         self.query_one("#decision-summary", Static).update(summary)
         table = self.query_one("#candidates", DataTable)
         table.clear(columns=True)
-        sources = sorted({s for c in d.candidates for s in c.votes})
+        # A narrow pane keeps whole columns: the votes are in the wide layout and in the route's detail.
+        sources = sorted({s for c in d.candidates for s in c.votes}) if self.size.width >= 100 else []
         table.add_columns("model", "exp score", "exp cost", "reward", "prob", *(f"{s} vote" for s in sources))
         for c in sorted(d.candidates, key=lambda c: -c.reward):
             votes = [Text(f"{num(c.votes[s].get('score'))} w{num(c.votes[s].get('weight'))} n{c.votes[s].get('n', 0)}")
@@ -94,10 +96,11 @@ class ComposerScreen(Screen):
                           num(c.reward, 3), num(c.prob, 3), *votes, key=c.model)
         neighbours = self.query_one("#neighbours", DataTable)
         neighbours.clear(columns=True)
-        neighbours.add_columns("similarity", "model", "score", "cost", "nearest past task")
+        neighbours.add_columns("sim", "model", "score", "cost", "nearest past task")
         for n in d.neighbours:
             neighbours.add_row(num(n.get("similarity"), 2), n.get("model", ""), num(n.get("score")),
                                usd(n.get("cost_usd")), Text(str(n.get("task") or n.get("task_id") or "")[:60]))
+        neighbours.display = bool(d.neighbours)
         select = self.query_one("#override", Select)
         select.set_options([(c.model, c.model) for c in d.candidates])
         select.value = d.chosen

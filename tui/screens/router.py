@@ -132,7 +132,7 @@ class RouterScreen(Screen):
         self._render_settings(message.view)
         note = message.view.source + (f"\n{message.note}" if message.note else "")
         self.query_one("#router-note", Static).update(note)
-        if message.note:
+        if message.note.startswith("saved"):
             self.notify(message.note)
         if message.note and "unsaved" in message.note:
             self.run_whatif()
@@ -260,7 +260,7 @@ def render_whatif(view: WhatIfView) -> Text:
     text = Text()
     text.append(f"What-if: ESTIMATES on {view.routes} logged routes (of {view.route_events}), "
                 f"{round(100 * view.level)}% bootstrap intervals ({view.n_boot} resamples).\n", style="bold")
-    text.append("logged = what those routes did; saved = router.toml's setting re-run on them; edited = yours. "
+    text.append("logged = what those routes did; saved = the setting in force, re-run on them; edited = yours. "
                 "Totals differ: they count every run, these only routes with a logged choice.\n", style="dim")
     for row in view.rows:
         text.append(f"\n{METRIC_NAMES.get(row.metric, row.metric)}", style="bold")

@@ -42,7 +42,7 @@ class TotalsPanel(Static):
         if totals.perf_per_usd is None:
             perf = "— (no priced, scored runs)" if totals.runs else "— (no runs yet)"
         else:
-            perf = f"{ratio(totals.perf_per_usd)}  = {pct(totals.avg_perf)} ÷ {usd(totals.spend_runs_usd)}"
+            perf = f"{ratio(totals.perf_per_usd)} = {pct(totals.avg_perf)} ÷ {usd(totals.spend_runs_usd)}"
         if regret is None:
             regret_text = "computing…"
         elif regret.cumulative is None:
@@ -54,12 +54,13 @@ class TotalsPanel(Static):
             ("Spend", usd(totals.spend_usd) + unpriced),
             ("AvgPerf", pct(totals.avg_perf) if totals.avg_perf is not None else "— (no scored runs)"),
             ("Perf/$", perf),
-            (f"Regret ({regret.kind})" if regret else "Regret", regret_text),
-            ("Window", f"{totals.since or '—'} → {totals.until or '—'}"),
+            ("Regret", regret_text + (f", {regret.kind}" if regret and regret.cumulative is not None else "")),
+            ("From", totals.since or "—"),
+            ("To", totals.until or "—"),
         ]
         text = Text(no_wrap=False)
         for i, (label, value) in enumerate(rows):
-            text.append(f"{label:<19}", style="bold")
+            text.append(f"{label:<9}", style="bold")
             text.append(value)
             if i < len(rows) - 1:
                 text.append("\n")
@@ -279,7 +280,7 @@ class RecentFeed(DataTable):
     whose task, model, status or event contain it.
     """
 
-    WIDE = {"time": 8, "event": 8, "task": 40, "model": 18, "router": 8, "score": 5, "cost": 9, "status": 13}
+    WIDE = {"time": 8, "event": 8, "task": 40, "model": 17, "router": 8, "score": 5, "cost": 9, "status": 11}
     NARROW = {"time": 5, "model": 17, "score": 4, "cost": 8, "what": 11}
 
     def __init__(self, *args, **kwargs) -> None:
@@ -294,8 +295,7 @@ class RecentFeed(DataTable):
         self.cursor_type = "row"
 
     def on_resize(self) -> None:
-        narrow = self.size.width < 100
-        if narrow != self.narrow and self.frame is not None:
+        if self.frame is not None:
             self._draw()
 
     def update_data(self, frame: pl.DataFrame) -> None:
@@ -333,7 +333,11 @@ class RecentFeed(DataTable):
         self.narrow = self.size.width < 100
         row = self.cursor_row
         self.clear(columns=True)
-        for name, width in (self.NARROW if self.narrow else self.WIDE).items():
+        columns = dict(self.NARROW if self.narrow else self.WIDE)
+        if not self.narrow:  # the task takes what the other columns leave
+            others = sum(w for name, w in columns.items() if name != "task") + 2 * self.cell_padding * len(columns)
+            columns["task"] = max(20, self.scrollable_content_region.width - others - 1)
+        for name, width in columns.items():
             self.add_column(name, key=name, width=width)
         for r in rows:
             router = r.get("router") or ""

@@ -26,9 +26,11 @@ from router.priors import Priors, PriorsError, UserValue
 from router.settings import RouterSettings, SettingsError
 
 STATE_FILENAME = "router.toml"
-# A CodeRouterBench folder whose probing split gives a fresh install its priors ("" = none); unset, the shared
-# copy beside the repository is used when there is one.
+# A CodeRouterBench folder whose probing split gives a fresh install its priors; unset or empty, the shipped
+# aggregates of that split are used (SHIPPED_PRIORS, package data built by benchmarks/make_priors.py).
 PROBING_DATA_ENV = "CODEX_ROUTER_PROBING_DATA"
+SHIPPED_PRIORS = Path(__file__).with_name("coderouterbench_priors.toml")
+SHIPPED_ORIGIN = "CodeRouterBench's probing split (shipped aggregates)"
 DEFAULT_MODELS = ("claude-opus-4-6", "claude-sonnet-4-6", "gpt-5.4", "glm-5", "kimi-k2.5", "MiniMax-M2.7",
                   "Qwen3-Max", "qwen3.5-plus")
 
@@ -207,19 +209,28 @@ class RouterState:
 
 def default_priors(strength: float = 10.0) -> Priors:
     """A fresh install's priors: the probing split of the CodeRouterBench folder ``$CODEX_ROUTER_PROBING_DATA``
-    names, or of the shared copy beside the repository; none without one (the router then learns from the
-    log). The benchmark is read, never copied into the package."""
-    from router.datasets import DatasetError, find_coderouterbench  # polars: only on a first start
-
+    names, else (unset or empty) the aggregates of that split shipped with the package (``SHIPPED_PRIORS``).
+    Learned counts, not pinned: the user's own outcomes add to them."""
     chosen = os.environ.get(PROBING_DATA_ENV)
-    data = find_coderouterbench() if chosen is None else Path(chosen).expanduser() if chosen else None
-    if data is None:
-        return Priors(strength)
+    if not chosen:
+        return shipped_priors(strength)
+    from router.datasets import DatasetError  # polars: only when a folder is named
+
     try:
-        return probing_priors(data, strength)
+        return probing_priors(Path(chosen).expanduser(), strength)
     except DatasetError as exc:
-        raise StateError(f"default priors ({PROBING_DATA_ENV}={chosen or ''}): {exc}" if chosen is not None
-                         else f"default priors: {exc}") from None
+        raise StateError(f"default priors ({PROBING_DATA_ENV}={chosen}): {exc}") from None
+
+
+def shipped_priors(strength: float = 10.0) -> Priors:
+    """The per dimension x model aggregates of CodeRouterBench's probing split that ship as package data."""
+    data = read_toml(SHIPPED_PRIORS, StateError)
+    try:
+        priors = Priors.from_records(data.get("priors", []), strength=strength, source=f"{SHIPPED_PRIORS} priors")
+    except PriorsError as exc:
+        raise StateError(str(exc)) from None
+    priors.origin = SHIPPED_ORIGIN
+    return priors
 
 
 def probing_priors(data: Path, strength: float = 10.0) -> Priors:
@@ -235,6 +246,22 @@ def probing_priors(data: Path, strength: float = 10.0) -> Priors:
     priors = Priors.from_rows(rows, keys=(), strength=strength)
     priors.origin = f"the CodeRouterBench probing split at {data}"
     return priors
+
+
+def render_priors_file(data: Path) -> str:
+    """``SHIPPED_PRIORS``' text, derived from the CodeRouterBench folder ``data`` (benchmarks/make_priors.py)."""
+    document = tomlkit.document()
+    for line in ("Priors a fresh install starts from: per dimension x model (and over all tasks) the count n,",
+                 "mean score and mean cost in USD of CodeRouterBench's probing split (train + val; train costs",
+                 "priced from tokens and models.json). Aggregates only, no task rows. Derived from the public",
+                 "release of CodeRouterBench (Zhou et al., 2026, arXiv 2606.22902), MIT licence: see",
+                 "coderouterbench_LICENSE.txt beside this file. Rebuild: benchmarks/make_priors.py --data DIR"):
+        document.add(tomlkit.comment(line))
+    table = tomlkit.aot()
+    for record in probing_priors(data).to_records():
+        table.append(tomlkit.item(record))
+    document.add("priors", table)
+    return tomlkit.dumps(document)
 
 
 def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:

@@ -19,7 +19,7 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         path = base / sub
         path.mkdir()
         monkeypatch.setenv(name, str(path))
-    # A fresh state starts without priors, as on a machine without the benchmark beside the repository.
+    # A fresh state starts from the shipped priors, as on a user's machine without the benchmark beside it.
     monkeypatch.setenv("CODEX_ROUTER_PROBING_DATA", "")
     return base
 

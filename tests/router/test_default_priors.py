@@ -1,5 +1,8 @@
-"""A fresh install's priors: read from a CodeRouterBench folder's probing split when there is one (named by
-$CODEX_ROUTER_PROBING_DATA, else the shared copy beside the repository), none otherwise; saved priors win."""
+"""A fresh install's priors: the probing split of the CodeRouterBench folder $CODEX_ROUTER_PROBING_DATA names,
+else the aggregates of that split shipped as package data; saved priors win.
+
+Every test runs with $CODEX_ROUTER_PROBING_DATA empty (tests/conftest.py), as on a user's machine: it sees the
+shipped priors, never the shared benchmark copy."""
 
 from __future__ import annotations
 
@@ -14,7 +17,15 @@ from router.dimension_classifier import DIMENSIONS
 from router.features import TaskFeatures
 from router.priors import Priors
 from router.settings import RouterSettings
-from router.state import DEFAULT_MODELS, PROBING_DATA_ENV, RouterState, StateError
+from router.state import (
+    DEFAULT_MODELS,
+    PROBING_DATA_ENV,
+    SHIPPED_ORIGIN,
+    SHIPPED_PRIORS,
+    RouterState,
+    StateError,
+    render_priors_file,
+)
 
 ID_DIMENSIONS = tuple(d for d in DIMENSIONS if d != "agentic")  # the probing split has no agentic tasks
 
@@ -30,9 +41,21 @@ def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def test_without_a_benchmark_a_fresh_state_has_no_priors():
+def test_without_a_benchmark_a_fresh_state_has_the_shipped_priors():
     state = RouterState.load()
-    assert state.priors.cells == {} and state.models == list(DEFAULT_MODELS)
+    assert state.models == list(DEFAULT_MODELS) and set(state.priors.models) == set(DEFAULT_MODELS)
+    assert set(state.priors.cells) == {(), *((("dimension", d),) for d in ID_DIMENSIONS)}
+    assert state.priors.origin == SHIPPED_ORIGIN
+    for models in state.priors.cells.values():
+        assert all(cell.n > 0 and cell.cost_n > 0 and not cell.edited for cell in models.values())
+    decision = state.router().decide(_features("bug_fixing"))
+    assert decision.basis == "evidence" and SHIPPED_ORIGIN in decision.basis_note
+
+
+def test_the_shipped_file_holds_aggregates_and_sits_beside_its_licence():
+    text = SHIPPED_PRIORS.read_text(encoding="utf-8")
+    assert "task_id" not in text and "dim1_" not in text  # no rows, no task ids
+    assert "MIT" in text and (SHIPPED_PRIORS.parent / "coderouterbench_LICENSE.txt").read_text().startswith("MIT")
 
 
 def test_a_fresh_state_starts_from_the_probing_split_only(bench: Path):
@@ -49,11 +72,16 @@ def test_a_fresh_state_starts_from_the_probing_split_only(bench: Path):
         assert all(not cell.edited and not cell.pinned for cell in models.values())
 
 
-def test_unset_the_shared_copy_beside_the_repository_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_unset_the_shipped_priors_are_used_not_the_shared_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     folder = write_crb(tmp_path / "crb")
     monkeypatch.delenv(PROBING_DATA_ENV)
     monkeypatch.setattr(datasets, "find_coderouterbench", lambda: folder)
-    assert RouterState.load().priors.cells[()]["m-a"].n == 4
+    assert RouterState.load().priors.origin == SHIPPED_ORIGIN
+
+
+@pytest.mark.skipif(datasets.find_coderouterbench() is None, reason="CodeRouterBench data is not on this machine")
+def test_the_shipped_file_is_what_the_script_derives_from_the_benchmark():
+    assert render_priors_file(datasets.find_coderouterbench()) == SHIPPED_PRIORS.read_text(encoding="utf-8")
 
 
 def test_saved_priors_win_and_a_file_without_priors_gets_the_default_ones(bench: Path):
@@ -84,9 +112,7 @@ def test_a_damaged_benchmark_folder_is_refused_naming_it(bench: Path):
         RouterState.load()
 
 
-@pytest.mark.skipif(datasets.find_coderouterbench() is None, reason="CodeRouterBench data is not on this machine")
-def test_with_the_real_benchmark_a_fresh_state_routes_by_kind_of_task(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(PROBING_DATA_ENV, str(datasets.find_coderouterbench()))
+def test_with_the_shipped_priors_a_fresh_state_routes_by_kind_of_task():
     state = RouterState.load()
     assert set(state.priors.models) == set(DEFAULT_MODELS)
     assert set(state.priors.cells) == {(), *((("dimension", d),) for d in ID_DIMENSIONS)}

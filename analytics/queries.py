@@ -5,7 +5,9 @@ a datetime or an ISO string; ``until`` given as a date includes that whole day; 
 optional ``logs`` (the routing logs to cover; the store may hold others; Codex sessions are always included).
 
 Definitions (DESIGN §3): a *run* is an ``outcome`` event; AvgPerf% = 100 x mean score; Perf/$ = AvgPerf% /
-total USD; win rate = share of scored runs with score >= ``threshold``. Cost comes from the logged
+total USD (the paper's figure for a whole set of tasks: ``totals`` only); per model or dimension, *points per
+dollar* = sum of scores / sum of USD over the runs that have both (successes per $), a per-task rate that
+does not fall the more a model is used; win rate = share of scored runs with score >= ``threshold``. Cost comes from the logged
 ``cost_usd`` or, failing that, from tokens x prices; a run with neither is *unpriced* and its cost is null
 (never $0). Codex sessions that never passed through the router (no outcome carries their session id) add
 to spend by day / model / project, never to AvgPerf (they have no score).
@@ -24,11 +26,18 @@ from analytics.ingest import LINE_GONE, original_lines
 from analytics.schema import parse_ts
 
 DEFAULT_THRESHOLD = 0.5
-LEADER_MIN_RUNS = 3  # a dimension's leader needs this many runs there (one lucky run should not lead)
+MIN_RUNS = 3  # below this many runs a dimension has no leader and a model no points per dollar: one run is luck
+UNITS = {
+    "perf_per_dollar": "AvgPerf% / total USD of the runs (the paper's Perf/$, for a whole set of tasks)",
+    "points_per_usd": "sum of scores / sum of USD over the scored, priced runs (successes per $; a score of 1 "
+                      f"is one point); none under {MIN_RUNS} such runs",
+}
 # A run is an outcome of a launch that started: a `codex_missing` launch never ran (a failed start, counted apart).
 FAILED_START = "status = 'codex_missing'"
 RUN = f"event = 'outcome' AND NOT COALESCE({FAILED_START}, false)"
 BUCKETS = ("hour", "day", "week", "month")
+PERIODS = ("day", "week", "month", "session")
+DAY_LENGTHS = (8, 10)  # a day is written YYYY-MM-DD or YYYYMMDD (as ccusage takes it)
 Moment = date | datetime | str | None
 Logs = Iterable[str | Path] | None
 
@@ -43,7 +52,7 @@ def _bound(value: Moment, end: bool) -> datetime | None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        value = date.fromisoformat(text) if len(text) == 10 else parse_ts(text)
+        value = date.fromisoformat(text) if len(text) in DAY_LENGTHS else parse_ts(text)
     if isinstance(value, datetime):
         moment = parse_ts(value.isoformat()) if value.tzinfo else value
         return moment.replace(tzinfo=None)
@@ -85,9 +94,17 @@ def _frame(source: Any, sql: str, params: list[Any]) -> pl.DataFrame:
     return _con(source).sql(sql, params=params).pl()
 
 
+def _points_per_usd(min_runs: int) -> str:
+    """Aggregates ``priced_runs`` (scored and costed) and ``points_per_usd``, null under ``min_runs`` of them."""
+    priced = "FILTER (WHERE score IS NOT NULL AND cost IS NOT NULL)"
+    return (f"count(*) {priced} AS priced_runs, "
+            f"CASE WHEN count(*) {priced} >= {int(min_runs)} AND sum(cost) {priced} > 0 "
+            f"THEN sum(score) {priced} / sum(cost) {priced} END AS points_per_usd")
+
+
 def dimension_model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
-                          threshold: float = DEFAULT_THRESHOLD, min_runs: int = LEADER_MIN_RUNS) -> pl.DataFrame:
-    """Per dimension x model: runs, avg score, win rate, cost; ``leader`` marks each dimension's best model.
+                          threshold: float = DEFAULT_THRESHOLD, min_runs: int = MIN_RUNS) -> pl.DataFrame:
+    """Per dimension x model: runs, avg score, win rate, cost, points per $; ``leader`` marks each dimension's best.
 
     The leader has the best average score among models with at least ``min_runs`` runs there (one lucky
     run should not lead a dimension); when no model has that many, among all of them.
@@ -98,7 +115,8 @@ def dimension_model_stats(source: Any, since: Moment = None, until: Moment = Non
         SELECT COALESCE(dimension, 'unknown') AS dimension, model, count(*) AS runs,
                avg(score) AS avg_score,
                avg(CASE WHEN score >= ? THEN 1.0 WHEN score IS NOT NULL THEN 0.0 END) AS win_rate,
-               sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs
+               sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
+               {_points_per_usd(min_runs)}
         FROM priced_events WHERE {RUN} AND {where}
         GROUP BY ALL
     )
@@ -109,13 +127,15 @@ def dimension_model_stats(source: Any, since: Moment = None, until: Moment = Non
     return _frame(source, sql, [threshold, *params, int(min_runs)])
 
 
-def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
-    """Per model: runs, avg score, AvgPerf%, cost of the runs, Perf/$ (null when the cost is 0 or unknown)."""
+def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
+                min_runs: int = MIN_RUNS) -> pl.DataFrame:
+    """Per model: runs, avg score, AvgPerf%, cost of the runs, priced runs and points per $ (null under
+    ``min_runs`` scored and priced runs, or without spend)."""
     where, params = _where(since, until, logs=logs)
     sql = f"""
     SELECT model, count(*) AS runs, avg(score) AS avg_score, 100 * avg(score) AS avg_perf,
            sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
-           CASE WHEN sum(cost) > 0 THEN 100 * avg(score) / sum(cost) END AS perf_per_dollar
+           {_points_per_usd(min_runs)}
     FROM priced_events WHERE {RUN} AND {where}
     GROUP BY model ORDER BY runs DESC, model
     """
@@ -234,12 +254,13 @@ def spend_by_project(source: Any, since: Moment = None, until: Moment = None, lo
     return _frame(source, sql, params)
 
 
-def spend_by_dimension(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
-    """Spend of router runs per task dimension."""
+def spend_by_dimension(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
+                       min_runs: int = MIN_RUNS) -> pl.DataFrame:
+    """Spend of router runs per task dimension, with points per $ over all its models."""
     where, params = _where(since, until, logs=logs)
     sql = f"""
     SELECT COALESCE(dimension, 'unknown') AS dimension, count(*) AS runs, avg(score) AS avg_score,
-           sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced
+           sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced, {_points_per_usd(min_runs)}
     FROM priced_events WHERE {RUN} AND {where}
     GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, dimension
     """
@@ -327,3 +348,95 @@ def unpriced_models(source: Any, since: Moment = None, until: Moment = None, log
     FROM spend WHERE unpriced AND {where} GROUP BY model ORDER BY model
     """
     return _frame(source, sql, params)
+
+
+_TOKENS = ("input", "cached_input", "output", "reasoning")
+
+
+def _zone_bounds(since: Moment, until: Moment, tz: str) -> tuple[datetime | None, datetime | None]:
+    """``since``/``until`` as aware datetimes: a day (or a time without offset) is read in ``tz``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {tz!r} (an IANA name such as Europe/Berlin, or UTC)") from exc
+
+    def local(value: Moment, end: bool) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            value = date.fromisoformat(text) if len(text) in DAY_LENGTHS else datetime.fromisoformat(text)
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=zone)
+        return datetime.combine(value + timedelta(days=1) if end else value, time(), tzinfo=zone)
+
+    return local(since, False), local(until, True)
+
+
+def usage_by_period(source: Any, period: str = "day", since: Moment = None, until: Moment = None,
+                    tz: str = "UTC", logs: Logs = None) -> pl.DataFrame:
+    """Tokens and cost per period (a day, week or month in ``tz``) and model, or per Codex session and model.
+
+    Routed runs (``outcome`` events) and Codex rollouts that never passed through the router count together
+    (the ccusage views, DESIGN §9). Codex's convention: ``cached_input`` is part of ``input`` and
+    ``reasoning`` part of ``output``, so ``total_tokens`` = input + output. ``cost_usd`` sums what could be
+    priced (null when nothing could); ``unpriced`` flags a row where some usage had no price.
+    ``since``/``until``: a day (YYYY-MM-DD or YYYYMMDD) or a time without offset is read in ``tz``.
+
+    Period views: ``period`` (the first day of the day/ISO week (Monday)/month, a Date in ``tz``), ``model``,
+    token columns, ``cost_usd``, ``unpriced``, ``runs`` (routed), ``codex_sessions`` (Codex-only sessions).
+    The session view: ``session_id`` (a routed run without one is keyed by its task id), ``model``,
+    ``source`` (router | codex), ``directory`` (cwd), ``file`` (the log or rollout the usage was read from),
+    ``last_activity`` (in ``tz``), token columns, ``cost_usd``, ``unpriced``, ``runs``.
+    Codex usage arrives in rollout rows (``session_usage``); a row is bucketed by its timestamp.
+    """
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+    bounds = _zone_bounds(since, until, tz)
+    where, params = _where(*bounds, logs=logs)
+    where_codex, _ = _where(*bounds, "u.ts", logs)
+    tokens = ", ".join(f"COALESCE({{p}}{name}, 0) AS {name}" for name in _TOKENS)
+    routed = tokens.format(p="tokens_")
+    codex = tokens.format(p="u.")
+    # Grouping in SQL by 15-minute UTC slots keeps the rows few; every zone's offset is a multiple of 15
+    # minutes, so a slot falls wholly within one local day and Polars can bucket it in the zone exactly.
+    key, group = (("COALESCE(session_id, task_id)", "u.session_id") if period == "session"
+                  else ("time_bucket(INTERVAL 15 MINUTES, ts)", "time_bucket(INTERVAL 15 MINUTES, u.ts)"))
+    sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in _TOKENS)
+    sql = f"""
+    WITH usage AS (
+        SELECT {key} AS k, model, 'router' AS source, task_id AS item, cwd, file, ts, {routed}, cost, unpriced
+        FROM priced_events WHERE event = 'outcome' AND {where}
+        UNION ALL
+        SELECT {group}, u.model, 'codex', u.session_id, u.cwd, s.file, u.ts, {codex}, u.cost, u.unpriced
+        FROM session_spend u LEFT JOIN sessions s USING (session_id) WHERE {where_codex}
+    )
+    SELECT k, model, any_value(source) AS source, arg_max(cwd, ts) AS directory, arg_max(file, ts) AS file,
+           max(ts) AS last_activity, {sums}, sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced,
+           count(*) FILTER (WHERE source = 'router') AS runs,
+           list(DISTINCT item) FILTER (WHERE source = 'codex') AS codex_ids
+    FROM usage GROUP BY k, model
+    """
+    frame = _frame(source, sql, params + params)
+    local = pl.col("last_activity").dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
+    total = (pl.col("input") + pl.col("output")).alias("total_tokens")
+    if period == "session":
+        return (frame.with_columns(local, total).rename({"k": "session_id"})
+                .select("session_id", "model", "source", "directory", "file", "last_activity", *_TOKENS,
+                        "total_tokens", "cost_usd", "unpriced", "runs")
+                .sort("last_activity", "session_id", "model", nulls_last=True))
+    day = pl.col("k").dt.replace_time_zone("UTC").dt.convert_time_zone(tz).dt.date()
+    start = {"day": day, "week": day.dt.truncate("1w"), "month": day.dt.month_start()}[period]
+    cost = pl.col("cost_usd")
+    return (frame.with_columns(start.alias("period"))
+            .group_by("period", "model")
+            .agg(*(pl.col(name).sum() for name in _TOKENS),
+                 pl.when(cost.is_not_null().any()).then(cost.sum()).alias("cost_usd"),
+                 pl.col("unpriced").any(), pl.col("runs").sum(),
+                 pl.col("codex_ids").list.explode(keep_nulls=False, empty_as_null=False).n_unique()
+                 .alias("codex_sessions"))
+            .with_columns(total)
+            .select("period", "model", *_TOKENS, "total_tokens", "cost_usd", "unpriced", "runs", "codex_sessions")
+            .sort("period", "model", nulls_last=True))

@@ -4,6 +4,8 @@ Reads every --log into the DuckDB cache (--db, default in the user data dir; reb
 is corrupt, replaced by a temporary in-memory copy if another process such as the dashboard holds it),
 adds Codex rollout sessions from --codex-home, and prints tables or, with --json, one JSON object.
 Regret is labelled "oracle" only when every run carried all models' scores; otherwise "estimated".
+With a view (daily, weekly, monthly, session) it prints tokens and cost per period or Codex session and
+model instead, as ccusage does, counting routed runs and Codex sessions together.
 """
 
 from __future__ import annotations
@@ -25,11 +27,24 @@ def _day_or_moment(text: str) -> str:
     try:
         date_range(text, None)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD) or ISO 8601 time: {text!r}") from exc
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD or YYYYMMDD) or ISO 8601 time: {text!r}") from exc
     return text
 
 
+def _zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin)") from exc
+    return name
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("view", nargs="?", choices=("daily", "weekly", "monthly", "session"),
+                        help="tokens and cost per day, ISO week, month or Codex session and model, routed runs "
+                             "and Codex sessions together (like ccusage); without it: the routing report")
     parser.add_argument("--log", action="append", type=Path, metavar="PATH",
                         help="routing log to read (repeatable; default: $CODEX_HOME/routing_log.jsonl)")
     parser.add_argument("--codex-home", type=Path, metavar="DIR",
@@ -37,8 +52,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "(default: $CODEX_HOME or ~/.codex)")
     parser.add_argument("--db", type=Path, metavar="PATH",
                         help="DuckDB cache file (default: routing.duckdb in the user data dir)")
-    parser.add_argument("--since", type=_day_or_moment, metavar="DATE", help="first day (UTC) to include")
-    parser.add_argument("--until", type=_day_or_moment, metavar="DATE", help="last day (UTC) to include")
+    parser.add_argument("--since", type=_day_or_moment, metavar="DATE",
+                        help="first day to include (YYYY-MM-DD or YYYYMMDD; UTC, or --timezone in a view)")
+    parser.add_argument("--until", type=_day_or_moment, metavar="DATE", help="last day to include (as --since)")
+    parser.add_argument("--timezone", "-z", type=_zone, metavar="TZ",
+                        help="the zone whose days a view counts in (default: this machine's, as ccusage)")
     parser.add_argument("--threshold", type=float, default=0.5, metavar="S",
                         help="score that counts as a win in the win rate (default 0.5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
@@ -49,6 +67,8 @@ def _check_inputs(args: argparse.Namespace) -> list[Path]:
 
     if not 0.0 <= args.threshold <= 1.0:
         raise CommandError(f"--threshold must be within [0, 1], got {args.threshold}", 2)
+    if args.timezone and not args.view:
+        raise CommandError("--timezone applies to the daily|weekly|monthly|session views", 2)
     if args.since and args.until:
         from analytics.queries import date_range
 
@@ -100,10 +120,11 @@ def build_report(store: Any, since: str | None, until: str | None, threshold: fl
                    "perf_per_dollar": total["perf_per_dollar"], "unpriced_runs": total["unpriced_runs"],
                    "codex_sessions": total["codex_sessions"], "codex_cost_usd": total["codex_cost_usd"],
                    "total_spend_usd": total["total_spend_usd"]},
-        "models": models.select("model", "runs", "avg_score", "cost_usd", "perf_per_dollar",
+        "models": models.select("model", "runs", "avg_score", "cost_usd", "priced_runs", "points_per_usd",
                                 "unpriced_runs").to_dicts(),
         "dimensions": dims.select("dimension", "model", "runs", "win_rate", "avg_score", "cost_usd",
-                                  "leader").to_dicts(),
+                                  "points_per_usd", "leader").to_dicts(),
+        "units": q.UNITS,
         "regret": regret,
         "spend_by_day": [{**row, "day": row["day"].isoformat() if isinstance(row["day"], date) else row["day"]}
                          for row in days.select("day", "model", "cost_usd", "unpriced").to_dicts()],
@@ -115,8 +136,9 @@ def _money(value: float | None) -> str:
     return "unpriced" if value is None else f"${value:,.4f}"
 
 
-def _num(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def _num(value: float | None, digits: int = 3, unit: str = "") -> str:
+    """A figure with its unit, or "–" where there is none (no runs, too few, nothing priced)."""
+    return "–" if value is None else f"{value:.{digits}f}{unit}"
 
 
 def _table(title: str, headers: list[str], rows: list[list[str]]) -> str:
@@ -132,18 +154,19 @@ def render(report: dict[str, Any]) -> str:
     t = report["totals"]
     out = [
         f"Events {report['events']}  runs {t['runs']}  malformed lines {report['malformed']}",
-        f"AvgPerf {_num(t['avg_perf'], 2)}%  run cost {_money(t['cost_usd'])}  "
-        f"Perf/$ {_num(t['perf_per_dollar'], 2)}  Codex-only sessions {t['codex_sessions']} "
+        f"AvgPerf {_num(t['avg_perf'], 2, '%')}  run cost {_money(t['cost_usd'])}  "
+        f"Perf/$ {_num(t['perf_per_dollar'], 2)} (AvgPerf% / run cost)  Codex-only sessions {t['codex_sessions']} "
         f"({_money(t['codex_cost_usd'])})  total spend {_money(t['total_spend_usd'])}",
         f"Cumulative regret {report['regret']['cumulative']:.3f} ({report['regret']['kind']})",
         "",
-        _table("Models", ["model", "runs", "avg score", "cost", "Perf/$"],
+        _table("Models", ["model", "runs", "avg score", "cost", "points/$"],
                [[str(m["model"]), str(m["runs"]), _num(m["avg_score"]), _money(m["cost_usd"]),
-                 _num(m["perf_per_dollar"], 2)] for m in report["models"]]),
-        _table("Dimensions (* = leader)", ["dimension", "model", "runs", "win rate", "avg score", "cost"],
+                 _num(m["points_per_usd"], 2)] for m in report["models"]]),
+        _table("Dimensions (* = leader)", ["dimension", "model", "runs", "win rate", "avg score", "cost", "points/$"],
                [[d["dimension"], f"{d['model']}{' *' if d['leader'] else ''}", str(d["runs"]),
-                 _num(d["win_rate"], 2), _num(d["avg_score"]), _money(d["cost_usd"])]
+                 _num(d["win_rate"], 2), _num(d["avg_score"]), _money(d["cost_usd"]), _num(d["points_per_usd"], 2)]
                 for d in report["dimensions"]]),
+        f"points/$ = {report['units']['points_per_usd']}\n",
         _table("Spend by day", ["day", "model", "cost"],
                [[d["day"], str(d["model"]), _money(d["cost_usd"])] for d in report["spend_by_day"]]),
     ]
@@ -171,7 +194,12 @@ def run(args: argparse.Namespace) -> int:
         LogIngester(store, logs, prices=book).poll()
         for problem in rollouts.errors:
             print(f"codex-router report: skipped rollout {problem}", file=sys.stderr)
-        report = build_report(store, args.since, args.until, args.threshold, logs)
+        if args.view:
+            from analytics.usage_views import build_view, local_zone, render_view
+
+            report = build_view(store, args.view, args.since, args.until, args.timezone or local_zone(), logs)
+        else:
+            report = build_report(store, args.since, args.until, args.threshold, logs)
     except OSError as exc:
         raise CommandError(f"cannot read {exc.filename}: {exc.strerror}", 2) from exc
     finally:
@@ -179,5 +207,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, default=str))
     else:
-        print(render(report), end="")
+        print((render_view if args.view else render)(report), end="")
     return 0

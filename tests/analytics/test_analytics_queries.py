@@ -26,11 +26,42 @@ def test_model_stats(loaded: Store) -> None:
     rows = {r["model"]: r for r in q.model_stats(loaded).to_dicts()}
     assert set(rows) == {"gpt-5.4", "glm-5", "qwen3.5-plus", "mystery-model"}
     assert (rows["glm-5"]["runs"], rows["glm-5"]["avg_score"]) == (2, pytest.approx(0.4))
-    assert rows["glm-5"]["perf_per_dollar"] == pytest.approx(40.0 / GLM)
+    assert "perf_per_dollar" not in rows["glm-5"]  # the paper's ratio is for whole task sets: totals only
+    assert rows["glm-5"]["priced_runs"] == 2 and rows["glm-5"]["points_per_usd"] is None  # too few runs
+    assert q.model_stats(loaded, min_runs=2).filter(pl.col("model") == "glm-5")["points_per_usd"].item() == (
+        pytest.approx(0.8 / GLM))
     assert rows["gpt-5.4"]["cost_usd"] == pytest.approx(GPT)
     assert rows["qwen3.5-plus"]["cost_usd"] == pytest.approx(QWEN)
     unpriced = rows["mystery-model"]
-    assert (unpriced["cost_usd"], unpriced["perf_per_dollar"], unpriced["unpriced_runs"]) == (None, None, 1)
+    assert (unpriced["cost_usd"], unpriced["points_per_usd"], unpriced["unpriced_runs"]) == (None, None, 1)
+    assert unpriced["priced_runs"] == 0
+
+
+def test_points_per_usd_is_per_task_so_it_does_not_fall_with_use(store: Store, tmp_path) -> None:
+    """DESIGN §3: sum of scores / sum of USD over priced runs. A model used twice as often at the same
+    success rate and price keeps its figure (AvgPerf% / total USD halved it); unscored or unpriced runs
+    count on neither side; a dimension gets the same figure over all its models."""
+    from routing_fixtures import line, write
+
+    from analytics.ingest import LogIngester
+
+    log = tmp_path / "use.jsonl"
+    runs = [("a", 1.0, 0.01)] * 3 + [("b", 1.0, 0.01)] * 6 + [("b", 0.0, 0.01)] * 3
+    runs += [("b", None, 0.05), ("b", 1.0, None)]  # one unscored, one unpriced: on neither side
+    write(log, *(line(v=1, ts=f"2026-11-01T09:{i:02d}:00Z", event="outcome", task_id=f"t{i}", model=model,
+                      dimension="algorithm", **({} if score is None else {"score": score}),
+                      **({} if cost is None else {"cost_usd": cost}))
+                 for i, (model, score, cost) in enumerate(runs)))
+    LogIngester(store, [log]).poll()
+    rows = {r["model"]: r for r in q.model_stats(store).to_dicts()}
+    assert rows["a"]["points_per_usd"] == pytest.approx(3 / 0.03)  # 100 successes per $
+    assert rows["b"]["points_per_usd"] == pytest.approx(6 / 0.09)
+    assert (rows["a"]["priced_runs"], rows["b"]["priced_runs"]) == (3, 9)
+    cells = {r["model"]: r for r in q.dimension_model_stats(store).to_dicts()}
+    assert cells["b"]["points_per_usd"] == pytest.approx(6 / 0.09)
+    dims = q.spend_by_dimension(store).row(0, named=True)
+    assert dims["points_per_usd"] == pytest.approx(9 / 0.12) and dims["priced_runs"] == 12
+    assert q.totals(store).row(0, named=True)["perf_per_dollar"] == pytest.approx(100 * 10 / 13 / 0.17)
 
 
 def test_dimension_model_stats_win_rate_and_leader(loaded: Store) -> None:

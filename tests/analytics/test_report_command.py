@@ -12,8 +12,8 @@ from hooks.cli import main
 
 REPORT_KEYS = {"events", "malformed", "totals", "models", "dimensions", "regret", "spend_by_day"}
 TOTALS_KEYS = {"runs", "cost_usd", "avg_perf", "perf_per_dollar"}
-MODEL_KEYS = {"model", "runs", "avg_score", "cost_usd", "perf_per_dollar"}
-DIMENSION_KEYS = {"dimension", "model", "runs", "win_rate", "avg_score", "cost_usd"}
+MODEL_KEYS = {"model", "runs", "avg_score", "cost_usd", "priced_runs", "points_per_usd"}
+DIMENSION_KEYS = {"dimension", "model", "runs", "win_rate", "avg_score", "cost_usd", "points_per_usd"}
 DAY_KEYS = {"day", "model", "cost_usd"}
 
 
@@ -57,6 +57,10 @@ def test_tables_by_default(capsys, fixture_log: Path) -> None:
     out = capsys.readouterr().out
     assert "Models" in out and "Dimensions" in out and "Spend by day" in out
     assert "UNPRICED models" in out and "mystery-model" in out and "unpriced" in out
+    # Units on the page; too few runs give "–", never a number such as "Perf/$ 4166.67 after one run".
+    assert "(AvgPerf% / run cost)" in out and "points/$ = sum of scores / sum of USD" in out
+    glm = next(row for row in out.splitlines() if row.strip().startswith("glm-5"))
+    assert glm.split()[-1] == "–"
 
 
 def test_missing_default_log_says_so(capsys) -> None:

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
-from analytics.queries import DEFAULT_THRESHOLD, LEADER_MIN_RUNS
+from analytics.queries import DEFAULT_THRESHOLD, MIN_RUNS
 from tui.format import num, pct, rate_cell, ratio, usd
 from tui.viewdata import PerfBars, RegretData, Totals
 
@@ -146,7 +146,7 @@ class WinRateTable(DataTable):
         self.border_subtitle = (f"{RULE_SHORT} · +{hidden} more: ] next" if hidden else RULE_SHORT)
 
 
-RULE_SHORT = f"★ best avg score, n ≥ {LEADER_MIN_RUNS}"
+RULE_SHORT = f"★ best avg score, n ≥ {MIN_RUNS}"
 
 
 def _header(model: str) -> str:
@@ -159,7 +159,7 @@ def _header(model: str) -> str:
 
 
 WIN_RULE = (f"win = score ≥ {DEFAULT_THRESHOLD}; ★ = the dimension's best average score among models with "
-            f"n ≥ {LEADER_MIN_RUNS} runs")
+            f"n ≥ {MIN_RUNS} runs")
 
 
 class PerfPerDollarBars(Static):

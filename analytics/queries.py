@@ -339,6 +339,23 @@ def malformed_lines(source: Any, limit: int | None = None, logs: Logs = None) ->
     return _frame(source, sql, params)
 
 
+def malformed_note(frame: pl.DataFrame, total: int | None = None, first: int = 3) -> str | None:
+    """"N malformed log line(s) skipped: FILE:LINE (reason), ... and K more" from ``malformed_lines`` rows
+    (``total``: the count when ``frame`` holds only the first few); None when there are none."""
+    count = frame.height if total is None else total
+    if not count:
+        return None
+    shown = [f"{row['file']}:{row['line']} ({_shorten(row['error'])})" for row in frame.head(first).to_dicts()]
+    more = count - len(shown)
+    return (f"{count} malformed log line(s) skipped: " + ", ".join(shown)
+            + (f" and {more} more" if more > 0 else ""))
+
+
+def _shorten(text: str | None, limit: int = 60) -> str:
+    text = text or "unreadable"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def unpriced_models(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """Models whose runs or sessions could not be priced (no logged cost, no price anywhere)."""
     where, params = _where(since, until, logs=logs)

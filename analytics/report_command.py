@@ -116,6 +116,7 @@ def build_report(store: Any, since: str | None, until: str | None, threshold: fl
     return {
         "events": total["events"],
         "malformed": total["malformed"],
+        "malformed_note": q.malformed_note(q.malformed_lines(store, limit=3, logs=logs), total["malformed"]),
         "totals": {"runs": total["runs"], "cost_usd": total["cost_usd"], "avg_perf": total["avg_perf"],
                    "perf_per_dollar": total["perf_per_dollar"], "unpriced_runs": total["unpriced_runs"],
                    "codex_sessions": total["codex_sessions"], "codex_cost_usd": total["codex_cost_usd"],
@@ -170,6 +171,8 @@ def render(report: dict[str, Any]) -> str:
         _table("Spend by day", ["day", "model", "cost"],
                [[d["day"], str(d["model"]), _money(d["cost_usd"])] for d in report["spend_by_day"]]),
     ]
+    if report["malformed_note"]:
+        out.append(report["malformed_note"] + "\n")
     if report["unpriced_models"]:
         out.append("UNPRICED models (add them to prices.toml in the config dir): "
                    + ", ".join(map(str, report["unpriced_models"])) + "\n")

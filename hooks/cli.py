@@ -31,12 +31,23 @@ class CommandError(Exception):
         self.exit_code = exit_code
 
 
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml is its one source), for both console scripts."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("codex-router-tui")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """All subcommands, or just ``only``: a hook then imports one module, not every command's."""
     parser = argparse.ArgumentParser(
         prog="codex-router",
         description="Execution-feedback model routing for Codex CLI: route tasks, log outcomes, review cost.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         if only is not None and name != only:
@@ -44,14 +55,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         module = importlib.import_module(module_name)
         sub = subparsers.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
         module.configure(sub)
-        sub.set_defaults(_module=module)
+        sub.set_defaults(_module=module, _parser=sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # argparse would print the top-level usage; the subcommand's own is the one that helps
+        args._parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args._module.run(args) or 0)
     except CommandError as exc:

@@ -49,6 +49,17 @@ def _explain(decision, chosen: str, manual: bool) -> list[str]:
     return lines
 
 
+def _unknown_model(model: str, models: list[str]) -> str:
+    import difflib
+
+    from analytics.paths import config_dir
+
+    close = difflib.get_close_matches(model, models, n=1, cutoff=0.6)
+    hint = f"Did you mean {close[0]}? " if close else ""
+    return (f"--model {model}: not a routed model. {hint}Choose one of: {', '.join(models)} "
+            f"(the list is `models` in {config_dir() / 'router.toml'})")
+
+
 def run(args: argparse.Namespace) -> int:
     from hooks.cli import CommandError
     from hooks.launcher import RouteLauncher
@@ -70,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
 
     launcher = RouteLauncher(args.log, settings=settings)
     try:
+        if args.model is not None and args.model not in launcher.state.models:
+            raise CommandError(_unknown_model(args.model, launcher.state.models), 2)
         result = launcher.run(task, model=args.model, cwd=args.cd, dry_run=args.dry_run,
                               interactive=args.interactive, on_progress=_progress, timeout_s=args.timeout)
     except (StateError, PriceFileError) as exc:

@@ -279,8 +279,10 @@ def _add(sample: LogSample, route: dict[str, Any], outcome: dict[str, Any], manu
 _KINDS = ("route", "override", "outcome")
 
 
-def load_events(paths: Sequence[str | Path], db_path: str | Path | None = None) -> tuple[list[dict[str, Any]], int]:
-    """Route/override/outcome events of ``paths`` through the shared ingestion, and the malformed-line count.
+def load_events(paths: Sequence[str | Path], db_path: str | Path | None = None
+                ) -> tuple[list[dict[str, Any]], pl.DataFrame]:
+    """Route/override/outcome events of ``paths`` through the shared ingestion, and their malformed lines
+    (``queries.malformed_lines`` rows: file, line, error, text).
 
     The DuckDB cache at ``db_path`` is brought up to date first (a damaged cache is rebuilt; when the
     dashboard holds it, an in-memory store is used: the logs are the truth, the cache only saves re-reading).
@@ -295,7 +297,7 @@ def load_events(paths: Sequence[str | Path], db_path: str | Path | None = None) 
         ingester.poll()
         frame = queries.range_events(store).filter(pl.col("file").is_in(ingester.paths)
                                                    & pl.col("event").is_in(_KINDS))
-        malformed = queries.malformed_lines(store).filter(pl.col("file").is_in(ingester.paths)).height
+        malformed = queries.malformed_lines(store).filter(pl.col("file").is_in(ingester.paths))
     return list(_records(frame)), malformed
 
 

@@ -50,6 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from analytics import queries
     from hooks.cli import CommandError
     from router import whatif
 
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     for path in paths:
         if not path.is_file():
             hint = "" if args.log else " (pass --log PATH, e.g. --log sample_logs/routing_log.jsonl)"
-            raise CommandError(f"{path}: no such log file{hint}")
+            raise CommandError(f"{path}: no such log file{hint}", 2)
     from analytics.store import StoreError
 
     try:
@@ -93,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), 2) from None
     out = report.to_dict()
     out["logs"] = [str(p) for p in paths]
-    out["malformed_lines"] = malformed
+    out["malformed_lines"] = malformed.height
+    out["malformed_note"] = queries.malformed_note(malformed)
     if curve is not None:
         out["frontier"] = curve.to_dict()
     if args.json:
@@ -139,8 +141,8 @@ def _print_report(out: dict[str, Any]) -> None:
           f"({', '.join(out['logs'])})")
     if left:
         print(f"  left out: {left}")
-    if out["malformed_lines"]:
-        print(f"  {out['malformed_lines']} malformed log line(s) skipped")
+    if out["malformed_note"]:
+        print(f"  {out['malformed_note']}")
     print(f"  today:     {_settings_line(out['today']['settings'])}")
     print(f"  candidate: {_settings_line(out['candidate']['settings'])}")
     for edit in out["prior_edits"]:

@@ -11,6 +11,7 @@ import os
 import sys
 from dataclasses import replace
 
+from hooks.cli import package_version
 from tui.config import ConfigError, TuiConfig, load_config
 
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="open the bundled sample logs with a temporary DB (nothing of yours is written)")
     parser.add_argument("--poll", type=float, metavar="SECONDS",
                         help="stat-poll interval, the fallback when file events are missed (default 1.0)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     return parser
 
 

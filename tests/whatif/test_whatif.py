@@ -162,7 +162,8 @@ def test_events_come_through_the_shared_ingestion(fixture_log, tmp_path):
     db = tmp_path / "w.duckdb"
     whatif.load_events([other], db)  # the cache holds another log too: only the asked ones are read
     events, malformed = whatif.load_events([fixture_log], db)
-    assert malformed == 1
+    bad_line = fixture_log.read_text().splitlines().index("{not json") + 1
+    assert malformed.select("file", "line").rows() == [(str(fixture_log), bad_line)]
     assert {e["event"] for e in events} == {"route", "override", "outcome"}
     counts = whatif.logged_sample(events).counts
     assert counts["no_outcome"] == 0 and counts["used"] + counts["unpriced"] == 302

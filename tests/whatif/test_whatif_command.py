@@ -67,7 +67,7 @@ def test_bad_input_exits_2_with_a_clear_message(fixture_log, tmp_path, argv, mes
 def test_missing_log_is_named(tmp_path):
     with pytest.raises(CommandError, match="no such log file") as err:
         run(["--log", str(tmp_path / "nope.jsonl"), "--db", str(tmp_path / "w.duckdb")])
-    assert err.value.exit_code == 1
+    assert err.value.exit_code == 2  # as `report` does: a usage error
 
 
 def test_prior_edit_on_the_saved_priors(fixture_log, tmp_path, capsys):

@@ -230,11 +230,13 @@ class DimensionClassifier:
     def _prototype_matrix(self) -> np.ndarray:
         if self.embedder is None:
             raise RuntimeError("prototype scores need an embedder")
+        from router.embedding import encode_fixed
+
         with _PROTOTYPE_LOCK:
             per_embedder = _PROTOTYPE_CACHE.setdefault(self.embedder, {})
             matrix = per_embedder.get(self._sentences)
             if matrix is None:
-                matrix = per_embedder[self._sentences] = self.embedder.encode(list(self._sentences))
+                matrix = per_embedder[self._sentences] = encode_fixed(self.embedder, self._sentences)
         return matrix
 
     def prototype_similarities(self, embedding: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ def test_route_runs_codex_verifies_logs_and_learns(tmp_path: Path, repo: Path, e
     assert result["status"] == "ok" and result["events"] == ["route", "outcome"]
     assert json.loads((tmp_path / "argv.json").read_text())["argv"][-1] == task
     assert b"[codex] files:" in done.stderr
+    assert b"Loading weights" not in done.stderr and b"it/s]" not in done.stderr  # no progress bars
     events = read_log(log)
     for event in events:
         normalize(event)

@@ -34,6 +34,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_replay.py
 	$(BIN)/python benchmarks/bench_classifier.py
 	$(BIN)/python benchmarks/bench_decision.py
+	$(BIN)/python benchmarks/bench_route_cli.py
 	$(BIN)/python benchmarks/bench_ingest.py --lines 1000000
 	$(BIN)/python benchmarks/bench_tui.py
 	$(BIN)/python benchmarks/bench_hook.py

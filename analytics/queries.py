@@ -15,6 +15,7 @@ to spend by day / model / project, never to AvgPerf (they have no score).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -327,6 +328,48 @@ def _with_raw(source: Any, frame: pl.DataFrame) -> pl.DataFrame:
     raw = original_lines(_con(source), frame.select("file", *location))
     gone = pl.when(raw.is_null()).then(pl.col("file") + f": {LINE_GONE}").alias("raw_error")
     return frame.with_columns(raw).with_columns(gone).drop(location)
+
+
+def route_detail(source: Any, task_id: str, logs: Logs = None) -> dict[str, Any] | None:
+    """Everything logged about one routed task, for a detail view: the route's decision (candidates with
+    their votes, neighbours, settings), a manual override, and the outcome (score, status, verifier signals,
+    tokens, cost as priced now, latency). None when the log has no such task.
+
+    The nested parts come from the log lines themselves (the store keeps where they are); a line rotated
+    away or rewritten since gives ``raw_error`` instead of its nested parts.
+    """
+    where, params = _where(None, None, logs=logs)
+    sql = (f"SELECT * EXCLUDE (est_scores, oracle_best) FROM priced_events WHERE task_id = ? "
+           f"AND event IN ('route', 'override', 'outcome') AND {where} ORDER BY ts, file, line")
+    frame = _frame(source, sql, [task_id, *params])
+    if frame.height == 0:
+        return None
+    location = ["inode", "byte_offset", "byte_length", "line_hash"]
+    raw = original_lines(_con(source), frame.select("file", *location)).to_list()
+    latest: dict[str, dict[str, Any]] = {}
+    for row, line in zip(frame.drop(location).to_dicts(), raw, strict=True):
+        record = json.loads(line) if line is not None else {}
+        latest[row["event"]] = {"row": row, "record": record,
+                                "raw_error": None if line is not None else f"{row['file']}: {LINE_GONE}"}
+    route, override, outcome = (latest.get(kind) for kind in ("route", "override", "outcome"))
+    first = (route or outcome or override)["row"]
+    decision = route["record"].get("decision") if route else None
+    return {
+        "task_id": task_id, "task": first["task"], "dimension": first["dimension"], "cwd": first["cwd"],
+        "model": (outcome or route or override)["row"]["model"],
+        "router": route["row"]["router"] if route else None,
+        "proposed_model": override["record"].get("proposed_model") if override else None,
+        "routed_at": route["row"]["ts"] if route else None,
+        "decision": decision,
+        "neighbours": (decision or {}).get("neighbours", []) if isinstance(decision, dict) else [],
+        "outcome": None if outcome is None else {
+            "ts": outcome["row"]["ts"], "status": outcome["row"]["status"], "score": outcome["row"]["score"],
+            "verifier": outcome["record"].get("verifier"), "tokens": outcome["record"].get("tokens"),
+            "cost_usd": outcome["row"]["cost"], "unpriced": outcome["row"]["unpriced"],
+            "latency_ms": outcome["row"]["latency_ms"], "exit_code": outcome["row"]["exit_code"],
+            "session_id": outcome["row"]["session_id"]},
+        "raw_errors": [part["raw_error"] for part in (route, override, outcome) if part and part["raw_error"]],
+    }
 
 
 def malformed_lines(source: Any, limit: int | None = None, logs: Logs = None) -> pl.DataFrame:

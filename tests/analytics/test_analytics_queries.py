@@ -203,3 +203,40 @@ def test_price_override_applies_without_rebuild(loaded: Store) -> None:
     assert q.unpriced_models(loaded).height == 0
     row = q.model_stats(loaded).filter(pl.col("model") == "mystery-model").row(0, named=True)
     assert row["cost_usd"] == pytest.approx((100 * 10 + 100 * 20) / 1e6)
+
+
+def test_route_detail_gathers_decision_override_and_outcome(store: Store, tmp_path) -> None:
+    from routing_fixtures import line, write
+
+    from analytics.ingest import LogIngester
+
+    log = tmp_path / "detail.jsonl"
+    decision = {"policy": "acrouter", "chosen": "glm-5",
+                "candidates": [{"model": "glm-5", "exp_score": 0.7, "prob": 0.8, "votes": {"prior": {"n": 4}}},
+                               {"model": "gpt-5.4", "exp_score": 0.6, "prob": 0.2}],
+                "neighbours": [{"task_id": "old", "model": "glm-5", "score": 1.0, "similarity": 0.8}]}
+    write(log, line(v=1, ts="2026-11-01T09:00:00Z", event="override", task_id="r-1", model="gpt-5.4",
+                    proposed_model="glm-5", router="manual"),
+          line(v=1, ts="2026-11-01T09:00:00Z", event="route", task_id="r-1", task="fix the parser",
+               dimension="bug_fixing", model="gpt-5.4", router="manual", propensity=1.0, cwd="/p", decision=decision),
+          line(v=1, ts="2026-11-01T09:03:00Z", event="outcome", task_id="r-1", model="gpt-5.4", score=0.5,
+               status="ok", verifier={"signals": {"tests": 0.5}}, latency_ms=1200, exit_code=0,
+               tokens={"input": 10000, "cached_input": 4000, "output": 2000, "reasoning": 500}),
+          line(v=1, ts="2026-11-01T09:04:00Z", event="route", task_id="r-2", task="other", model="glm-5"))
+    LogIngester(store, [log]).poll()
+    detail = q.route_detail(store, "r-1")
+    assert (detail["task"], detail["model"], detail["router"], detail["proposed_model"]) == (
+        "fix the parser", "gpt-5.4", "manual", "glm-5")
+    assert detail["decision"]["candidates"][0]["votes"] == {"prior": {"n": 4}}
+    assert detail["neighbours"] == decision["neighbours"]
+    outcome = detail["outcome"]
+    assert (outcome["score"], outcome["status"], outcome["verifier"], outcome["latency_ms"]) == (
+        0.5, "ok", {"signals": {"tests": 0.5}}, 1200)
+    assert outcome["cost_usd"] == pytest.approx(GPT) and outcome["tokens"]["reasoning"] == 500
+    assert detail["raw_errors"] == []
+    pending = q.route_detail(store, "r-2")
+    assert pending["outcome"] is None and pending["neighbours"] == [] and pending["decision"] is None
+    assert q.route_detail(store, "nope") is None
+    log.write_text(log.read_text().replace("fix the parser", "fix the PARSER"))  # rewritten since ingest
+    gone = q.route_detail(store, "r-1")
+    assert gone["decision"] is None and any("detail.jsonl" in e for e in gone["raw_errors"])

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from analytics.ingest import LINE_GONE, original_lines
-from analytics.schema import parse_ts
 
 DEFAULT_THRESHOLD = 0.5
 MIN_RUNS = 3  # below this many runs a dimension has no leader and a model no points per dollar: one run is luck
@@ -47,23 +46,34 @@ def _con(source: Any):
     return source.con if hasattr(source, "con") else source
 
 
-def _bound(value: Moment, end: bool) -> datetime | None:
-    """A naive-UTC datetime; a bare date means the start of that day (``since``) or of the next (``until``)."""
+def _bound(value: Moment, end: bool, zone: tzinfo = UTC) -> datetime | None:
+    """A naive-UTC datetime; a bare date means the start of that day (``since``) or of the next (``until``)
+    in ``zone``, and a time without an offset is a time in ``zone``."""
     if value is None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        value = date.fromisoformat(text) if len(text) in DAY_LENGTHS else parse_ts(text)
-    if isinstance(value, datetime):
-        moment = parse_ts(value.isoformat()) if value.tzinfo else value
-        return moment.replace(tzinfo=None)
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time())
+        value = date.fromisoformat(text) if len(text) in DAY_LENGTHS else datetime.fromisoformat(text)
+    if not isinstance(value, datetime):
+        value = datetime.combine(value + timedelta(days=1) if end else value, time())
+    moment = value if value.tzinfo else value.replace(tzinfo=zone)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def date_range(since: Moment = None, until: Moment = None) -> tuple[datetime | None, datetime | None]:
+def time_zone(name: str) -> tzinfo:
+    """An IANA zone by name (ValueError naming it when there is none such)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin, or UTC)") from exc
+
+
+def date_range(since: Moment = None, until: Moment = None,
+               zone: tzinfo = UTC) -> tuple[datetime | None, datetime | None]:
     """Parse a date filter once (raises ValueError on a bad date), as the other functions do."""
-    start, stop = _bound(since, end=False), _bound(until, end=True)
+    start, stop = _bound(since, False, zone), _bound(until, True, zone)
     if start and stop and start >= stop:
         raise ValueError(f"empty date range: since {since} is not before until {until}")
     return start, stop
@@ -413,28 +423,6 @@ def unpriced_models(source: Any, since: Moment = None, until: Moment = None, log
 _TOKENS = ("input", "cached_input", "output", "reasoning")
 
 
-def _zone_bounds(since: Moment, until: Moment, tz: str) -> tuple[datetime | None, datetime | None]:
-    """``since``/``until`` as aware datetimes: a day (or a time without offset) is read in ``tz``."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {tz!r} (an IANA name such as Europe/Berlin, or UTC)") from exc
-
-    def local(value: Moment, end: bool) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            text = value.strip()
-            value = date.fromisoformat(text) if len(text) in DAY_LENGTHS else datetime.fromisoformat(text)
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=zone)
-        return datetime.combine(value + timedelta(days=1) if end else value, time(), tzinfo=zone)
-
-    return local(since, False), local(until, True)
-
-
 def usage_by_period(source: Any, period: str = "day", since: Moment = None, until: Moment = None,
                     tz: str = "UTC", logs: Logs = None) -> pl.DataFrame:
     """Tokens and cost per period (a day, week or month in ``tz``) and model, or per Codex session and model.
@@ -454,7 +442,7 @@ def usage_by_period(source: Any, period: str = "day", since: Moment = None, unti
     """
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
-    bounds = _zone_bounds(since, until, tz)
+    bounds = date_range(since, until, time_zone(tz))
     where, params = _where(*bounds, logs=logs)
     where_codex, _ = _where(*bounds, "u.ts", logs)
     tokens = ", ".join(f"COALESCE({{p}}{name}, 0) AS {name}" for name in _TOKENS)

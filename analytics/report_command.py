@@ -32,12 +32,12 @@ def _day_or_moment(text: str) -> str:
 
 
 def _zone(name: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from analytics.queries import time_zone
 
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin)") from exc
+        time_zone(name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
     return name
 
 

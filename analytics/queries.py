@@ -322,18 +322,7 @@ def range_events(source: Any, since: Moment = None, until: Moment = None, logs: 
     where, params = _where(since, until, logs=logs)
     sql = (f"SELECT * EXCLUDE (est_scores, oracle_best) FROM priced_events WHERE {where} "
            "ORDER BY ts, file, line")
-    return _with_raw(source, _frame(source, sql, params))
-
-
-def task_events(source: Any, task_id: str, logs: Logs = None) -> pl.DataFrame:
-    """One task's events (route, override, outcome, ...) in log order, with ``raw`` as ``range_events`` has it."""
-    where, params = _where(None, None, logs=logs)
-    sql = (f"SELECT * EXCLUDE (est_scores, oracle_best) FROM priced_events WHERE task_id = ? AND {where} "
-           "ORDER BY ts, file, line")
-    return _with_raw(source, _frame(source, sql, [task_id, *params]))
-
-
-def _with_raw(source: Any, frame: pl.DataFrame) -> pl.DataFrame:
+    frame = _frame(source, sql, params)
     location = ["inode", "byte_offset", "byte_length", "line_hash"]
     raw = original_lines(_con(source), frame.select("file", *location))
     gone = pl.when(raw.is_null()).then(pl.col("file") + f": {LINE_GONE}").alias("raw_error")

@@ -180,14 +180,10 @@ class RouterState:
 
     def rebuild_from_events(self, events: Any, encode: Any) -> None:
         """Replace priors and memory with what the routing log's outcomes say (texts re-embedded by ``encode``)."""
-        self.rebuild_priors_from_events(events)
-        self.rebuild_memory_from_events(events, encode)
-
-    def rebuild_priors_from_events(self, events: Any) -> None:
-        """The priors half of ``rebuild_from_events``: counts only, no embedding model needed."""
         self.priors = Priors.from_events(events, keys=self.settings.prior_keys, strength=self.settings.prior_strength)
         self.models = list(dict.fromkeys([*self.models, *self.priors.models]))
         self._router = None
+        self.rebuild_memory_from_events(events, encode)
 
     def rebuild_memory_from_events(self, events: Any, encode: Any) -> None:
         """The memory half of ``rebuild_from_events`` (it embeds every task text)."""

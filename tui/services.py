@@ -143,6 +143,7 @@ class Services:
         self._memory_pending: pl.DataFrame | None = None  # log events whose tasks await the embedding model
         self._known: set[str] = set()  # task ids of outcomes the router state already holds
         self._known_since: datetime | None = None
+        self._learned_at_start = 0  # outcomes of the logs a first start adds to the default priors
         self._learned_live = 0  # outcomes learned from the logs since the state was built
         self._launches = 0
         self._origin = ""
@@ -212,29 +213,20 @@ class Services:
 
     def route_detail(self, task_id: str) -> RouteDetail:
         """Everything the log holds about one task, read back from the log lines themselves."""
-        import json
-
         from analytics import queries
 
         self.open()
         with self._lock:
-            frame = queries.task_events(self._store, task_id)
-        if frame.height == 0:
+            detail = queries.route_detail(self._store, task_id)
+        if detail is None:
             raise ServiceError(f"{task_id}: no such task in the followed logs")
-        records: dict[str, dict[str, Any]] = {}
-        missing = [f"{row['event']} line: {row['raw_error']}" for row in frame.iter_rows(named=True)
-                   if row["raw"] is None]
-        for row in frame.iter_rows(named=True):
-            if row["raw"] is not None:
-                record = json.loads(row["raw"])
-                if row["event"] == "outcome" and record.get("cost_usd") is None:
-                    record["cost_usd"] = row["cost_usd"]  # priced from its tokens, as every panel prices it
-                records[row["event"]] = record
-        route = records.get("route", {})
-        task = route.get("task") or records.get("outcome", {}).get("task") or ""
-        decision = decision_view(task, route["decision"]) if isinstance(route.get("decision"), dict) else None
-        return RouteDetail(task_id=task_id, task=task, decision=decision, override=records.get("override"),
-                           outcome=records.get("outcome"), missing=missing)
+        task = detail["task"] or ""
+        decision = decision_view(task, detail["decision"]) if isinstance(detail["decision"], dict) else None
+        override = ({"model": detail["model"], "proposed_model": detail["proposed_model"]}
+                    if detail["proposed_model"] else None)
+        outcome = dict(detail["outcome"], model=detail["model"]) if detail["outcome"] else None
+        return RouteDetail(task_id=task_id, task=task, decision=decision, override=override, outcome=outcome,
+                           missing=list(detail["raw_errors"]))
 
     def _poll(self) -> Any:
         """Bring the DB up to date with the logs (incremental: only what was appended is read)."""
@@ -281,13 +273,13 @@ class Services:
                 try:
                     state = RouterState.load(rebuild_memory=self._memory_from_log)
                     events = self._policy_events()
-                    if not state.state_path.exists() and events.height:
-                        state.rebuild_priors_from_events(events)
+                    self._origin = "router.toml" if state.state_path.exists() else state.priors.origin
+                    if not state.state_path.exists() and events.height:  # a first start: the log adds to them
+                        self._learned_at_start = state.learn_events(events)
                         self._memory_pending = events
                 except ValueError as exc:
                     raise ServiceError(str(exc)) from None
                 self._mark_known(events)
-                self._origin = ("router.toml" if state.state_path.exists() else state.priors.origin) or ""
                 self._state = state
             return self._state
 
@@ -357,8 +349,9 @@ class Services:
             source = (f"No evidence yet: no priors and no scored outcomes in the followed logs. Until outcomes "
                       f"arrive every model is a guess and the router picks by {TIE_RULE}.")
         else:
-            learned = sum(c.count for c in cells)
-            source = f"Priors from {self._origin or 'no source'} ({learned} outcomes)"
+            source = f"Priors from {self._origin or 'no probing data'}"
+            if self._learned_at_start:
+                source += f" + {self._learned_at_start} outcomes in the followed logs"
             if self._learned_live:
                 source += f"; +{self._learned_live} outcomes appended to the followed logs learned since start"
         memory = ("memory: waits for the embedding model" if self._memory_pending is not None
@@ -514,10 +507,9 @@ class Services:
             expensive = queries.most_expensive_tasks(store, since=since, until=until, limit=EXPENSIVE_LIMIT)
             events = queries.totals(store, since=since, until=until)["events"][0]
         always = pl.DataFrame(whatif.always_model_estimates(self._policy_events(since, until)))
-        efficiency = "points_per_usd" if "points_per_usd" in by_model.columns else "perf_per_dollar"
         return SprintData(
             label=label, since=first.isoformat(), until=last.isoformat(), totals=totals,
-            by_model=by_model.select("model", "runs", "avg_perf", "cost_usd", efficiency,
+            by_model=by_model.select("model", "runs", "avg_perf", "cost_usd", "points_per_usd",
                                      *(["unpriced_runs"] if by_model["unpriced_runs"].sum() else [])),
             by_dimension=by_dimension.select("dimension", "runs", "avg_score", "cost_usd"),
             by_project=by_project.select("project", "cost_usd", "runs", "codex_sessions"),
@@ -537,14 +529,12 @@ class Services:
 
 
 def _usage(store: Any, since: date, until: date) -> pl.DataFrame:
-    """Tokens and cost per day and model (ccusage's daily view), from the query `codex-router report daily` uses."""
+    """Tokens and cost per UTC day and model (ccusage's daily view), the query `codex-router report daily` uses."""
     from analytics import queries
 
-    if hasattr(queries, "usage_by_period"):
-        frame = queries.usage_by_period(store, period="day", since=since, until=until)
-        return frame.select([c for c in ("period", "model", "input_tokens", "cached_tokens", "output_tokens",
-                                         "reasoning_tokens", "total_tokens", "cost_usd") if c in frame.columns])
-    return queries.spend_by_day(store, since=since, until=until).select("day", "model", "runs", "cost_usd")
+    frame = queries.usage_by_period(store, period="day", since=since, until=until)
+    return frame.select("period", "model", "input", "cached_input", "output", "reasoning", "total_tokens",
+                        "cost_usd")
 
 
 def _aware(frame: pl.DataFrame) -> pl.DataFrame:
@@ -583,13 +573,12 @@ def _parse_number(name: str, text: str, integer: bool = False) -> float | int:
 
 
 def perf_bars(by_model: pl.DataFrame) -> PerfBars:
-    """Per-model efficiency as a per-task figure (points per dollar) where the query gives it, so a model's
-    figure does not fall the more it is used (DESIGN §3); the router-level Perf/$ stays in the totals."""
-    if "points_per_usd" in by_model.columns:
-        column, unit = "points_per_usd", "points/$ = Σ score ÷ Σ $"
-    else:
-        column, unit = "perf_per_dollar", "Perf/$ = AvgPerf% ÷ model's $"
-    return PerfBars(by_model.select("model", pl.col(column).alias("value"), "runs"), unit)
+    """Per-model efficiency as a per-task figure (points per dollar), so a model's figure does not fall the
+    more it is used (DESIGN §3); the router-level Perf/$ stays in the totals."""
+    from analytics.queries import MIN_RUNS
+
+    return PerfBars(by_model.select("model", pl.col("points_per_usd").alias("value"), pl.col("priced_runs").alias("runs")),
+                    f"points/$ = Σ score ÷ Σ $ (≥ {MIN_RUNS} priced runs)")
 
 
 def _totals(frame: pl.DataFrame, regret: dict[str, Any] | None = None) -> Totals:

@@ -128,14 +128,19 @@ async def test_router_learns_outcomes_appended_to_the_followed_log(real_services
         await wait_for_workers(pilot)
         assert cell("bug_fixing", "gpt-5.4").count == before + 3
         note = str(app.screen.query_one("#router-note", Static).render())
+        assert "Priors from CodeRouterBench's probing split" in note and "+ 24 outcomes in the followed logs" in note
         assert "+3 outcomes appended to the followed logs learned since start" in note
         await pilot.press("f5")  # nothing new: nothing is learned twice
         await wait_for_workers(pilot)
         assert cell("bug_fixing", "gpt-5.4").count == before + 3
 
 
-async def test_cold_start_says_there_is_no_evidence(tmp_path: Path, embedder) -> None:
+async def test_cold_start_says_there_is_no_evidence(tmp_path: Path, embedder, monkeypatch) -> None:
     """No priors, no outcomes: the router screen and the decision say so instead of showing fallback figures."""
+    import router.state
+    from router.priors import Priors
+
+    monkeypatch.setattr(router.state, "default_priors", lambda strength=10.0: Priors(strength))  # none shipped
     log = tmp_path / "routing_log.jsonl"
     log.touch()
     services = Services(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),

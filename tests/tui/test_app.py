@@ -19,6 +19,7 @@ from tui.screens.composer import ComposerScreen
 from tui.screens.router import RouterScreen
 from tui.screens.sprint import SprintScreen, default_export_folder
 from tui.services import ServiceError, SessionPaths, resolve_paths
+from tui.widgets.panels import RecentFeed, WinRateTable
 
 
 def table_text(table: DataTable) -> str:
@@ -155,7 +156,9 @@ async def test_router_edits_validated_and_used_by_composer(fake_services: FakeSe
         screen.query_one("#cell-score", Input).value = "0.9"
         await pilot.press("enter")
         await wait_for_workers(pilot)
-        assert "pinned" in table_text(screen.query_one("#priors", DataTable))
+        priors = screen.query_one("#priors", DataTable)
+        assert "pinned" in table_text(priors)
+        assert priors.cursor_row == 1  # the cursor stays on the pinned cell (it went back to the first row)
         await pilot.press("ctrl+s")
         await wait_for_workers(pilot)
         assert fake_services.saved.eps_cost == -0.5
@@ -310,3 +313,51 @@ async def test_a_hung_up_terminal_makes_the_app_quit(fake_services: FakeServices
         app._exit_if_terminal_gone()
         await pilot.pause()
     assert app.return_code == app_module.TERMINAL_GONE_RC
+
+
+async def test_narrow_win_rates_page_whole_columns_and_the_full_table_is_a_key_away(
+        fake_services: FakeServices) -> None:
+    app = CodexRouterApp(fake_services, watch=False)
+    async with app.run_test(size=(50, 30)) as pilot:
+        await wait_for_workers(pilot)
+        table = app.dashboard.query_one("#winrates", WinRateTable)
+        first, last, total = table.pages
+        assert (first, total) == (0, 3) and last < total  # not every model fits 50 columns
+        assert f"+{total - last} more" in table.border_subtitle
+        assert "n=" in table_text(table)  # whole cells: the count is never cut
+        await pilot.press("w", "right_square_bracket")
+        assert table.pages[0] == last and table.has_focus
+        await pilot.press("x")
+        full = app.screen.query_one("#winrates-all", WinRateTable)
+        assert len(full.columns) == 1 + total  # every model
+        await pilot.press("escape")
+
+
+async def test_feed_pause_filter_and_route_detail(fake_services: FakeServices, log_copy: Path) -> None:
+    app = RecordingApp(fake_services, watch=False)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await wait_for_workers(pilot)
+        feed = app.dashboard.query_one("#feed", RecentFeed)
+        assert feed.narrow and [str(c.label) for c in feed.columns.values()] == ["time", "model", "score", "cost",
+                                                                                   "what"]
+        await pilot.press("p")
+        assert feed.paused and "paused" in feed.border_subtitle
+        append_event(log_copy, {"event": "outcome", "task_id": "t-paused", "model": "gpt-5.4", "score": 1.0, "dimension": "agentic",
+                                "cost_usd": 0.5, "status": "ok", "ts": "2026-11-12T17:00:00.000Z"})
+        await pilot.press("f5")
+        await wait_for_workers(pilot)
+        assert feed.current()["task_id"] != "t-paused"  # held still while paused
+        await pilot.press("p")
+        assert feed.current()["task_id"] == "t-paused"  # following again: the newest first
+        await pilot.press("slash", *"qwen", "enter")
+        assert feed.shown_rows and all("qwen" in r["model"] for r in feed.shown_rows)
+        assert "filter 'qwen'" in feed.border_subtitle
+        task_id = feed.current()["task_id"]
+        await pilot.press("enter")
+        await wait_for_workers(pilot)
+        detail = app.screen
+        assert detail.detail.task_id == task_id
+        text = str(detail.query_one("#detail-body", Static).render())
+        assert "Decision" in text and "Outcome" in text and "qwen3.5-plus" in text
+        await pilot.press("escape")
+        assert app.screen is app.dashboard

@@ -15,7 +15,7 @@ import polars as pl
 from textual.worker import WorkerCancelled
 
 from router.settings import RouterSettings, SettingsError
-from tui.services import ServiceError, Services, SessionPaths, review_range, write_export
+from tui.services import ServiceError, Services, SessionPaths, decision_view, review_range, write_export
 from tui.viewdata import (
     CandidateView,
     DashboardData,
@@ -26,6 +26,7 @@ from tui.viewdata import (
     PerfBars,
     PriorCell,
     RegretData,
+    RouteDetail,
     RouterView,
     SettingField,
     SprintData,
@@ -97,6 +98,14 @@ class FakeServices(Services):
         spend_frame = (outcomes.with_columns(pl.col("ts").str.slice(0, 10).alias("day"))
                        .group_by("day", "model").agg(pl.col("cost_usd").sum().alias("spend_usd")).sort("day", "model"))
         return DashboardData(totals, win, PerfBars(per_model, "points/$"), spend_frame)
+
+    def route_detail(self, task_id: str) -> RouteDetail:
+        records = {e["event"]: e for e in self.events if e.get("task_id") == task_id}
+        if not records:
+            raise ServiceError(f"{task_id}: no such task in the followed logs")
+        route = records.get("route", {})
+        decision = decision_view(route.get("task", ""), route["decision"]) if "decision" in route else None
+        return RouteDetail(task_id, route.get("task", ""), decision, records.get("override"), records.get("outcome"))
 
     def regret(self) -> RegretData:
         runs = sum(1 for e in self.events if e.get("event") == "outcome")

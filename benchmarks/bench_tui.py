@@ -7,7 +7,9 @@ loading in the background as in real use; each figure is the wall time until the
   composer_s      F4 → the composer is on screen;
   sprint_s        F6 → the review's tables are filled;
   detail_s        Enter on a feed row → the route's detail is read back from the log;
-  embedder_s      start → the embedding model is loaded (in the background; no screen waits for it);
+  embedder_s      start → the embedding model is loaded (in the background; no screen waits for it, but torch's
+                  import holds the GIL in stretches, so the figures above include that contention);
+  switch_after_load_s  the slowest switch between the four screens once the model is loaded;
   decision_ms     one decision once the model is loaded (services.decide: features + ACRouter.decide), median of 5;
   router_decide_ms  ACRouter.decide alone on those features, median of 20;
   whatif_s        an ε2 edit → the what-if estimates are on screen.
@@ -157,6 +159,11 @@ async def measure_screens(work: Path) -> dict[str, float]:
         await pilot.press("escape")
         await until(pilot, lambda: shared_embedder().loaded, limit=300)
         out["embedder_s"] = time.perf_counter() - started
+        await app.workers.wait_for_complete()
+        switches = []
+        for key, mode in (("f3", "router"), ("f6", "sprint"), ("f4", "composer"), ("f2", "dashboard")):
+            switches.append(await timed(key, lambda m=mode: app.current_mode == m))
+        out["switch_after_load_s"] = max(switches)
         task = "tests in app/invoices.py fail intermittently with AssertionError in test_invoices"
         services.decide(task)  # the first one builds the router's memory
         times = []

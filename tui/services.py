@@ -578,7 +578,7 @@ def perf_bars(by_model: pl.DataFrame) -> PerfBars:
     from analytics.queries import MIN_RUNS
 
     return PerfBars(by_model.select("model", pl.col("points_per_usd").alias("value"), pl.col("priced_runs").alias("runs")),
-                    f"points/$ = Σ score ÷ Σ $ (≥ {MIN_RUNS} priced runs)")
+                    f"points/$ = Σscore ÷ Σ$, n ≥ {MIN_RUNS}")
 
 
 def _totals(frame: pl.DataFrame, regret: dict[str, Any] | None = None) -> Totals:

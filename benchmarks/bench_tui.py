@@ -110,10 +110,20 @@ async def measure(log: Path, db: Path) -> dict[str, float]:
             "live_update_ms": round(live, 1)}
 
 
+def median_ms(call, repeat: int) -> float:
+    import statistics
+
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
 async def measure_screens(work: Path) -> dict[str, float]:
     """Per-screen times on a copy of the sample log, with scratch config/data folders (a first start)."""
     import shutil
-    import statistics
 
     for name in ("config", "data"):
         (work / name).mkdir(parents=True, exist_ok=True)
@@ -166,20 +176,10 @@ async def measure_screens(work: Path) -> dict[str, float]:
         out["switch_after_load_s"] = max(switches)
         task = "tests in app/invoices.py fail intermittently with AssertionError in test_invoices"
         services.decide(task)  # the first one builds the router's memory
-        times = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            services.decide(task)
-            times.append(time.perf_counter() - t0)
-        out["decision_ms"] = statistics.median(times) * 1000
+        out["decision_ms"] = median_ms(lambda: services.decide(task), 5)
         features = services._extractor().extract(task)
         router = services._router_state().router()
-        times = []
-        for _ in range(20):
-            t0 = time.perf_counter()
-            router.decide(features)
-            times.append(time.perf_counter() - t0)
-        out["router_decide_ms"] = statistics.median(times) * 1000
+        out["router_decide_ms"] = median_ms(lambda: router.decide(features), 20)
         await pilot.press("f3")
         await until(pilot, lambda: app.screen.query("#set-eps_cost"))
         box = app.screen.query_one("#set-eps_cost", Input)

@@ -356,7 +356,8 @@ class Services:
                 source += f"; +{self._learned_live} outcomes appended to the followed logs learned since start"
         memory = ("memory: waits for the embedding model" if self._memory_pending is not None
                   else f"memory: {len(state.memory)} past tasks")
-        return RouterView(cells=cells, settings=fields_, dirty=state.dirty, source=f"{source} · {memory}")
+        return RouterView(cells=cells, settings=fields_, dirty=state.dirty, source=f"{source} · {memory}",
+                          memory_pending=self._memory_pending is not None)
 
     def set_setting(self, name: str, text: str) -> RouterView:
         from router.settings import SettingsError

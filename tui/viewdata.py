@@ -96,6 +96,7 @@ class RouterView:
     settings: list[SettingField]
     dirty: bool = False
     source: str = ""  # where the priors came from, what the router learns from, or that it has no evidence
+    memory_pending: bool = False  # the log's tasks wait for the embedding model to enter the router's memory
 
 
 @dataclass(frozen=True)

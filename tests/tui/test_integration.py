@@ -159,3 +159,15 @@ async def test_cold_start_says_there_is_no_evidence(tmp_path: Path, embedder, mo
         summary = str(composer.query_one("#decision-summary", Static).render())
         assert "No clear winner: no evidence for any model yet" in summary and "no priors loaded" in summary
         assert "no data" in table_text(composer.query_one("#candidates", DataTable))
+
+
+async def test_router_memory_is_built_once_the_model_is_loaded(real_services: Services, embedder) -> None:
+    """The priors show without the embedding model; the log's tasks enter the memory as soon as it is loaded."""
+    app = RecordingApp(real_services, watch=False, load_embedder=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.embedder_state = "ready"  # loaded before the router screen was first opened
+        await pilot.press("f3")
+        await wait_for_workers(pilot)
+        await wait_for_workers(pilot)
+        note = str(app.screen.query_one("#router-note", Static).render())
+        assert "memory: 24 past tasks" in note and "waits" not in note

@@ -93,6 +93,11 @@ class RouterScreen(Screen):
     def load_view(self) -> None:
         self._run(lambda s: s.router_view(), "")
 
+    @work(thread=True, exclusive=True, group="memory")
+    def build_memory(self) -> None:
+        """The model loaded before this state was built: embed the log's tasks now, then show the new count."""
+        self._run(lambda s: (s.ensure_memory(), s.router_view())[1], "")
+
     @work(thread=True, exclusive=True, group="router")
     def apply_setting(self, name: str, text: str) -> None:
         self._run(lambda s: s.set_setting(name, text), f"{name} = {text.strip()} (unsaved)")
@@ -132,6 +137,8 @@ class RouterScreen(Screen):
         self._render_settings(message.view)
         note = message.view.source + (f"\n{message.note}" if message.note else "")
         self.query_one("#router-note", Static).update(note)
+        if message.view.memory_pending and self.app.embedder_state == "ready":
+            self.build_memory()
         if message.note.startswith("saved"):
             self.notify(message.note)
         if message.note and "unsaved" in message.note:

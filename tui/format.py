@@ -38,6 +38,14 @@ def num(value: float | int | None, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def seconds(milliseconds: float | None) -> str:
+    """A run's duration: 310712 ms reads 5m 11s."""
+    if milliseconds is None:
+        return "— s"
+    total = round(milliseconds / 1000)
+    return f"{total // 60}m {total % 60:02d}s" if total >= 60 else f"{milliseconds / 1000:.1f} s"
+
+
 def pct(value: float | None) -> str:
     """``value`` is already a percentage (AvgPerf%)."""
     return "—" if value is None else f"{value:.1f}%"

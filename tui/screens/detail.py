@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.format import num, usd
+from tui.format import num, seconds, usd
 from tui.messages import RouteDetailReady, ServiceFailed
 from tui.viewdata import RouteDetail
 from tui.widgets.panels import WinRateTable
@@ -97,7 +97,7 @@ def render_detail(d: RouteDetail) -> Text:
     else:
         tokens = o.get("tokens") or {}
         text.append(f"{o.get('status') or '?'} on {o.get('model')} · score {num(o.get('score'))} · "
-                    f"cost {usd(o.get('cost_usd'))} · {num(o.get('latency_ms'), 0)} ms · exit {o.get('exit_code')}\n")
+                    f"cost {usd(o.get('cost_usd'))} · {seconds(o.get('latency_ms'))} · exit {o.get('exit_code')}\n")
         if tokens:
             text.append("Tokens  " + "  ".join(f"{k} {num(v)}" for k, v in tokens.items()) + "\n")
         if o.get("verifier"):

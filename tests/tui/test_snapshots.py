@@ -77,6 +77,7 @@ def test_router_whatif(snap_compare, sample_app: CodexRouterApp, size: tuple[int
         box.focus()
         await pilot.press("enter")
         await wait_for_workers(pilot)
+        pilot.app.screen.set_focus(None)  # no blinking input cursor in the frame
         pilot.app.screen.query_one("#whatif-text").scroll_visible(animate=False)
         await pilot.pause()
 

@@ -101,6 +101,7 @@ class ComposerScreen(Screen):
             neighbours.add_row(num(n.get("similarity"), 2), n.get("model", ""), num(n.get("score")),
                                usd(n.get("cost_usd")), Text(str(n.get("task") or n.get("task_id") or "")[:60]))
         neighbours.display = bool(d.neighbours)
+        table.focus()  # arrows and Enter pick a candidate at once
         select = self.query_one("#override", Select)
         select.set_options([(c.model, c.model) for c in d.candidates])
         select.value = d.chosen

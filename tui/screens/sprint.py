@@ -57,6 +57,7 @@ class SprintScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.data: SprintData | None = None
+        self.requested = ""  # the range key last asked for
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -85,6 +86,8 @@ class SprintScreen(Screen):
 
     @on(Select.Changed, "#range")
     def _range_changed(self, event: Select.Changed) -> None:
+        if event.value == self.requested:
+            return  # the Select announcing the range already shown (it does so once mounted)
         if event.value == "custom":
             self.query_one("#start", Input).focus()
         else:
@@ -97,6 +100,7 @@ class SprintScreen(Screen):
         if (start or end) and key != "custom":
             with self.prevent(Select.Changed):
                 self.query_one("#range", Select).value = key = "custom"
+        self.requested = key
         self.query_one("#sprint-totals", Static).update(f"Loading {RANGES.get(key, key)}…")
         self.load(key, start, end)
 

@@ -30,6 +30,7 @@ from analytics.metrics import (
     regret_sql,
     win_rate_sql,
 )
+from analytics.metrics import WIN_THRESHOLD as DEFAULT_THRESHOLD  # noqa: F401 - the dashboard's import
 from analytics.query_scope import Logs, Moment, date_range, time_zone
 from analytics.query_scope import where_clause as _where
 
@@ -39,6 +40,9 @@ UNITS = {
     "points_per_usd": "sum of scores / sum of USD over the scored, priced runs (successes per $; a score of 1 "
                       f"is one point); none under {MIN_RUNS} such runs",
 }
+# A run is an outcome of a launch that started: a `codex_missing` launch never ran (a failed start, counted apart).
+FAILED_START = "status = 'codex_missing'"
+RUN = f"event = 'outcome' AND NOT COALESCE({FAILED_START}, false)"
 PERIODS = ("day", "week", "month", "session")
 
 
@@ -72,7 +76,7 @@ def dimension_model_stats(source: Any, since: Moment = None, until: Moment = Non
                {win_rate_sql("score", "?")} AS win_rate,
                sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
                {points_per_usd_sql(min_runs)}
-        FROM priced_events WHERE event = 'outcome' AND {where}
+        FROM priced_events WHERE {RUN} AND {where}
         GROUP BY ALL
     )
     SELECT *, row_number() OVER (PARTITION BY dimension ORDER BY runs >= ? DESC, avg_score DESC NULLS LAST,
@@ -91,7 +95,7 @@ def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: L
     SELECT model, count(*) AS runs, avg(score) AS avg_score, {avg_perf_sql("score")} AS avg_perf,
            sum(cost) AS cost_usd, count(*) FILTER (WHERE unpriced) AS unpriced_runs,
            {points_per_usd_sql(min_runs)}
-    FROM priced_events WHERE event = 'outcome' AND {where}
+    FROM priced_events WHERE {RUN} AND {where}
     GROUP BY model ORDER BY runs DESC, model
     """
     return _frame(source, sql, params)
@@ -99,15 +103,16 @@ def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: L
 
 def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
     """One row: events, runs, avg score, AvgPerf%, run cost, Perf/$ (null under ``MIN_RUNS`` scored, priced
-    runs: 100 / the cost of one run is not a figure), plus Codex-only spend and malformed lines."""
+    runs: 100 / the cost of one run is not a figure), plus Codex-only spend, malformed lines, failed starts and
+    the first/last run's time."""
     where, params = _where(since, until, logs=logs)
     bad, bad_params = _where(None, None, logs=logs)
     sql = f"""
     WITH e AS (SELECT * FROM priced_events WHERE {where}),
          runs AS (SELECT count(*) AS runs, avg(score) AS avg_score, sum(cost) AS cost_usd,
                          count(*) FILTER (WHERE unpriced) AS unpriced_runs,
-                         count(*) FILTER (WHERE score IS NOT NULL AND cost IS NOT NULL) AS priced_runs
-                  FROM e WHERE event = 'outcome'),
+                         count(*) FILTER (WHERE score IS NOT NULL AND cost IS NOT NULL) AS priced_runs,
+                         min(ts) AS first_run, max(ts) AS last_run FROM e WHERE {RUN}),
          codex AS (SELECT sum(cost) AS cost, count(DISTINCT session_id) AS sessions
                    FROM session_spend WHERE {where})
     SELECT (SELECT count(*) FROM e) AS events, runs.runs, runs.avg_score, 100 * runs.avg_score AS avg_perf,
@@ -116,7 +121,9 @@ def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs =
                 THEN {perf_per_dollar_sql("100 * runs.avg_score", "runs.cost_usd")} END AS perf_per_dollar,
            codex.sessions AS codex_sessions, COALESCE(codex.cost, 0) AS codex_cost_usd,
            COALESCE(runs.cost_usd, 0) + COALESCE(codex.cost, 0) AS total_spend_usd,
-           (SELECT count(*) FROM malformed WHERE {bad}) AS malformed
+           (SELECT count(*) FROM malformed WHERE {bad}) AS malformed,
+           (SELECT count(*) FROM e WHERE event = 'outcome' AND {FAILED_START}) AS failed_starts,
+           runs.first_run, runs.last_run
     FROM runs, codex
     """
     return _frame(source, sql, params + params + bad_params)
@@ -132,7 +139,7 @@ def regret_over_time(source: Any, since: Moment = None, until: Moment = None, lo
     where, params = _where(since, until, "o.ts", logs)
     sql = f"""
     WITH o AS (SELECT ts, line, file, task_id, model, score, oracle_best
-               FROM events o WHERE event = 'outcome' AND score IS NOT NULL AND {where}),
+               FROM events o WHERE {RUN} AND score IS NOT NULL AND {where}),
          -- The ASOF join carries only the route's rowid (sorting the candidate lists along was a third slower).
          a AS (SELECT o.*, r.route_row FROM {_with_route("o", "rowid AS route_row")}),
          j AS (
@@ -198,7 +205,7 @@ def spend_by_dimension(source: Any, since: Moment = None, until: Moment = None, 
     sql = f"""
     SELECT COALESCE(dimension, 'unknown') AS dimension, count(*) AS runs, avg(score) AS avg_score,
            sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced, {points_per_usd_sql(min_runs)}
-    FROM priced_events WHERE event = 'outcome' AND {where}
+    FROM priced_events WHERE {RUN} AND {where}
     GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, dimension
     """
     return _frame(source, sql, params)
@@ -210,15 +217,22 @@ _EVENT_VIEW_COLUMNS = ("ts, event, task_id, model, dimension, score, cost AS cos
 
 def recent_events(source: Any, limit: int = 50, since: Moment = None, until: Moment = None,
                   logs: Logs = None, match: str | None = None) -> pl.DataFrame:
-    """The newest events first (any kind), for the live feed; ``match`` keeps those whose event kind, task id,
-    task text, model, dimension, status or directory contains it (any case), searched in the whole store."""
+    """The newest events first (any kind), for the live feed; an outcome without task text gets its route's.
+    ``match`` keeps those whose event kind, task id, task text, model, dimension, status or directory contains
+    it (any case), searched in the whole store."""
     where, params = _where(since, until, logs=logs)
     if match:
         fields = ("event", "task_id", "task", "model", "dimension", "status", "cwd")
         where += " AND (" + " OR ".join(f"contains(lower({name}), ?)" for name in fields) + ")"
         params += [match.lower()] * len(fields)
-    sql = (f"SELECT {_EVENT_VIEW_COLUMNS} FROM priced_events WHERE {where} "
-           "ORDER BY ts DESC, file, line DESC LIMIT ?")
+    sql = f"""
+    WITH e AS (SELECT {_EVENT_VIEW_COLUMNS} FROM priced_events WHERE {where}
+               ORDER BY ts DESC, file, line DESC LIMIT ?),
+         r AS (SELECT task_id, first(task ORDER BY ts) AS route_task FROM events
+               WHERE event = 'route' AND task IS NOT NULL AND task_id IN (SELECT task_id FROM e) GROUP BY task_id)
+    SELECT e.* REPLACE (COALESCE(e.task, r.route_task) AS task)
+    FROM e LEFT JOIN r USING (task_id) ORDER BY ts DESC, file, line DESC
+    """
     return _frame(source, sql, [*params, int(limit)])
 
 

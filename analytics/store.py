@@ -113,7 +113,7 @@ LEFT JOIN prices p ON p.model = u.model
 WHERE u.session_id NOT IN (SELECT session_id FROM events WHERE session_id IS NOT NULL AND event = 'outcome');
 CREATE OR REPLACE VIEW spend AS
 SELECT log, ts, model, cwd, dimension, task_id, cost, unpriced, 'router' AS source
-FROM priced_events WHERE event = 'outcome'
+FROM priced_events WHERE event = 'outcome' AND status IS DISTINCT FROM 'codex_missing'  -- a failed start cost nothing
 UNION ALL
 SELECT NULL, ts, model, cwd, NULL, session_id, cost, unpriced, 'codex' AS source FROM session_spend;
 """

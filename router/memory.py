@@ -191,17 +191,22 @@ class Memory:
     def from_events(cls, events: Any, encode: Callable[[list[str]], np.ndarray],
                     capacity: int = 20000) -> Memory:
         """Rebuild from routing-log ``outcome`` events whose task text is known (re-embedded in one batch)."""
+        memory = cls(capacity)
+        memory.add_events(events, encode)
+        return memory
+
+    def add_events(self, events: Any, encode: Callable[[list[str]], np.ndarray]) -> int:
+        """Add routing-log ``outcome`` events whose task text is known (embedded in one batch); how many."""
         from router.priors import outcome_records
 
         rows = [(record, context) for record, context in outcome_records(events)
                 if isinstance(context.get("task"), str) and context["task"].strip()]
-        rows = rows[-capacity:]
-        memory = cls(capacity)
+        rows = rows[-self.capacity:]
         if not rows:
-            return memory
+            return 0
         vectors = encode([context["task"] for _, context in rows])
         for (record, context), vector in zip(rows, vectors, strict=True):
             cost = record.get("cost_usd")
-            memory.add(vector, str(record.get("task_id", "")), context["task"], str(record["model"]),
-                       float(record["score"]), None if cost is None else float(cost), record.get("verifier"))
-        return memory
+            self.add(vector, str(record.get("task_id", "")), context["task"], str(record["model"]),
+                     float(record["score"]), None if cost is None else float(cost), record.get("verifier"))
+        return len(rows)

@@ -231,11 +231,17 @@ class Priors:
         dimension, language, difficulty and prior keys when the outcome lacks them.
         """
         priors = cls(strength)
-        for record, metadata in outcome_records(events):
-            priors.observe_task(metadata.get("dimension"), metadata, keys, record["model"],
-                                float(record["score"]), _cost(record))
+        priors.observe_events(events, keys)
         priors.origin = "the routing log"
         return priors
+
+    def observe_events(self, events: Any, keys: Sequence[str] = DEFAULT_PRIOR_KEYS) -> int:
+        """Count the scored outcomes among routing-log records (as ``from_events`` reads them); how many."""
+        records = outcome_records(events)
+        for record, metadata in records:
+            self.observe_task(metadata.get("dimension"), metadata, keys, record["model"], float(record["score"]),
+                              _cost(record))
+        return len(records)
 
     # ---- user edits -----------------------------------------------------------------------------
     def edit(self, path: Path, model: str, score: float | None = None, cost_usd: float | None = None,

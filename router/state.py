@@ -208,9 +208,26 @@ class RouterState:
     def rebuild_from_events(self, events: Any, encode: Any) -> None:
         """Replace priors and memory with what the routing log's outcomes say (texts re-embedded by ``encode``)."""
         self.priors = Priors.from_events(events, keys=self.settings.prior_keys, strength=self.settings.prior_strength)
-        self.memory = Memory.from_events(events, encode, capacity=self.settings.memory_size)
         self.models = list(dict.fromkeys([*self.models, *self.priors.models]))
         self._router = None
+        self.rebuild_memory_from_events(events, encode)
+
+    def rebuild_memory_from_events(self, events: Any, encode: Any) -> None:
+        """The memory half of ``rebuild_from_events`` (it embeds every task text)."""
+        self.memory = Memory.from_events(events, encode, capacity=self.settings.memory_size)
+        if self._router is not None:
+            self._router.memory = self.memory
+
+    def learn_events(self, events: Any, encode: Any = None) -> int:
+        """Learn from outcomes that reached the log after this state was built (another process's routes, hooks):
+        priors always, memory when ``encode`` is given. How many outcomes were learned."""
+        learned = self.priors.observe_events(events, self.settings.prior_keys)
+        if encode is not None:
+            self.memory.add_events(events, encode)
+        self.models = list(dict.fromkeys([*self.models, *self.priors.models]))
+        if self._router is not None:
+            self._router.models = list(dict.fromkeys([*self._router.models, *self.models]))
+        return learned
 
 
 def default_priors(strength: float = 10.0) -> Priors:

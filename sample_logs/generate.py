@@ -91,7 +91,9 @@ class World:
         if missing:
             raise DatasetError(f"{data}: no figures for {', '.join(missing[:5])}"
                                + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
-        return cls(prices, profiles, probing_priors(data))
+        priors = probing_priors(data)
+        priors.origin = "the CodeRouterBench probing split"  # not this machine's path: the log is committed
+        return cls(prices, profiles, priors)
 
     def describe(self) -> str:
         """The figures as a text table, one line per dimension x model, then the prices."""

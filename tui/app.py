@@ -28,10 +28,12 @@ from tui.messages import (
     FeedRefreshed,
     LogChanged,
     RegretRefreshed,
+    RouterLearned,
     ServiceFailed,
 )
 from tui.screens.composer import ComposerScreen
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.detail import RouteDetailScreen, WinRatesScreen
 from tui.screens.help import HelpScreen
 from tui.screens.router import RouterScreen
 from tui.screens.sprint import SprintScreen
@@ -42,6 +44,7 @@ from tui.watch import LogWatcher
 T = TypeVar("T")
 REGRET_MIN_GAP_S = 1.0
 TERMINAL_CHECK_S = 1.0
+EMBEDDER_DELAY_S = 2.0
 TERMINAL_GONE_RC = 129  # 128 + SIGHUP, what a shell reports for a hung-up job
 
 
@@ -100,7 +103,9 @@ class CodexRouterApp(App):
         self._regret_next = 0.0
         self._regret_timer: Timer | None = None
         self.last_data: DashboardData | None = None
+        self._embedder_timer: Timer | None = None
         self.dashboard: DashboardScreen | None = None
+        self.router_screen: RouterScreen | None = None
         self.banner_text = ""
         self.status_text = ""
         session = services.session
@@ -123,8 +128,8 @@ class CodexRouterApp(App):
             for problem in self.watcher.start():
                 self.notify(f"not watching {problem}; polling instead", severity="warning")
             self.set_interval(self.config.poll, self._stat_poll, name="stat-poll")
-        if self.load_embedder_on_start:
-            self.load_embedder()
+        if self.load_embedder_on_start:  # after the first data is on screen (or 2 s): torch's import is CPU-bound
+            self._embedder_timer = self.set_timer(EMBEDDER_DELAY_S, self._start_embedder)
         if _stdin_is_tty():
             self.set_interval(TERMINAL_CHECK_S, self._exit_if_terminal_gone, name="terminal-check")
         self._update_status()
@@ -145,10 +150,16 @@ class CodexRouterApp(App):
 
     def all_bindings(self) -> list[Binding]:
         """The app's and every screen's bindings (what the help screen lists and the keymap can remap)."""
-        out = [b for b in self.BINDINGS if isinstance(b, Binding)]
-        for screen in self.MODES.values():
-            out.extend(b for b in getattr(screen, "BINDINGS", []) if isinstance(b, Binding))
-        return out
+        return [b for _where, bindings in self.binding_groups() for b in bindings]
+
+    def binding_groups(self) -> list[tuple[str, list[Binding]]]:
+        """Bindings by where they work: everywhere, then each screen (the same key may differ by screen)."""
+        groups = [("Everywhere", [b for b in self.BINDINGS if isinstance(b, Binding)])]
+        for screen in (*self.MODES.values(), RouteDetailScreen, WinRatesScreen):
+            bindings = [b for b in getattr(screen, "BINDINGS", []) if isinstance(b, Binding)]
+            if bindings:
+                groups.append((screen_label(screen), bindings))
+        return groups
 
     def on_unmount(self) -> None:
         if self.watcher is not None:
@@ -224,11 +235,20 @@ class CodexRouterApp(App):
         if self.dashboard is not None:
             self.dashboard.show_feed(message.data)
             self.dashboard.set_banner("")
+        if message.data.learned:
+            self.post_message(RouterLearned())
         if message.data.new_malformed:
             self.notify(f"{message.data.new_malformed} malformed log line(s) skipped", severity="warning")
 
+    def _start_embedder(self) -> None:
+        if self._embedder_timer is not None:
+            self._embedder_timer.stop()
+            self._embedder_timer = None
+            self.load_embedder()
+
     @on(DashboardRefreshed)
     def _show_dashboard(self, message: DashboardRefreshed) -> None:
+        self.call_after_refresh(self._start_embedder)
         self.last_data = message.data
         if self.dashboard is not None:
             self.dashboard.show(message.data)
@@ -263,6 +283,12 @@ class CodexRouterApp(App):
             job[1] = False
             self._request(event.worker.group)
 
+    @on(RouterLearned)
+    def _router_learned(self) -> None:
+        """The router screen (once it exists) shows the new counts."""
+        if self.router_screen is not None:
+            self.router_screen.load_view()
+
     @on(ServiceFailed)
     def _service_failed(self, message: ServiceFailed) -> None:
         self.report_error(f"{message.where}: {message.message}")
@@ -284,6 +310,8 @@ class CodexRouterApp(App):
             self.post_message(EmbedderState("failed", str(exc)))
             return
         self.post_message(EmbedderState("ready"))
+        self.call_service(self, "router memory", lambda s: s.ensure_memory())
+        self.post_message(RouterLearned())
 
     @on(EmbedderState)
     def _embedder_state(self, message: EmbedderState) -> None:
@@ -296,8 +324,8 @@ class CodexRouterApp(App):
         session = self.services.session
         label = {"loading": "loading…", "ready": "ready", "failed": "failed"}.get(self.embedder_state,
                                                                                    self.embedder_state)
-        logs = f"{len(session.logs)} log(s)" if len(session.logs) > 1 else str(session.logs[0])
-        self.status_text = f"embedding model: {label}  ·  following {logs}  ·  DB {session.db}"
+        logs = f"{len(session.logs)} logs" if len(session.logs) > 1 else str(session.logs[0])
+        self.status_text = f"embedding model {label} · following {logs} · DB {session.db}"
         if self.dashboard is not None:
             self.dashboard.set_status(self.status_text)
 
@@ -306,7 +334,7 @@ class CodexRouterApp(App):
         self.switch_mode(mode)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.all_bindings(), self.current_keys()))
+        self.push_screen(HelpScreen(self.binding_groups(), self.current_keys()))
 
     def current_keys(self) -> dict[str, str]:
         """Binding id → the keys that trigger it now (after the user's keymap)."""
@@ -322,7 +350,14 @@ class CodexRouterApp(App):
                 yield SystemCommand(title, help_text, lambda m=mode: self.switch_mode(m))
             else:
                 yield SystemCommand(title, help_text, actions[binding_id])
+        keys = self.current_keys()
+        where = screen_label(type(screen))
         for binding in getattr(screen, "BINDINGS", []):
             if isinstance(binding, Binding) and binding.id and binding.description:
-                yield SystemCommand(f"{binding.description}", f"{screen.__class__.__name__} ({binding.id})",
+                yield SystemCommand(f"{where}: {binding.description}", f"key {keys.get(binding.id, binding.key)}",
                                     lambda b=binding, s=screen: s.run_action(b.action))
+
+
+def screen_label(screen: type) -> str:
+    """A screen's name for people (the help's and the palette's), not its class name."""
+    return getattr(screen, "LABEL", screen.__name__.removesuffix("Screen"))

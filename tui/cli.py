@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 
 from hooks.cli import package_version
 from tui.config import ConfigError, TuiConfig, load_config
@@ -48,8 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         config, config_error = TuiConfig(), str(exc)
     if args.poll is not None:
-        config = TuiConfig(poll=args.poll, keymap=config.keymap)
+        config = replace(config, poll=args.poll)
 
+    # The terminal is the dashboard's: the embedding model's loading bars (stderr) would draw over it.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TQDM_DISABLE", "1")
     from tui.app import CodexRouterApp
     from tui.services import Services, resolve_paths
 

@@ -2,6 +2,7 @@
 
 ```toml
 poll = 1.0            # seconds between stat polls (the fallback when file events are missed)
+sprint_days = 14      # the sprint review's "Last sprint": this many days ending at the latest data
 [keymap]              # binding id = keys (comma-separated), see the help screen (?) for the ids
 open-router = "f2"
 ```
@@ -17,6 +18,8 @@ from analytics.tomlfile import read_toml
 
 CONFIG_FILENAME = "tui.toml"
 DEFAULT_POLL = 1.0
+DEFAULT_SPRINT_DAYS = 14
+KNOWN_KEYS = ("poll", "sprint_days", "keymap")
 
 
 class ConfigError(ValueError):
@@ -27,6 +30,7 @@ class ConfigError(ValueError):
 class TuiConfig:
     poll: float = DEFAULT_POLL
     keymap: dict[str, str] = field(default_factory=dict)
+    sprint_days: int = DEFAULT_SPRINT_DAYS
 
 
 def config_path() -> Path:
@@ -38,13 +42,16 @@ def load_config(path: Path | None = None) -> TuiConfig:
     if not target.exists():
         return TuiConfig()
     data = read_toml(target, ConfigError)
-    unknown = sorted(set(data) - {"poll", "keymap"})
+    unknown = sorted(set(data) - set(KNOWN_KEYS))
     if unknown:
-        raise ConfigError(f"{target}: unknown key(s) {', '.join(unknown)}; known: poll, keymap")
+        raise ConfigError(f"{target}: unknown key(s) {', '.join(unknown)}; known: {', '.join(KNOWN_KEYS)}")
     poll = data.get("poll", DEFAULT_POLL)
     if isinstance(poll, bool) or not isinstance(poll, int | float) or not 0.05 <= poll <= 60:
         raise ConfigError(f"{target}: poll = {poll!r}: seconds between 0.05 and 60")
     keymap = data.get("keymap", {})
     if not isinstance(keymap, dict) or not all(isinstance(v, str) and v for v in keymap.values()):
         raise ConfigError(f"{target}: [keymap] must map binding ids to key strings, e.g. open-router = \"f2\"")
-    return TuiConfig(poll=float(poll), keymap=dict(keymap))
+    sprint_days = data.get("sprint_days", DEFAULT_SPRINT_DAYS)
+    if isinstance(sprint_days, bool) or not isinstance(sprint_days, int) or not 1 <= sprint_days <= 366:
+        raise ConfigError(f"{target}: sprint_days = {sprint_days!r}: whole days between 1 and 366")
+    return TuiConfig(poll=float(poll), keymap=dict(keymap), sprint_days=sprint_days)

@@ -10,6 +10,7 @@ from tui.viewdata import (
     FeedData,
     LaunchOutcome,
     RegretData,
+    RouteDetail,
     RouterView,
     SprintData,
     WhatIfView,
@@ -54,6 +55,10 @@ class EmbedderState(Message):
         self.detail = detail
 
 
+class RouterLearned(Message):
+    """The router state changed outside the router screen (new outcomes learned, memory built)."""
+
+
 class RouterViewChanged(Message):
     def __init__(self, view: RouterView, note: str = "") -> None:
         super().__init__()
@@ -92,6 +97,12 @@ class SprintReady(Message):
 
 
 class ExportDone(Message):
-    def __init__(self, path: str) -> None:
+    def __init__(self, paths: list[str]) -> None:
         super().__init__()
-        self.path = path
+        self.paths = paths
+
+
+class RouteDetailReady(Message):
+    def __init__(self, detail: RouteDetail) -> None:
+        super().__init__()
+        self.detail = detail

@@ -20,18 +20,23 @@ from typing import Any
 import polars as pl
 
 from analytics import paths
+from tui.config import DEFAULT_SPRINT_DAYS
 from tui.viewdata import (
     CandidateView,
     DashboardData,
     DecisionView,
     FeedData,
+    Interval,
     LaunchOutcome,
+    PerfBars,
     PriorCell,
     RegretData,
+    RouteDetail,
     RouterView,
     SettingField,
     SprintData,
     Totals,
+    WhatIfRow,
     WhatIfView,
 )
 
@@ -39,7 +44,11 @@ RECENT_LIMIT = 50
 FEED_EVENTS = ("route", "outcome", "override")
 CHART_POINTS = 2000
 EXPENSIVE_LIMIT = 20
-RANGES = {"today": "Today", "7d": "Last 7 days", "14d": "Last 14 days", "custom": "Custom start date"}
+RANGES = {"auto": "Latest data", "today": "Today", "week": "This week", "7d": "Last 7 days", "14d": "Last 14 days",
+          "sprint": "Last sprint", "custom": "Custom"}
+EXPORT_TABLES = ("by_model", "by_dimension", "by_project", "usage", "always", "expensive")
+WHATIF_BOOT = 200
+WHATIF_METRICS = ("avg_perf", "cost_per_task", "total_cost", "perf_per_dollar")
 EDITABLE_SETTINGS = ("eps_perf", "eps_cost", "k", "threshold", "exploration")
 
 
@@ -75,21 +84,48 @@ def resolve_paths(logs: list[str] | None, codex_home: str | None, db: str | None
                         write_log=chosen[0])
 
 
-def _range_bounds(key: str, start: str | None, now: datetime) -> tuple[datetime, datetime, str]:
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def parse_day(text: str, field: str) -> date:
+    """A day typed as YYYY-MM-DD or YYYYMMDD (as `codex-router report` takes it)."""
+    cleaned = text.strip()
+    try:
+        if len(cleaned) == 8 and cleaned.isdigit():
+            return date(int(cleaned[:4]), int(cleaned[4:6]), int(cleaned[6:]))
+        return date.fromisoformat(cleaned)
+    except ValueError:
+        raise ServiceError(f"{field} {cleaned!r}: use YYYY-MM-DD or YYYYMMDD") from None
+
+
+def review_range(key: str, start: str | None, end: str | None, now: datetime, latest: datetime | None,
+                 sprint_days: int) -> tuple[date, date, str]:
+    """The review's first and last day (both included, UTC) and its label.
+
+    ``auto`` is the last 7 days when they hold data, else the last sprint ending at the latest data (the demo's
+    data is from another week than today's). ``sprint`` is ``sprint_days`` days ending at the latest data.
+    """
+    today = now.astimezone(UTC).date()
+    last_data = latest.date() if latest is not None else None
+    if key == "auto":
+        key = "7d" if last_data is None or last_data > today - timedelta(days=7) else "sprint"
+        if key == "sprint":
+            first, last, label = review_range("sprint", None, None, now, latest, sprint_days)
+            return first, last, f"{label}; none in the last 7 days"
     if key == "today":
-        return today, now, RANGES[key]
+        return today, today, RANGES[key]
+    if key == "week":
+        return today - timedelta(days=today.weekday()), today, RANGES[key]
     if key in ("7d", "14d"):
-        days = int(key[:-1])
-        return today - timedelta(days=days - 1), now, RANGES[key]
+        return today - timedelta(days=int(key[:-1]) - 1), today, RANGES[key]
+    if key == "sprint":
+        last = last_data or today
+        return last - timedelta(days=sprint_days - 1), last, f"Last sprint, {sprint_days} days to the latest data"
     if key == "custom":
-        try:
-            since = datetime.combine(date.fromisoformat((start or "").strip()), datetime.min.time(), UTC)
-        except ValueError:
-            raise ServiceError(f"start date {start!r}: use YYYY-MM-DD") from None
-        if since > now:
-            raise ServiceError(f"start date {start}: is in the future")
-        return since, now, f"Since {since.date().isoformat()}"
+        if not (start or "").strip():
+            raise ServiceError("custom range: type a start day (YYYY-MM-DD)")
+        first = parse_day(start or "", "start")
+        last = parse_day(end, "end") if (end or "").strip() else today
+        if last < first:
+            raise ServiceError(f"end {last} is before start {first}")
+        return first, last, "Custom"
     raise ServiceError(f"unknown range {key!r}; one of {', '.join(RANGES)}")
 
 
@@ -103,7 +139,14 @@ class Services:
         self._ingester: Any = None
         self._state: Any = None
         self._lock = threading.RLock()
-        self._state_lock = threading.Lock()
+        self._state_lock = threading.RLock()
+        self._memory_pending: pl.DataFrame | None = None  # log events whose tasks await the embedding model
+        self._known: set[str] = set()  # task ids of outcomes the router state already holds
+        self._known_since: datetime | None = None
+        self._learned_at_start = 0  # outcomes of the logs a first start adds to the default priors
+        self._learned_live = 0  # outcomes learned from the logs since the state was built
+        self._launches = 0
+        self._origin = ""
         self._features: Any = None
         self.cwd = Path.cwd()
 
@@ -149,8 +192,9 @@ class Services:
         with self._lock:
             result = self._poll()
             recent = queries.recent_events(self._store, limit=RECENT_LIMIT * 4)
+        learned = self.learn_new_outcomes() if result.new_events else 0
         return FeedData(recent=recent.filter(pl.col("event").is_in(FEED_EVENTS)).head(RECENT_LIMIT),
-                        new_events=result.new_events, new_malformed=result.new_malformed)
+                        new_events=result.new_events, new_malformed=result.new_malformed, learned=learned)
 
     def aggregates(self) -> DashboardData:
         """Totals, win rates, Perf/$ and spend over everything ingested so far."""
@@ -161,11 +205,28 @@ class Services:
             store = self._store
             spend = queries.spend_by_day(store)
             return DashboardData(
-                totals=_totals(queries.totals(store), None, spend),
+                totals=_totals(queries.totals(store)),
                 win_rates=queries.dimension_model_stats(store).rename({"runs": "n"}),
-                perf_per_usd=queries.model_stats(store).rename({"points_per_usd": "perf_per_usd"}),
+                perf=perf_bars(queries.model_stats(store)),
                 spend=spend.rename({"cost_usd": "spend_usd"}),
             )
+
+    def route_detail(self, task_id: str) -> RouteDetail:
+        """Everything the log holds about one task, read back from the log lines themselves."""
+        from analytics import queries
+
+        self.open()
+        with self._lock:
+            detail = queries.route_detail(self._store, task_id)
+        if detail is None:
+            raise ServiceError(f"{task_id}: no such task in the followed logs")
+        task = detail["task"] or ""
+        decision = decision_view(task, detail["decision"]) if isinstance(detail["decision"], dict) else None
+        override = ({"model": detail["model"], "proposed_model": detail["proposed_model"]}
+                    if detail["proposed_model"] else None)
+        outcome = dict(detail["outcome"], model=detail["model"]) if detail["outcome"] else None
+        return RouteDetail(task_id=task_id, task=task, decision=decision, override=override, outcome=outcome,
+                           missing=list(detail["raw_errors"]))
 
     def _poll(self) -> Any:
         """Bring the DB up to date with the logs (incremental: only what was appended is read)."""
@@ -184,7 +245,8 @@ class Services:
         frame = queries.regret_over_time(self._store)
         summary = queries.regret_summary(frame)
         step = max(1, frame.height // CHART_POINTS)
-        series = frame.select(pl.col("cumulative").alias("cum_regret")).gather_every(step)
+        series = (frame.select(pl.int_range(1, frame.height + 1).alias("task"), pl.col("cumulative").alias("cum_regret"))
+                  .gather_every(step))
         kind = summary["kind"] if summary["kind"] != "none" else "no data"
         return RegretData(series, summary["cumulative"] if kind != "no data" else None, kind)
 
@@ -199,18 +261,67 @@ class Services:
 
     # -- router control ------------------------------------------------------------------------------
     def _router_state(self) -> Any:
+        """The router state, built once: priors at once (no embedding model), memory when that model is loaded.
+
+        Every outcome in the followed logs at this moment counts as known (learned here on a first start, or
+        already in router.toml); ``learn_new_outcomes`` adds those that arrive later.
+        """
         from router.state import RouterState
 
         with self._state_lock:  # the router screen and the composer may ask at once: learn only once
             if self._state is None:
                 try:
                     state = RouterState.load(rebuild_memory=self._memory_from_log)
-                    if not state.state_path.exists():
-                        self._learn_from_log(state)
+                    events = self._policy_events()
+                    self._origin = "router.toml" if state.state_path.exists() else state.priors.origin
+                    if not state.state_path.exists() and events.height:  # a first start: the log adds to them
+                        self._learned_at_start = state.learn_events(events)
+                        self._memory_pending = events
                 except ValueError as exc:
                     raise ServiceError(str(exc)) from None
+                self._mark_known(events)
                 self._state = state
             return self._state
+
+    def _mark_known(self, events: pl.DataFrame) -> None:
+        outcomes = events.filter(pl.col("event") == "outcome")
+        self._known.update(outcomes["task_id"].drop_nulls().to_list())
+        if outcomes.height:
+            self._known_since = max(self._known_since or outcomes["ts"].max(), outcomes["ts"].max())
+
+    def ensure_memory(self) -> None:
+        """Embed the log's tasks into the router's memory once the embedding model is loaded (first start)."""
+        from router.embedding import shared_embedder
+
+        with self._state_lock:
+            if self._state is None or self._memory_pending is None:
+                return
+            self._state.rebuild_memory_from_events(self._memory_pending, shared_embedder().encode)
+            self._memory_pending = None
+
+    def learn_new_outcomes(self) -> int:
+        """Learn from outcomes appended to the followed logs since the state was built (hooks, other
+        processes); a route launched here is learned by its launcher. How many outcomes were new."""
+        from router.embedding import shared_embedder
+
+        with self._state_lock:
+            if self._state is None or self._launches:
+                return 0  # a launch in progress learns its own outcome: wait for it, then look again
+            events = self._policy_events(since=self._known_since)
+            fresh = events.filter((pl.col("event") != "outcome") | ~pl.col("task_id").is_in(list(self._known)))
+            if fresh.filter(pl.col("event") == "outcome").height == 0:
+                return 0
+            embedder = shared_embedder()
+            encode = embedder.encode if embedder.loaded and self._memory_pending is None else None
+            learned = self._state.learn_events(fresh, encode)
+            self._mark_known(fresh)
+            self._learned_live += learned
+            if learned:
+                try:
+                    self._state.save_learned()
+                except OSError as exc:
+                    raise ServiceError(f"cannot save what the router learned: {exc}") from None
+            return learned
 
     def _memory_from_log(self, capacity: int) -> Any:
         """A damaged memory file is rebuilt from the outcomes of the logs this dashboard follows."""
@@ -219,15 +330,9 @@ class Services:
 
         return Memory.from_events(self._policy_events(), shared_embedder().encode, capacity=capacity)
 
-    def _learn_from_log(self, state: Any) -> None:
-        """First start (nothing saved yet): priors and memory come from the outcomes already in the log."""
-        from router.embedding import shared_embedder
-
-        events = self._policy_events()
-        if events.height:
-            state.rebuild_from_events(events, shared_embedder().encode)
-
     def router_view(self) -> RouterView:
+        from router.policy import TIE_RULE
+
         state = self._router_state()
         settings = state.settings
         cells = [PriorCell(path[0][1], model, cell.score, cell.cost, cell.n, cell.pinned)
@@ -240,7 +345,19 @@ class Services:
             SettingField("threshold", "threshold", settings.threshold, "cosine similarity"),
             SettingField("exploration", "exploration", settings.exploration, "probability"),
         ]
-        return RouterView(cells=cells, settings=fields_, dirty=state.dirty)
+        if not cells:
+            source = (f"No evidence yet: no priors and no scored outcomes in the followed logs. Until outcomes "
+                      f"arrive every model is a guess and the router picks by {TIE_RULE}.")
+        else:
+            source = f"Priors from {self._origin or 'no probing data'}"
+            if self._learned_at_start:
+                source += f" + {self._learned_at_start} outcomes in the followed logs"
+            if self._learned_live:
+                source += f"; +{self._learned_live} outcomes appended to the followed logs learned since start"
+        memory = ("memory: waits for the embedding model" if self._memory_pending is not None
+                  else f"memory: {len(state.memory)} past tasks")
+        return RouterView(cells=cells, settings=fields_, dirty=state.dirty, source=f"{source} · {memory}",
+                          memory_pending=self._memory_pending is not None)
 
     def set_setting(self, name: str, text: str) -> RouterView:
         from router.settings import SettingsError
@@ -280,7 +397,8 @@ class Services:
         return self.router_view()
 
     def whatif(self) -> WhatIfView | None:
-        """Off-policy (doubly robust) estimate of the edited, unsaved setting beside the saved one.
+        """Off-policy estimates (IPS, SNIPS, doubly robust, with bootstrap intervals) of the edited, unsaved
+        setting beside the saved one and beside what the logged routes did.
 
         Only an edit of prior cells re-scores the logged decisions with a priors table (today's, for both sides,
         so the difference is the edit alone). An edit of settings keeps each route's logged votes, as
@@ -296,32 +414,35 @@ class Services:
         tables = (state.priors, state.saved_priors()) if state.priors_edited else (None, None)
         options = {"priors": tables[0], "current_priors": tables[1], "sample": sample}
         try:
-            report = whatif.estimate_setting(None, state.saved_settings, state.settings, n_boot=200, **options)
+            report = whatif.estimate_setting(None, state.saved_settings, state.settings, n_boot=WHATIF_BOOT, **options)
             front = whatif.frontier(None, state.saved_settings, state.settings, estimator="dr", **options)
         except whatif.WhatIfError as exc:
             raise ServiceError(str(exc)) from None
 
-        def side(estimates: dict[str, Any]) -> dict[str, float | None]:
-            dr = estimates["dr"]
-            return {"avg_perf": dr["avg_perf"].value, "cost_usd": dr["total_cost"].value,
-                    "perf_per_usd": dr["perf_per_dollar"].value}
+        def cell(estimate: Any) -> Interval:
+            return Interval(estimate.value, estimate.low, estimate.high)
 
+        candidate = report.candidate.estimates
+        rows = [WhatIfRow(metric, report.observed.get(metric), cell(report.today.estimates["dr"][metric]),
+                          {name: cell(candidate[name][metric]) for name in ("ips", "snips", "dr")})
+                for metric in WHATIF_METRICS]
         points = pl.DataFrame([{"eps_cost": p.eps_cost, "avg_perf": p.avg_perf.value, "cost_usd": p.total_cost.value}
                                for p in front.points], schema={"eps_cost": pl.Float64, "avg_perf": pl.Float64,
                                                                "cost_usd": pl.Float64}).drop_nulls()
         notes = [reason for reason in {report.today.support.reason, report.candidate.support.reason} if reason]
-        return WhatIfView(current=side(report.today.estimates), edited=side(report.candidate.estimates),
-                          method=f"doubly robust, {len(sample.routes)} logged routes", frontier=points,
+        return WhatIfView(rows=rows, routes=len(sample.routes), route_events=report.counts.get("route_events", 0),
+                          level=report.level, n_boot=report.n_boot, frontier=points,
                           notes=notes + list(report.warnings))
 
-    def _policy_events(self, since: datetime | None = None, until: datetime | None = None) -> pl.DataFrame:
+    def _policy_events(self, since: date | datetime | None = None, until: date | None = None) -> pl.DataFrame:
         """The raw route/override/outcome records the what-if estimators read."""
         from analytics import queries
 
         self._poll()
         with self._lock:
             frame = queries.range_events(self._store, since=since, until=until)
-        return frame.filter(pl.col("event").is_in(["route", "override", "outcome"])).select("raw", "raw_error")
+        return frame.filter(pl.col("event").is_in(["route", "override", "outcome"])).select(
+            "event", "task_id", "ts", "raw", "raw_error")
 
     # -- composer ------------------------------------------------------------------------------------
     def _extractor(self) -> Any:
@@ -336,8 +457,10 @@ class Services:
         text = task.strip()
         if not text:
             raise ServiceError("type a task first")
-        features = self._extractor().extract(text, {"cwd": str(self.cwd)})
-        decision = self._router_state().router().decide(features)
+        features = self._extractor().extract(text, {"cwd": str(self.cwd)})  # loads the embedding model if need be
+        state = self._router_state()
+        self.ensure_memory()
+        decision = state.router().decide(features)
         return decision_view(text, decision.to_log())
 
     def launch(self, decision: DecisionView, model: str, on_progress: Callable[[str], None],
@@ -346,46 +469,79 @@ class Services:
         from hooks.launcher import RouteLauncher
 
         launcher = RouteLauncher(self.session.write_log, state=self._router_state(), extractor=self._extractor())
+        with self._state_lock:
+            self._launches += 1
+        result = None
         try:
             result = launcher.run(decision.task, model=None if model == decision.chosen else model, cwd=self.cwd,
                                   on_progress=lambda kind, message: on_progress(f"{kind}: {message}"),
                                   cancel=cancel)
         except (OSError, ValueError) as exc:
             raise ServiceError(f"cannot launch: {exc}") from None
+        finally:
+            with self._state_lock:
+                self._launches -= 1
+                if result is not None:
+                    self._known.add(result.task_id)  # its launcher has learned it
         return LaunchOutcome(task_id=result.task_id, model=result.model, status=result.status,
                              score=result.score, cost_usd=result.cost_usd, message=result.message)
 
     # -- sprint review -------------------------------------------------------------------------------
-    def sprint(self, key: str, start: str | None = None) -> SprintData:
+    def sprint(self, key: str, start: str | None = None, end: str | None = None,
+               sprint_days: int = DEFAULT_SPRINT_DAYS) -> SprintData:
+        """Every table of the review for one range of whole UTC days."""
         from analytics import queries
         from router import whatif
 
-        since, until, label = _range_bounds(key, start, self.clock())
         self._poll()
         with self._lock:
             store = self._store
-            spend = queries.spend_by_day(store, since=since, until=until)
+            latest = queries.totals(store).row(0, named=True).get("last_run")
+            first, last, label = review_range(key, start, end, self.clock(), latest, sprint_days)
+            since, until = first, last  # a date `until` includes that whole day
             regret = queries.regret_summary(queries.regret_over_time(store, since=since, until=until))
-            totals = _totals(queries.totals(store, since=since, until=until), regret, spend)
+            totals = _totals(queries.totals(store, since=since, until=until), regret)
             by_model = queries.model_stats(store, since=since, until=until)
             by_dimension = queries.spend_by_dimension(store, since=since, until=until)
             by_project = queries.spend_by_project(store, since=since, until=until)
+            usage = _usage(store, since, until)
             expensive = queries.most_expensive_tasks(store, since=since, until=until, limit=EXPENSIVE_LIMIT)
-            events = queries.range_events(store, since=since, until=until).height
+            events = queries.totals(store, since=since, until=until)["events"][0]
         always = pl.DataFrame(whatif.always_model_estimates(self._policy_events(since, until)))
-        return SprintData(label=label, since=since.isoformat(timespec="minutes"),
-                          until=until.isoformat(timespec="minutes"), totals=totals, by_model=by_model,
-                          by_dimension=by_dimension, by_project=by_project, always=always, expensive=expensive,
-                          events=events)
+        return SprintData(
+            label=label, since=first.isoformat(), until=last.isoformat(), totals=totals,
+            by_model=by_model.select("model", "runs", "avg_perf", "cost_usd", "points_per_usd",
+                                     *(["unpriced_runs"] if by_model["unpriced_runs"].sum() else [])),
+            by_dimension=by_dimension.select("dimension", "runs", "avg_score", "cost_usd"),
+            by_project=by_project.select("project", "cost_usd", "runs", "codex_sessions"),
+            usage=usage, always=always,
+            expensive=expensive.select("cost_usd", "model", "score", "ts", "task"), events=int(events or 0))
 
-    def export(self, key: str, start: str | None, target: Path, fmt: str) -> Path:
+    def export(self, data: SprintData, folder: Path, fmt: str) -> list[Path]:
+        """The review's tables as shown (one file each) and, apart, the range's events; time-zone-aware (UTC)."""
         from analytics import queries
 
-        since, until, _label = _range_bounds(key, start, self.clock())
-        self._poll()
+        stem = f"review-{data.since}-to-{data.until}"
+        written = [write_export(_aware(getattr(data, name)), folder / f"{stem}-{name}", fmt) for name in EXPORT_TABLES]
         with self._lock:
-            frame = queries.range_events(self._store, since=since, until=until)
-        return write_export(frame, target, fmt)
+            events = queries.range_events(self._store, since=data.since, until=data.until)
+        written.append(write_export(_aware(events), folder / f"{stem}-events", fmt))
+        return written
+
+
+def _usage(store: Any, since: date, until: date) -> pl.DataFrame:
+    """Tokens and cost per UTC day and model (ccusage's daily view), the query `codex-router report daily` uses."""
+    from analytics import queries
+
+    frame = queries.usage_by_period(store, period="day", since=since, until=until)
+    return frame.select("period", "model", "input", "cached_input", "output", "reasoning", "total_tokens",
+                        "cost_usd")
+
+
+def _aware(frame: pl.DataFrame) -> pl.DataFrame:
+    """Naive UTC timestamps (as the store keeps them) marked UTC, so a spreadsheet or pandas reads them right."""
+    naive = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime) and dtype.time_zone is None]
+    return frame.with_columns(pl.col(naive).dt.replace_time_zone("UTC")) if naive else frame
 
 
 def write_export(frame: pl.DataFrame, target: Path, fmt: str) -> Path:
@@ -417,23 +573,33 @@ def _parse_number(name: str, text: str, integer: bool = False) -> float | int:
         raise ServiceError(f"{name}: {cleaned!r} is not {kind}") from None
 
 
-def _totals(frame: pl.DataFrame, regret: dict[str, Any] | None = None,
-            spend: pl.DataFrame | None = None) -> Totals:
-    """The totals query's one row, the regret summary and the spend frame's first/last day → Totals."""
+def perf_bars(by_model: pl.DataFrame) -> PerfBars:
+    """Per-model efficiency as a per-task figure (points per dollar), so a model's figure does not fall the
+    more it is used (DESIGN §3); the router-level Perf/$ stays in the totals."""
+    from analytics.queries import MIN_RUNS
+
+    return PerfBars(by_model.select("model", pl.col("points_per_usd").alias("value"), pl.col("priced_runs").alias("runs")),
+                    f"points/$ = Σscore ÷ Σ$, n ≥ {MIN_RUNS}")
+
+
+def _totals(frame: pl.DataFrame, regret: dict[str, Any] | None = None) -> Totals:
+    """The totals query's one row (and a regret summary) → Totals (the window spans the runs, not failed starts)."""
     if frame.height == 0:
         return Totals()
     row = frame.row(0, named=True)
-    days = spend["day"].drop_nulls() if spend is not None and spend.height else None
+    first, last = row.get("first_run"), row.get("last_run")
     return Totals(
         runs=int(row.get("runs") or 0),
         spend_usd=row.get("total_spend_usd", row.get("cost_usd")),
         avg_perf=row.get("avg_perf"),
         perf_per_usd=row.get("perf_per_dollar"),
+        since=None if first is None else str(first)[:16],
+        until=None if last is None else str(last)[:16],
+        unpriced_runs=int(row.get("unpriced_runs") or 0),
+        failed_starts=int(row.get("failed_starts") or 0),
+        spend_runs_usd=row.get("cost_usd"),
         regret=regret["cumulative"] if regret and regret["kind"] != "none" else None,
         regret_kind=regret["kind"] if regret and regret["kind"] != "none" else "no data",
-        since=str(days.min()) if days is not None and days.len() else None,
-        until=str(days.max()) if days is not None and days.len() else None,
-        unpriced_runs=int(row.get("unpriced_runs") or 0),
     )
 
 
@@ -446,4 +612,5 @@ def decision_view(task: str, logged: dict[str, Any]) -> DecisionView:
     return DecisionView(task=task, chosen=logged["chosen"], propensity=logged["propensity"],
                         dimension=features.get("dimension"), language=features.get("language"),
                         difficulty=features.get("difficulty"), candidates=candidates,
-                        neighbours=list(logged.get("neighbours", [])))
+                        neighbours=list(logged.get("neighbours", [])), basis=logged.get("basis") or "",
+                        basis_note=logged.get("basis_note") or "")

@@ -23,20 +23,30 @@ class Totals:
     since: str | None = None
     until: str | None = None
     unpriced_runs: int = 0
+    failed_starts: int = 0  # launches that never ran (codex_missing): not runs, shown apart
+    spend_runs_usd: float | None = None  # what the runs cost (Perf/$ divides by this; spend adds Codex sessions)
+
+
+@dataclass(frozen=True)
+class PerfBars:
+    """Per-model cost-efficiency (``frame``: model, value, runs) and the unit it is in, said on screen."""
+
+    frame: pl.DataFrame
+    unit: str
 
 
 @dataclass(frozen=True)
 class DashboardData:
     """One refresh of every main-screen panel, posted by the ingest worker as a single message.
 
-    Frames: ``win_rates`` (dimension, model, win_rate 0..1, n, leader), ``perf_per_usd`` (model,
-    perf_per_usd), ``spend`` (day, model, spend_usd). The feed (``FeedData``) comes first, regret
+    Frames: ``win_rates`` (dimension, model, win_rate 0..1, n, leader), ``spend`` (day, model, spend_usd);
+    ``perf`` the per-model efficiency bars. The feed (``FeedData``) comes first, regret
     (``RegretData``) last: new lines reach the screen without waiting for the slower aggregates.
     """
 
     totals: Totals
     win_rates: pl.DataFrame
-    perf_per_usd: pl.DataFrame
+    perf: PerfBars
     spend: pl.DataFrame
 
 
@@ -48,11 +58,12 @@ class FeedData:
     recent: pl.DataFrame
     new_events: int = 0
     new_malformed: int = 0
+    learned: int = 0  # new outcomes the router learned from
 
 
 @dataclass(frozen=True)
 class RegretData:
-    """Cumulative regret (``frame``: cum_regret per routed task, thinned for drawing) and its label."""
+    """Cumulative regret (``frame``: task (its 1-based number), cum_regret; thinned for drawing) and its label."""
 
     frame: pl.DataFrame
     cumulative: float | None
@@ -84,15 +95,38 @@ class RouterView:
     cells: list[PriorCell]
     settings: list[SettingField]
     dirty: bool = False
+    source: str = ""  # where the priors came from, what the router learns from, or that it has no evidence
+    memory_pending: bool = False  # the log's tasks wait for the embedding model to enter the router's memory
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate and its bootstrap interval (all None when the log gives it too little support)."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class WhatIfRow:
+    """One metric: what the logged routes did, the saved setting (DR) and the edited one by each estimator."""
+
+    metric: str  # avg_perf | cost_per_task | total_cost | perf_per_dollar
+    logged: float | None
+    saved: Interval
+    edited: dict[str, Interval]  # ips, snips, dr
 
 
 @dataclass(frozen=True)
 class WhatIfView:
-    """The current setting's estimate beside the edited one, both labelled as estimates, and the ε2 frontier."""
+    """Estimates of the saved and the edited setting on the logged routes, labelled as estimates."""
 
-    current: dict[str, float | None]
-    edited: dict[str, float | None]
-    method: str
+    rows: list[WhatIfRow]
+    routes: int  # logged policy routes with outcomes the estimates use
+    route_events: int
+    level: float
+    n_boot: int
     frontier: pl.DataFrame = field(default_factory=pl.DataFrame)  # eps_cost, avg_perf, cost_usd
     notes: list[str] = field(default_factory=list)  # why an estimate is missing, caveats of the sample
 
@@ -117,6 +151,8 @@ class DecisionView:
     difficulty: str | None
     candidates: list[CandidateView]
     neighbours: list[dict[str, Any]]
+    basis: str = ""  # "evidence" | "tie" | "no_evidence" (the router's own word; "" when it did not say)
+    basis_note: str = ""  # what that means and what the router does about it, for people
 
 
 @dataclass(frozen=True)
@@ -131,6 +167,8 @@ class LaunchOutcome:
 
 @dataclass(frozen=True)
 class SprintData:
+    """One range of the sprint review: whole UTC days ``since``..``until`` (both included, YYYY-MM-DD)."""
+
     label: str
     since: str
     until: str
@@ -138,6 +176,19 @@ class SprintData:
     by_model: pl.DataFrame
     by_dimension: pl.DataFrame
     by_project: pl.DataFrame
+    usage: pl.DataFrame  # tokens and cost per day and model
     always: pl.DataFrame  # model, avg_perf, cost_usd, perf_per_usd (estimates)
     expensive: pl.DataFrame
     events: int
+
+
+@dataclass(frozen=True)
+class RouteDetail:
+    """One route, whole: the decision and why, a manual override, and what the run did and cost."""
+
+    task_id: str
+    task: str
+    decision: DecisionView | None
+    override: dict[str, Any] | None  # model, proposed_model
+    outcome: dict[str, Any] | None  # status, model, score, verifier, tokens, cost_usd, latency_ms, exit_code
+    missing: list[str] = field(default_factory=list)  # lines the log no longer holds

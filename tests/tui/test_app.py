@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -16,8 +17,9 @@ from tui.config import TuiConfig
 from tui.messages import DashboardRefreshed, FeedRefreshed
 from tui.screens.composer import ComposerScreen
 from tui.screens.router import RouterScreen
-from tui.screens.sprint import SprintScreen
+from tui.screens.sprint import SprintScreen, default_export_folder
 from tui.services import ServiceError, SessionPaths, resolve_paths
+from tui.widgets.panels import RecentFeed, WinRateTable
 
 
 def table_text(table: DataTable) -> str:
@@ -70,7 +72,7 @@ async def test_panels_show_the_fixture(fake_services: FakeServices) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for_workers(pilot)
         totals = str(app.dashboard.query_one("#totals", Static).render())
-        assert "24" in totals and "Regret (estimated)" in totals
+        assert "24" in totals and "tasks, estimated" in totals
         wins = table_text(app.dashboard.query_one("#winrates", DataTable))
         assert "bug_fixing" in wins and "★" in wins
         assert "fixture task 23" in table_text(app.dashboard.query_one("#feed", DataTable))
@@ -138,7 +140,11 @@ async def test_router_edits_validated_and_used_by_composer(fake_services: FakeSe
         await wait_for_workers(pilot)
         assert fake_services.settings.eps_cost == -0.5 and fake_services.saved.eps_cost == -0.1
         whatif = str(screen.query_one("#whatif-text", Static).render())
-        assert "current" in whatif and "edited" in whatif and "estimate" in whatif
+        assert "ESTIMATES" in whatif and "logged 58.0%" in whatif and "saved DR" in whatif
+        for estimator in ("IPS", "SNIPS", "DR"):  # all three, each with its interval, as the CLI shows them
+            assert f"edited {estimator}" in whatif
+        assert "55.0%  [51.0% – 59.0%]" in whatif  # IPS of ε2 = -0.5 with its interval
+        assert "too little support" in whatif  # an estimate the log cannot give says so
         # pin a prior cell (bad, then good), save, reset
         screen.query_one("#priors", DataTable).focus()
         await pilot.press("down")
@@ -150,7 +156,9 @@ async def test_router_edits_validated_and_used_by_composer(fake_services: FakeSe
         screen.query_one("#cell-score", Input).value = "0.9"
         await pilot.press("enter")
         await wait_for_workers(pilot)
-        assert "pinned" in table_text(screen.query_one("#priors", DataTable))
+        priors = screen.query_one("#priors", DataTable)
+        assert "pinned" in table_text(priors)
+        assert priors.cursor_row == 1  # the cursor stays on the pinned cell (it went back to the first row)
         await pilot.press("ctrl+s")
         await wait_for_workers(pilot)
         assert fake_services.saved.eps_cost == -0.5
@@ -199,25 +207,42 @@ async def test_sprint_range_and_export(fake_services: FakeServices, tmp_path: Pa
         await wait_for_workers(pilot)
         sprint = app.screen
         assert isinstance(sprint, SprintScreen)
-        assert "Last 7 days" in str(sprint.query_one("#sprint-totals", Static).render())
+        assert "Last 7 days" in str(sprint.query_one("#sprint-totals", Static).render())  # today has data
         assert "ESTIMATED" in " ".join(str(w.render()) for w in sprint.query(".caption"))
         sprint.query_one("#start", Input).value = "2026-13-01"
         sprint.action_show_range()
         await wait_for_workers(pilot)
-        assert any("YYYY-MM-DD" in n.message for n in app._notifications)
-        sprint.query_one("#start", Input).value = "2026-11-12"
+        assert any("YYYYMMDD" in n.message for n in app._notifications)
+        sprint.query_one("#start", Input).value = "20261112"
+        sprint.query_one("#end", Input).value = "2026-11-12"
         sprint.action_show_range()
         await wait_for_workers(pilot)
         totals = str(sprint.query_one("#sprint-totals", Static).render())
-        assert "Since 2026-11-12" in totals and "8 runs" in totals
-        target = tmp_path / "out" / "sprint"
-        sprint.query_one("#export-path", Input).value = str(target)
+        assert "Custom: 2026-11-12 → 2026-11-12" in totals and "8 runs" in totals
+        # export asks first: a stray Enter lands on Cancel and writes nothing
+        target = tmp_path / "out"
         await pilot.press("ctrl+s")
+        await pilot.press("enter")
         await wait_for_workers(pilot)
+        assert not target.exists() and app.screen is sprint
         await pilot.press("ctrl+t")
+        dialog = app.screen
+        assert str(default_export_folder()) == dialog.query_one("#export-folder", Input).value  # stated default
+        dialog.query_one("#export-folder", Input).value = str(target)
+        dialog.query_one("#export-go").press()
         await wait_for_workers(pilot)
-        assert pl.read_csv(target.with_suffix(".csv")).height == 8
-        assert pl.read_parquet(target.with_suffix(".parquet")).height == 8
+        assert pl.read_parquet(target / "events.parquet").height == 8
+        assert str(target) in str(sprint.query_one("#export-note", Static).render())
+
+
+async def test_sprint_default_shows_the_latest_data_when_today_has_none(fake_services: FakeServices) -> None:
+    fake_services.clock = lambda: datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+    app = CodexRouterApp(fake_services, watch=False)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await pilot.press("f6")
+        await wait_for_workers(pilot)
+        totals = str(app.screen.query_one("#sprint-totals", Static).render())
+        assert "Last sprint" in totals and "→ 2026-11-12" in totals and "24 runs" in totals
 
 
 @pytest.mark.parametrize(("size", "narrow"), [((60, 30), True), ((200, 50), False)])
@@ -248,12 +273,15 @@ async def test_keymap_help_and_palette(fake_services: FakeServices) -> None:
         await wait_for_workers(pilot)
         assert isinstance(app.screen, RouterScreen)
         await pilot.press("f1")
-        help_table = app.screen.query_one("#help-table", DataTable)
-        rows = table_text(help_table)
-        assert "f9 open-router" in rows and "router-save" in rows and "sprint-export-csv" in rows
+        rows = str(app.screen.query_one("#help-text", Static).render())
+        assert "f9" in rows and "(open-router)" in rows and "[keymap]" in rows  # markup shown as written
+        # ctrl+s means one thing on Router and another on Sprint review: each under its screen's heading
+        router, sprint = rows.index("\nRouter\n"), rows.index("\nSprint review\n")
+        assert router < rows.index("(router-save)") < sprint < rows.index("(sprint-export-csv)")
         await pilot.press("escape")
-        titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"Router control", "Route composer", "Sprint review", "Save"} <= set(titles)
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert {"Router control", "Route composer", "Sprint review", "Router: Save"} <= set(commands)
+        assert commands["Router: Save"] == "key ctrl+s" and "Screen" not in " ".join(commands.values())
 
 
 def test_cli_help_and_bad_poll(capsys: pytest.CaptureFixture[str]) -> None:
@@ -285,3 +313,51 @@ async def test_a_hung_up_terminal_makes_the_app_quit(fake_services: FakeServices
         app._exit_if_terminal_gone()
         await pilot.pause()
     assert app.return_code == app_module.TERMINAL_GONE_RC
+
+
+async def test_narrow_win_rates_page_whole_columns_and_the_full_table_is_a_key_away(
+        fake_services: FakeServices) -> None:
+    app = CodexRouterApp(fake_services, watch=False)
+    async with app.run_test(size=(50, 30)) as pilot:
+        await wait_for_workers(pilot)
+        table = app.dashboard.query_one("#winrates", WinRateTable)
+        first, last, total = table.pages
+        assert (first, total) == (0, 3) and last < total  # not every model fits 50 columns
+        assert f"+{total - last} more" in table.border_subtitle
+        assert "n=" in table_text(table)  # whole cells: the count is never cut
+        await pilot.press("w", "right_square_bracket")
+        assert table.pages[0] == last and table.has_focus
+        await pilot.press("x")
+        full = app.screen.query_one("#winrates-all", WinRateTable)
+        assert len(full.columns) == 1 + total  # every model
+        await pilot.press("escape")
+
+
+async def test_feed_pause_filter_and_route_detail(fake_services: FakeServices, log_copy: Path) -> None:
+    app = RecordingApp(fake_services, watch=False)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await wait_for_workers(pilot)
+        feed = app.dashboard.query_one("#feed", RecentFeed)
+        assert feed.narrow and [str(c.label) for c in feed.columns.values()] == ["time", "model", "score", "cost",
+                                                                                   "what"]
+        await pilot.press("p")
+        assert feed.paused and "paused" in feed.border_subtitle
+        append_event(log_copy, {"event": "outcome", "task_id": "t-paused", "model": "gpt-5.4", "score": 1.0, "dimension": "agentic",
+                                "cost_usd": 0.5, "status": "ok", "ts": "2026-11-12T17:00:00.000Z"})
+        await pilot.press("f5")
+        await wait_for_workers(pilot)
+        assert feed.current()["task_id"] != "t-paused"  # held still while paused
+        await pilot.press("p")
+        assert feed.current()["task_id"] == "t-paused"  # following again: the newest first
+        await pilot.press("slash", *"qwen", "enter")
+        assert feed.shown_rows and all("qwen" in r["model"] for r in feed.shown_rows)
+        assert "filter 'qwen'" in feed.border_subtitle
+        task_id = feed.current()["task_id"]
+        await pilot.press("enter")
+        await wait_for_workers(pilot)
+        detail = app.screen
+        assert detail.detail.task_id == task_id
+        text = str(detail.query_one("#detail-body", Static).render())
+        assert "Decision" in text and "Outcome" in text and "qwen3.5-plus" in text
+        await pilot.press("escape")
+        assert app.screen is app.dashboard

@@ -31,7 +31,7 @@ async def test_real_dashboard_and_live_append(real_services: Services, log_copy:
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for_workers(pilot)
         totals = str(app.dashboard.query_one("#totals", Static).render())
-        assert "24" in totals and "Regret (estimated)" in totals
+        assert "24" in totals and "tasks, estimated" in totals
         assert "★" in table_text(app.dashboard.query_one("#winrates", DataTable))
         append_event(log_copy, {"event": "outcome", "task_id": "t-live", "model": "gpt-5.4", "score": 1.0,
                                 "dimension": "agentic", "cost_usd": 0.5, "status": "ok",
@@ -48,16 +48,24 @@ async def test_real_dashboard_and_live_append(real_services: Services, log_copy:
 
 
 def test_real_sprint_and_export(real_services: Services, tmp_path: Path) -> None:
-    data = real_services.sprint("custom", "2026-11-12")
-    assert data.totals.runs == 8 and data.label == "Since 2026-11-12"
+    data = real_services.sprint("custom", "2026-11-12", "20261112")
+    assert data.totals.runs == 8 and (data.label, data.since, data.until) == ("Custom", "2026-11-12", "2026-11-12")
     assert set(data.by_model["model"]) == {"gpt-5.4", "claude-sonnet-4-6", "qwen3.5-plus"}
     always = data.always
     assert always.height == 3 and always["model"].str.starts_with("Always-").all()
-    out = real_services.export("custom", "2026-11-12", tmp_path / "x", "parquet")
-    assert pl.read_parquet(out).filter(pl.col("event") == "outcome").height == 8
-    csv = real_services.export("custom", "2026-11-12", tmp_path / "x.csv", "csv")
-    assert pl.read_csv(csv).height == 16
-    assert not list(tmp_path.glob(".x*"))  # no temp file left behind
+    written = real_services.export(data, tmp_path / "x", "parquet")
+    names = sorted(p.name for p in written)
+    assert names == sorted(f"review-2026-11-12-to-2026-11-12-{t}.parquet"
+                           for t in ("by_model", "by_dimension", "by_project", "usage", "always", "expensive",
+                                     "events"))
+    events = pl.read_parquet(tmp_path / "x" / "review-2026-11-12-to-2026-11-12-events.parquet")
+    assert events.filter(pl.col("event") == "outcome").height == 8
+    assert events.schema["ts"].time_zone == "UTC"  # time-zone-aware
+    by_model = pl.read_parquet(tmp_path / "x" / "review-2026-11-12-to-2026-11-12-by_model.parquet")
+    assert by_model.columns == data.by_model.columns  # the table as the review shows it
+    csv = real_services.export(data, tmp_path / "c", "csv")
+    assert pl.read_csv(csv[-1]).height == 16 and pl.read_csv(csv[-1])["ts"][0].endswith("+0000")
+    assert not list((tmp_path / "x").glob(".*"))  # no temp file left behind
     real_services.close()
 
 
@@ -68,12 +76,14 @@ def test_real_whatif_of_a_settings_edit_has_support_on_the_sample_log(tmp_path: 
     services = Services(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
                         clock=lambda: FIXED_NOW)
     services.open()
-    unedited = services.whatif()
-    assert unedited.current["avg_perf"] is not None and unedited.edited == unedited.current
+    unedited = {row.metric: row for row in services.whatif().rows}
+    assert unedited["avg_perf"].saved.value is not None and unedited["avg_perf"].edited["dr"] == unedited["avg_perf"].saved
     services.set_setting("eps_cost", "-0.5")
-    edited = services.whatif()
-    assert edited.current == unedited.current
-    assert edited.edited["cost_usd"] is not None and edited.edited["cost_usd"] < edited.current["cost_usd"]
+    edited = {row.metric: row for row in services.whatif().rows}
+    assert edited["avg_perf"].saved == unedited["avg_perf"].saved
+    cost = edited["total_cost"]
+    assert set(cost.edited) == {"ips", "snips", "dr"} and cost.edited["dr"].low <= cost.edited["dr"].value
+    assert cost.edited["dr"].value < cost.saved.value
     services.close()
 
 
@@ -94,3 +104,70 @@ async def test_locked_db_is_a_banner(real_services: Services) -> None:
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
+
+
+async def test_router_learns_outcomes_appended_to_the_followed_log(real_services: Services, log_copy: Path) -> None:
+    """Outcomes a hook or another process appends reach the router's priors (and the router screen says so)."""
+    app = RecordingApp(real_services, watch=False, load_embedder=False)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("f3")
+        await wait_for_workers(pilot)
+
+        def cell(dimension: str, model: str):
+            return next(c for c in app.screen.view.cells if (c.dimension, c.model) == (dimension, model))
+
+        before = cell("bug_fixing", "gpt-5.4").count
+        for i in range(3):
+            append_event(log_copy, {"event": "route", "task_id": f"t-new-{i}", "task": f"new task {i}",
+                                    "dimension": "bug_fixing", "model": "gpt-5.4", "router": "acrouter",
+                                    "ts": "2026-11-12T17:00:00.000Z"})
+            append_event(log_copy, {"event": "outcome", "task_id": f"t-new-{i}", "model": "gpt-5.4", "score": 1.0,
+                                    "dimension": "bug_fixing", "cost_usd": 0.01, "status": "ok",
+                                    "ts": "2026-11-12T17:05:00.000Z"})
+        await pilot.press("f5")
+        await wait_for_workers(pilot)
+        assert cell("bug_fixing", "gpt-5.4").count == before + 3
+        note = str(app.screen.query_one("#router-note", Static).render())
+        assert "Priors from CodeRouterBench's probing split" in note and "+ 24 outcomes in the followed logs" in note
+        assert "+3 outcomes appended to the followed logs learned since start" in note
+        await pilot.press("f5")  # nothing new: nothing is learned twice
+        await wait_for_workers(pilot)
+        assert cell("bug_fixing", "gpt-5.4").count == before + 3
+
+
+async def test_cold_start_says_there_is_no_evidence(tmp_path: Path, embedder, monkeypatch) -> None:
+    """No priors, no outcomes: the router screen and the decision say so instead of showing fallback figures."""
+    import router.state
+    from router.priors import Priors
+
+    monkeypatch.setattr(router.state, "default_priors", lambda strength=10.0: Priors(strength))  # none shipped
+    log = tmp_path / "routing_log.jsonl"
+    log.touch()
+    services = Services(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
+                        clock=lambda: FIXED_NOW)
+    app = RecordingApp(services, watch=False, load_embedder=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await wait_for_workers(pilot)
+        assert "No evidence yet" in str(app.screen.query_one("#router-note", Static).render())
+        await pilot.press("f4")
+        await pilot.press(*"fix the flaky invoice test")
+        await pilot.press("enter")
+        await wait_for_workers(pilot)
+        composer = app.screen
+        assert composer.decision.basis == "no_evidence"
+        summary = str(composer.query_one("#decision-summary", Static).render())
+        assert "No clear winner: no evidence for any model yet" in summary and "no priors loaded" in summary
+        assert "no data" in table_text(composer.query_one("#candidates", DataTable))
+
+
+async def test_router_memory_is_built_once_the_model_is_loaded(real_services: Services, embedder) -> None:
+    """The priors show without the embedding model; the log's tasks enter the memory as soon as it is loaded."""
+    app = RecordingApp(real_services, watch=False, load_embedder=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.embedder_state = "ready"  # loaded before the router screen was first opened
+        await pilot.press("f3")
+        await wait_for_workers(pilot)
+        await wait_for_workers(pilot)
+        note = str(app.screen.query_one("#router-note", Static).render())
+        assert "memory: 24 past tasks" in note and "waits" not in note

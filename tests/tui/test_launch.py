@@ -60,8 +60,9 @@ async def test_override_launch_against_fake_codex(launch_services: Services, log
         assert written[0]["model"] == other and written[1]["router"] == "manual"
         await pilot.press("f5")
         await wait_for_workers(pilot)
-        feed = table_text(app.dashboard.query_one("#feed", DataTable))
-        assert written[-1]["task_id"] in feed
+        feed = app.dashboard.query_one("#feed", DataTable)
+        assert feed.current()["task_id"] == written[-1]["task_id"]  # newest first
+        assert written[1]["task"] in table_text(feed)  # the outcome row shows its route's task, not its id
 
 
 async def test_launch_without_codex_is_a_clear_message(launch_services: Services, log_copy: Path,
@@ -79,3 +80,9 @@ async def test_launch_without_codex_is_a_clear_message(launch_services: Services
         await pilot.press("f2")
         await wait_for_workers(pilot)
         assert not app.dashboard.query_one("#banner").display
+        # a launch that never ran is a failed start, not a run: runs and the window stay as they were
+        await pilot.press("f5")
+        await wait_for_workers(pilot)
+        totals = str(app.dashboard.query_one("#totals").render())
+        assert "Runs     24 (+1 failed starts)" in totals
+        assert "2026-11-12 16:40" in totals  # the window still ends at the last real run

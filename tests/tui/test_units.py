@@ -10,7 +10,7 @@ import pytest
 
 from analytics.logwriter import append_event
 from tui.config import ConfigError, load_config
-from tui.services import ServiceError, _range_bounds, write_export
+from tui.services import ServiceError, review_range, write_export
 from tui.watch import LogWatcher
 
 NOW = datetime(2026, 11, 12, 18, 0, tzinfo=UTC)
@@ -22,8 +22,11 @@ def test_config_good_and_bad(tmp_path: Path) -> None:
     path.write_text('poll = 0.5\n[keymap]\nopen-router = "f9"\n')
     config = load_config(path)
     assert config.poll == 0.5 and config.keymap == {"open-router": "f9"}
+    assert load_config(path).sprint_days == 14
+    path.write_text("sprint_days = 10\n")
+    assert load_config(path).sprint_days == 10
     for text, needle in (("poll = 0\n", "poll"), ("colour = 1\n", "colour"), ("poll = [\n", "TOML"),
-                         ("[keymap]\nhelp = 3\n", "keymap")):
+                         ("[keymap]\nhelp = 3\n", "keymap"), ("sprint_days = 0\n", "sprint_days")):
         path.write_text(text)
         with pytest.raises(ConfigError, match=needle) as exc:
             load_config(path)
@@ -56,14 +59,27 @@ def test_watchdog_calls_notify_on_append(tmp_path: Path) -> None:
         watcher.stop()
 
 
-def test_ranges() -> None:
-    since, until, label = _range_bounds("today", None, NOW)
-    assert since == datetime(2026, 11, 12, tzinfo=UTC) and until == NOW and label == "Today"
-    assert _range_bounds("14d", None, NOW)[0] == datetime(2026, 10, 30, tzinfo=UTC)
-    with pytest.raises(ServiceError, match="YYYY-MM-DD"):
-        _range_bounds("custom", "12/11/2026", NOW)
-    with pytest.raises(ServiceError, match="future"):
-        _range_bounds("custom", "2027-01-01", NOW)
+def test_review_ranges() -> None:
+    from datetime import date
+
+    latest = datetime(2026, 11, 27, 16, 51)
+    assert review_range("today", None, None, NOW, latest, 14) == (date(2026, 11, 12), date(2026, 11, 12), "Today")
+    assert review_range("week", None, None, NOW, latest, 14)[0] == date(2026, 11, 9)  # Monday
+    assert review_range("14d", None, None, NOW, latest, 14)[:2] == (date(2026, 10, 30), date(2026, 11, 12))
+    assert review_range("sprint", None, None, NOW, latest, 10)[:2] == (date(2026, 11, 18), date(2026, 11, 27))
+    # auto: the last 7 days when they hold data, else the last sprint ending at the latest data
+    assert review_range("auto", None, None, NOW, datetime(2026, 11, 10), 14)[2] == "Last 7 days"
+    later = datetime(2027, 1, 5, tzinfo=UTC)
+    first, last, label = review_range("auto", None, None, later, latest, 14)
+    assert (first, last) == (date(2026, 11, 14), date(2026, 11, 27)) and "none in the last 7 days" in label
+    # custom: start and end, either spelling; end empty = today
+    assert review_range("custom", "20261101", "2026-11-05", NOW, latest, 14)[:2] == (date(2026, 11, 1),
+                                                                                      date(2026, 11, 5))
+    assert review_range("custom", "2026-11-01", None, NOW, latest, 14)[1] == date(2026, 11, 12)
+    for start, end, needle in (("12/11/2026", None, "YYYYMMDD"), ("2026-11-05", "2026-11-01", "before"),
+                               ("", None, "start day"), ("2026-11-01", "2026-13-01", "end")):
+        with pytest.raises(ServiceError, match=needle):
+            review_range("custom", start, end, NOW, latest, 14)
 
 
 def test_export_is_atomic_and_flattens_nested(tmp_path: Path) -> None:
@@ -83,6 +99,7 @@ def test_export_is_atomic_and_flattens_nested(tmp_path: Path) -> None:
 def test_dollar_columns_are_money_and_ratios_per_dollar_are_not() -> None:
     from tui.widgets.tables import format_value
 
-    assert format_value("cost_usd", 1.5) == "$1.50" and format_value("spend", 0.25) == "$0.2500"
-    assert format_value("perf_per_usd", 13.18) == "13.18"
+    assert format_value("cost_usd", 1.5) == "$1.50" and format_value("spend", 0.25) == "$0.25"
+    assert format_value("cost_usd", 0.0067) == "$0.0067" and format_value("cost_usd", 0.000123) == "$0.00012"
+    assert format_value("perf_per_usd", 13.18) == "13.2" and format_value("points_per_usd", 1013.56) == "1,014"
     assert str(format_value("cost_usd", None)) == "unpriced" and format_value("perf_per_usd", None) == "—"

@@ -15,19 +15,23 @@ import polars as pl
 from textual.worker import WorkerCancelled
 
 from router.settings import RouterSettings, SettingsError
-from tui.services import ServiceError, Services, SessionPaths, _range_bounds, write_export
+from tui.services import ServiceError, Services, SessionPaths, decision_view, review_range, write_export
 from tui.viewdata import (
     CandidateView,
     DashboardData,
     DecisionView,
     FeedData,
+    Interval,
     LaunchOutcome,
+    PerfBars,
     PriorCell,
     RegretData,
+    RouteDetail,
     RouterView,
     SettingField,
     SprintData,
     Totals,
+    WhatIfRow,
     WhatIfView,
 )
 
@@ -82,17 +86,26 @@ class FakeServices(Services):
         spend = float(outcomes["cost_usd"].sum()) if runs else 0.0
         avg = float(outcomes["score"].mean()) * 100 if runs else None
         totals = Totals(runs=runs, spend_usd=spend, avg_perf=avg, perf_per_usd=(avg / spend) if runs else None,
+                        spend_runs_usd=spend,
                         since=outcomes["ts"].min()[:16] if runs else None,
                         until=outcomes["ts"].max()[:16] if runs else None)
         win = (outcomes.group_by("dimension", "model").agg(pl.col("score").mean().alias("win_rate"),
                                                          pl.len().alias("n"))
                .with_columns((pl.col("win_rate") == pl.col("win_rate").max().over("dimension")).alias("leader"))
                .sort("dimension", "model"))
-        per_model = outcomes.group_by("model").agg((pl.col("score").mean() * 100 / pl.col("cost_usd").sum())
-                                                   .alias("perf_per_usd")).sort("model")
+        per_model = outcomes.group_by("model").agg((pl.col("score").sum() / pl.col("cost_usd").sum()).alias("value"),
+                                                   pl.len().alias("runs")).sort("model")
         spend_frame = (outcomes.with_columns(pl.col("ts").str.slice(0, 10).alias("day"))
                        .group_by("day", "model").agg(pl.col("cost_usd").sum().alias("spend_usd")).sort("day", "model"))
-        return DashboardData(totals, win, per_model, spend_frame)
+        return DashboardData(totals, win, PerfBars(per_model, "points/$"), spend_frame)
+
+    def route_detail(self, task_id: str) -> RouteDetail:
+        records = {e["event"]: e for e in self.events if e.get("task_id") == task_id}
+        if not records:
+            raise ServiceError(f"{task_id}: no such task in the followed logs")
+        route = records.get("route", {})
+        decision = decision_view(route.get("task", ""), route["decision"]) if "decision" in route else None
+        return RouteDetail(task_id, route.get("task", ""), decision, records.get("override"), records.get("outcome"))
 
     def regret(self) -> RegretData:
         runs = sum(1 for e in self.events if e.get("event") == "outcome")
@@ -141,12 +154,19 @@ class FakeServices(Services):
         return self.router_view()
 
     def whatif(self) -> WhatIfView:
-        def side(s: RouterSettings) -> dict:
-            return {"avg_perf": 60 + 10 * s.eps_cost, "cost_usd": 1.0 + s.eps_cost, "perf_per_usd": 60.0}
+        def side(s: RouterSettings, spread: float) -> Interval:
+            value = 60 + 10 * s.eps_cost
+            return Interval(value, value - spread, value + spread)
 
+        rows = [WhatIfRow("avg_perf", 58.0, side(self.saved, 2.0),
+                          {"ips": side(self.settings, 4.0), "snips": side(self.settings, 3.0),
+                           "dr": side(self.settings, 2.0)}),
+                WhatIfRow("total_cost", 0.76, Interval(0.9, 0.8, 1.0),
+                          {"ips": Interval(None, None, None), "snips": Interval(0.7, 0.6, 0.8),
+                           "dr": Interval(0.72, 0.65, 0.8)})]
         frontier = pl.DataFrame({"eps_cost": [-0.5, -0.1, 0.0], "avg_perf": [55.0, 60.0, 62.0],
                                  "cost_usd": [0.5, 0.9, 1.0]})
-        return WhatIfView(side(self.saved), side(self.settings), "dr", frontier)
+        return WhatIfView(rows, routes=12, route_events=12, level=0.9, n_boot=200, frontier=frontier)
 
     def decide(self, task: str) -> DecisionView:
         if not task.strip():
@@ -168,23 +188,25 @@ class FakeServices(Services):
         on_progress("codex started")
         return LaunchOutcome("t-fake", model, "ok", 1.0, 0.02, "turn completed")
 
-    def sprint(self, key: str, start: str | None = None) -> SprintData:
-        since, until, label = _range_bounds(key, start, self.clock())
-        frame = self._range_frame(since, until)
+    def sprint(self, key: str, start: str | None = None, end: str | None = None,
+               sprint_days: int = 14) -> SprintData:
+        self.ingest()
+        latest = max((datetime.fromisoformat(e["ts"].replace("Z", "+00:00")) for e in self.events if "ts" in e),
+                     default=None)
+        first, last, label = review_range(key, start, end, self.clock(), latest, sprint_days)
+        frame = self._range_frame(first.isoformat(), last.isoformat())
         by_model = frame.group_by("model").agg(pl.col("cost_usd").sum().alias("spend_usd")).sort("model")
-        return SprintData(label, since.isoformat(timespec="minutes"), until.isoformat(timespec="minutes"),
+        return SprintData(label, first.isoformat(), last.isoformat(),
                           Totals(runs=frame.height, spend_usd=float(frame["cost_usd"].sum())), by_model,
                           by_model.rename({"model": "dimension"}), by_model.rename({"model": "cwd"}),
-                          by_model.with_columns(pl.lit(True).alias("estimated")), frame.head(5), frame.height)
+                          by_model.rename({"model": "day"}), by_model.with_columns(pl.lit(True).alias("estimated")),
+                          frame.head(5), frame.height)
 
-    def export(self, key: str, start: str | None, target: Path, fmt: str) -> Path:
-        since, until, _ = _range_bounds(key, start, self.clock())
-        return write_export(self._range_frame(since, until), target, fmt)
+    def export(self, data: SprintData, folder: Path, fmt: str) -> list[Path]:
+        return [write_export(self._range_frame(data.since, data.until), folder / "events", fmt)]
 
-    def _range_frame(self, since: datetime, until: datetime) -> pl.DataFrame:
-        self.ingest()
-        lo, hi = since.strftime("%Y-%m-%dT%H:%M"), until.strftime("%Y-%m-%dT%H:%M")
-        rows = [e for e in self.events if e.get("event") == "outcome" and lo <= e["ts"][:16] <= hi]
+    def _range_frame(self, first: str, last: str) -> pl.DataFrame:
+        rows = [e for e in self.events if e.get("event") == "outcome" and first <= e["ts"][:10] <= last]
         return pl.DataFrame(rows, schema={"ts": pl.String, "task_id": pl.String, "model": pl.String,
                                           "cost_usd": pl.Float64})
 

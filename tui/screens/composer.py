@@ -22,6 +22,7 @@ from tui.viewdata import DecisionView
 
 
 class ComposerScreen(Screen):
+    LABEL = "Composer"
     BINDINGS = [
         Binding("ctrl+l", "launch", "Launch", id="composer-launch"),
         Binding("escape", "cancel_launch", "Cancel run", id="composer-cancel"),
@@ -58,7 +59,8 @@ class ComposerScreen(Screen):
     # -- decide --------------------------------------------------------------------------------------
     @on(Input.Submitted, "#task")
     def _task_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#decision-summary", Static).update("Deciding…")
+        waiting = "" if self.app.embedder_state == "ready" else " (the embedding model is loading: once per session)"
+        self.query_one("#decision-summary", Static).update(f"Deciding…{waiting}")
         self.decide(event.value)
 
     @work(thread=True, exclusive=True, group="decide")
@@ -71,25 +73,35 @@ class ComposerScreen(Screen):
     @on(DecisionReady)
     def _decision(self, message: DecisionReady) -> None:
         d = self.decision = message.decision
-        self.query_one("#decision-summary", Static).update(Text.assemble(
+        summary = Text.assemble(
             "Router picks ", (d.chosen, "bold green"), f"  (p={d.propensity:.2f})  ·  ",
-            f"dimension {d.dimension or '?'} · language {d.language or '?'} · difficulty {d.difficulty or '?'}"))
+            f"dimension {d.dimension or '?'} · language {d.language or '?'} · difficulty {d.difficulty or '?'}")
+        if d.basis_note:
+            style = "" if d.basis == "evidence" else "bold yellow"
+            summary.append(f"\n{'Why: ' if d.basis == 'evidence' else 'No clear winner: '}{d.basis_note}", style=style)
+        self.query_one("#decision-summary", Static).update(summary)
         table = self.query_one("#candidates", DataTable)
         table.clear(columns=True)
-        sources = sorted({s for c in d.candidates for s in c.votes})
+        # A narrow pane keeps whole columns: the votes are in the wide layout and in the route's detail.
+        sources = sorted({s for c in d.candidates for s in c.votes}) if self.size.width >= 100 else []
         table.add_columns("model", "exp score", "exp cost", "reward", "prob", *(f"{s} vote" for s in sources))
         for c in sorted(d.candidates, key=lambda c: -c.reward):
             votes = [Text(f"{num(c.votes[s].get('score'))} w{num(c.votes[s].get('weight'))} n{c.votes[s].get('n', 0)}")
                      if s in c.votes else "—" for s in sources]
             style = "bold green" if c.model == d.chosen else ""
-            table.add_row(Text(("★ " if c.model == d.chosen else "  ") + c.model, style=style), num(c.exp_score, 3),
-                          usd(c.exp_cost_usd), num(c.reward, 3), num(c.prob, 3), *votes, key=c.model)
+            evidence = sum(int(v.get("n") or 0) for v in c.votes.values())
+            score = num(c.exp_score, 3) if evidence else Text("no data", style="dim")  # a fallback, not a figure
+            cost = usd(c.exp_cost_usd) if c.exp_cost_usd is not None or evidence else Text("no data", style="dim")
+            table.add_row(Text(("★ " if c.model == d.chosen else "  ") + c.model, style=style), score, cost,
+                          num(c.reward, 3), num(c.prob, 3), *votes, key=c.model)
         neighbours = self.query_one("#neighbours", DataTable)
         neighbours.clear(columns=True)
-        neighbours.add_columns("similarity", "model", "score", "cost", "nearest past task")
+        neighbours.add_columns("sim", "model", "score", "cost", "nearest past task")
         for n in d.neighbours:
             neighbours.add_row(num(n.get("similarity"), 2), n.get("model", ""), num(n.get("score")),
                                usd(n.get("cost_usd")), Text(str(n.get("task") or n.get("task_id") or "")[:60]))
+        neighbours.display = bool(d.neighbours)
+        table.focus()  # arrows and Enter pick a candidate at once
         select = self.query_one("#override", Select)
         select.set_options([(c.model, c.model) for c in d.candidates])
         select.value = d.chosen

@@ -6,6 +6,7 @@ Before Save, the what-if estimate of the edited setting is shown beside the curr
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,21 +15,29 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 from textual_plotext import PlotextPlot
 
-from tui.format import num, usd
+from tui.format import interval, metric_value, num, usd
 from tui.messages import RouterViewChanged, ServiceFailed, WhatIfReady
 from tui.viewdata import RouterView, WhatIfView
 
+PRIORS_CAPTION = "Priors: expected score, cost per task, n outcomes; pinned = your edit"
+
 
 class RouterScreen(Screen):
+    LABEL = "Router"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]  # the settings form needs ~50 columns beside the table
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="router-save"),
         Binding("ctrl+r", "reset", "Reset priors", id="router-reset"),
         Binding("ctrl+n", "edit_cell", "Edit cell", id="router-edit-cell"),
         Binding("ctrl+o", "whatif", "What-if", id="router-whatif"),
+        Binding("right_square_bracket", "dimension(1)", "Next dimension (narrow)", id="router-next-dimension"),
+        Binding("left_square_bracket", "dimension(-1)", "Previous dimension (narrow)",
+                id="router-previous-dimension"),
     ]
     DEFAULT_CSS = """
     RouterScreen #router-body { height: 1fr; }
+    RouterScreen #router-note { height: auto; max-height: 4; padding: 0 1; background: $boost; }
+    RouterScreen #priors-caption { height: auto; }
     RouterScreen #priors-pane { width: 3fr; }
     RouterScreen #settings-pane { width: 2fr; min-width: 40; }
     RouterScreen.-narrow #router-body { layout: vertical; overflow-y: auto; }
@@ -49,15 +58,17 @@ class RouterScreen(Screen):
         super().__init__()
         self.view: RouterView | None = None
         self.selected: tuple[str, str] | None = None
+        self.dimension_index = 0  # the one dimension a narrow pane shows
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static("Loading the router state (priors from the log; no embedding model needed)…", id="router-note")
         with Horizontal(id="router-body"):
             with Vertical(id="priors-pane"):
-                yield Static("Priors: dimension × model (pinned = edited by you, learned = from data)")
+                yield Static(PRIORS_CAPTION, id="priors-caption")
                 yield DataTable(id="priors", cursor_type="row")
+                yield Label("Select a row to edit its cell", id="cell-label")
                 with Horizontal(id="cell-editor"):
-                    yield Label("", id="cell-label")
                     yield Input(placeholder="score 0..1", id="cell-score")
                     yield Input(placeholder="cost USD", id="cell-cost")
                     yield Button("Pin cell", id="pin-cell")
@@ -68,19 +79,24 @@ class RouterScreen(Screen):
                     yield Button("Save", id="save", variant="primary")
                     yield Button("Reset priors", id="reset", variant="warning")
                     yield Button("What-if", id="whatif")
-                yield Static("Loading the router state (on first start it learns from the log)…",
-                             id="router-note")
-                yield Static("What-if: edit a setting to compare it with the current one.", id="whatif-text")
+                yield Static("What-if: edit a setting (or press What-if) to estimate it on the logged routes.",
+                     id="whatif-text")
                 yield PlotextPlot(id="frontier")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.app.router_screen = self
         self.load_view()
 
     # -- workers -------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="router")
     def load_view(self) -> None:
         self._run(lambda s: s.router_view(), "")
+
+    @work(thread=True, exclusive=True, group="memory")
+    def build_memory(self) -> None:
+        """The model loaded before this state was built: embed the log's tasks now, then show the new count."""
+        self._run(lambda s: (s.ensure_memory(), s.router_view())[1], "")
 
     @work(thread=True, exclusive=True, group="router")
     def apply_setting(self, name: str, text: str) -> None:
@@ -119,11 +135,23 @@ class RouterScreen(Screen):
         self.view = message.view
         self._render_priors(message.view)
         self._render_settings(message.view)
-        self.query_one("#router-note", Static).update(message.note)
-        if message.note:
+        note = message.view.source + (f"\n{message.note}" if message.note else "")
+        self.query_one("#router-note", Static).update(note)
+        if message.view.memory_pending and self.app.embedder_state == "ready":
+            self.build_memory()
+        if message.note.startswith("saved"):
             self.notify(message.note)
         if message.note and "unsaved" in message.note:
             self.run_whatif()
+
+    def on_resize(self) -> None:
+        if self.view is not None:
+            self._render_priors(self.view)
+
+    def action_dimension(self, step: int) -> None:
+        if self.view is not None:
+            self.dimension_index += step
+            self._render_priors(self.view)
 
     @on(ServiceFailed)
     def _failed(self, message: ServiceFailed) -> None:
@@ -136,16 +164,7 @@ class RouterScreen(Screen):
     @on(WhatIfReady)
     def _whatif(self, message: WhatIfReady) -> None:
         view: WhatIfView = message.view
-
-        def line(label: str, values: dict) -> str:
-            cost = values.get("cost_usd")
-            return (f"{label:<9} AvgPerf {num(values.get('avg_perf'), 1)}%  cost {'—' if cost is None else usd(cost)}"
-                    f"  Perf/$ {num(values.get('perf_per_usd'))}")
-
-        notes = "".join(f"\n• {note}" for note in view.notes)
-        self.query_one("#whatif-text", Static).update(
-            f"What-if ({view.method}, an estimate from the logged history):\n"
-            f"{line('current', view.current)}\n{line('edited', view.edited)}{notes}")
+        self.query_one("#whatif-text", Static).update(render_whatif(view))
         plt = self.query_one("#frontier", PlotextPlot).plt
         plt.clear_data()
         plt.clear_figure()
@@ -157,14 +176,32 @@ class RouterScreen(Screen):
         self.query_one("#frontier", PlotextPlot).refresh()
 
     def _render_priors(self, view: RouterView) -> None:
+        """All dimensions when wide; one at a time when narrow (] [ turn them), so n and source always show."""
         table = self.query_one("#priors", DataTable)
-        if not table.columns:
-            table.add_columns("dimension", "model", "exp score", "exp cost", "n", "source")
-        table.clear()
-        for cell in view.cells:
-            table.add_row(cell.dimension, cell.model, num(cell.exp_score, 3), usd(cell.exp_cost_usd),
-                          num(cell.count), "pinned" if cell.pinned else "learned",
-                          key=f"{cell.dimension}\t{cell.model}")
+        narrow = self.size.width < 100
+        dimensions = sorted({c.dimension for c in view.cells})
+        cells = view.cells
+        caption = PRIORS_CAPTION
+        if narrow and dimensions:
+            shown = dimensions[self.dimension_index % len(dimensions)]
+            cells = [c for c in cells if c.dimension == shown]
+            caption += (f"\nDimension {shown} ({self.dimension_index % len(dimensions) + 1} of {len(dimensions)}; "
+                        "] [ for the others)")
+        self.query_one("#priors-caption", Static).update(caption)
+        table.clear(columns=True)
+        columns = ("model", "score", "cost", "n", "source") if narrow else (
+            "dimension", "model", "exp score", "exp cost", "n", "source")
+        table.add_columns(*columns)
+        for cell in cells:
+            row = (cell.model, num(cell.exp_score, 3), usd(cell.exp_cost_usd), num(cell.count),
+                   "pinned" if cell.pinned else "learned")
+            table.add_row(*(row if narrow else (cell.dimension, *row)), key=f"{cell.dimension}\t{cell.model}")
+        if self.selected is not None:  # the cursor stays on the cell being edited
+            key = "\t".join(self.selected)
+            for index, row_key in enumerate(table.rows):
+                if row_key.value == key:
+                    table.move_cursor(row=index)
+                    break
 
     def _render_settings(self, view: RouterView) -> None:
         box = self.query_one("#settings", Vertical)
@@ -219,3 +256,25 @@ class RouterScreen(Screen):
             return
         self.pin_cell(*self.selected, self.query_one("#cell-score", Input).value,
                       self.query_one("#cell-cost", Input).value)
+
+
+METRIC_NAMES = {"avg_perf": "AvgPerf", "cost_per_task": "cost/task", "total_cost": "total cost",
+                "perf_per_dollar": "Perf/$"}
+
+
+def render_whatif(view: WhatIfView) -> Text:
+    """Each metric: what the logged routes did, the saved setting and the edited one by IPS, SNIPS and DR."""
+    text = Text()
+    text.append(f"What-if: ESTIMATES on {view.routes} logged routes (of {view.route_events}), "
+                f"{round(100 * view.level)}% bootstrap intervals ({view.n_boot} resamples).\n", style="bold")
+    text.append("logged = what those routes did; saved = the setting in force, re-run on them; edited = yours. "
+                "Totals differ: they count every run, these only routes with a logged choice.\n", style="dim")
+    for row in view.rows:
+        text.append(f"\n{METRIC_NAMES.get(row.metric, row.metric)}", style="bold")
+        text.append(f"   logged {metric_value(row.metric, row.logged)}\n")
+        lines = [("saved DR", row.saved), *((f"edited {name.upper()}", row.edited[name]) for name in row.edited)]
+        for label, estimate in lines:
+            text.append(f"  {label:<13}{interval(row.metric, estimate.value, estimate.low, estimate.high)}\n")
+    for note in view.notes:
+        text.append(f"• {note}\n", style="yellow")
+    return text

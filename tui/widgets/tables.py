@@ -8,7 +8,7 @@ import polars as pl
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.format import num, pct, usd
+from tui.format import num, pct, ratio, usd
 
 
 def _dollars(column: str) -> bool:
@@ -23,11 +23,18 @@ def format_value(column: str, value: Any) -> str | Text:
         return usd(value)
     if column.startswith("avg_perf"):
         return pct(value)
+    if "_per_" in column:
+        return ratio(value)
     if isinstance(value, float):
         return num(value, 3 if abs(value) < 1 else 2)
     if isinstance(value, int):
         return num(value)
     return Text(str(value)[:48])
+
+
+LABELS = {"avg_perf": "AvgPerf", "cost_usd": "cost", "perf_per_dollar": "Perf/$", "points_per_usd": "pts/$",
+          "perf_per_usd": "Perf/$", "unpriced_runs": "unpriced", "avg_score": "score", "codex_sessions": "sessions",
+          "cached_input": "cached", "total_tokens": "total", "period": "day"}
 
 
 def fill_table(table: DataTable, frame: pl.DataFrame, empty: str = "nothing in this range") -> None:
@@ -36,6 +43,6 @@ def fill_table(table: DataTable, frame: pl.DataFrame, empty: str = "nothing in t
         table.add_column(empty)
         return
     for column in frame.columns:
-        table.add_column(column.replace("_", " "), key=column)
+        table.add_column(LABELS.get(column, column.replace("_", " ")), key=column)
     for row in frame.iter_rows(named=True):
         table.add_row(*(format_value(c, row[c]) for c in frame.columns))

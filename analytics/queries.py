@@ -31,7 +31,8 @@ from analytics.metrics import (
     win_rate_sql,
 )
 from analytics.metrics import WIN_THRESHOLD as DEFAULT_THRESHOLD  # noqa: F401 - the dashboard's import
-from analytics.query_scope import Logs, Moment, date_range, time_zone
+from analytics.query_scope import Logs, Moment, connection, date_range, time_zone
+from analytics.query_scope import frame as _frame
 from analytics.query_scope import where_clause as _where
 
 UNITS = {
@@ -44,14 +45,6 @@ UNITS = {
 FAILED_START = "status = 'codex_missing'"
 RUN = f"event = 'outcome' AND NOT COALESCE({FAILED_START}, false)"
 PERIODS = ("day", "week", "month", "session")
-
-
-def _con(source: Any):
-    return source.con if hasattr(source, "con") else source
-
-
-def _frame(source: Any, sql: str, params: list[Any]) -> pl.DataFrame:
-    return _con(source).sql(sql, params=params).pl()
 
 
 def _with_route(outcomes: str, columns: str) -> str:
@@ -262,7 +255,7 @@ def range_events(source: Any, since: Moment = None, until: Moment = None, logs: 
            "ORDER BY ts, file, line")
     frame = _frame(source, sql, params)
     location = ["inode", "byte_offset", "byte_length", "line_hash"]
-    raw = original_lines(_con(source), frame.select("file", *location))
+    raw = original_lines(connection(source), frame.select("file", *location))
     gone = pl.when(raw.is_null()).then(pl.col("file") + f": {LINE_GONE}").alias("raw_error")
     return frame.with_columns(raw).with_columns(gone).drop(location)
 
@@ -282,7 +275,7 @@ def route_detail(source: Any, task_id: str, logs: Logs = None) -> dict[str, Any]
     if frame.height == 0:
         return None
     location = ["inode", "byte_offset", "byte_length", "line_hash"]
-    raw = original_lines(_con(source), frame.select("file", *location)).to_list()
+    raw = original_lines(connection(source), frame.select("file", *location)).to_list()
     latest: dict[str, dict[str, Any]] = {}
     for row, line in zip(frame.drop(location).to_dicts(), raw, strict=True):
         record = json.loads(line) if line is not None else {}
@@ -307,33 +300,6 @@ def route_detail(source: Any, task_id: str, logs: Logs = None) -> dict[str, Any]
             "session_id": outcome["row"]["session_id"]},
         "raw_errors": [part["raw_error"] for part in (route, override, outcome) if part and part["raw_error"]],
     }
-
-
-def malformed_lines(source: Any, limit: int | None = None, logs: Logs = None) -> pl.DataFrame:
-    """Lines set aside during ingestion: file, line number, the reason and (the start of) the text."""
-    where, params = _where(None, None, logs=logs)
-    sql = f"SELECT file, line, error, text FROM malformed WHERE {where} ORDER BY file, line"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(int(limit))
-    return _frame(source, sql, params)
-
-
-def malformed_note(frame: pl.DataFrame, total: int | None = None, first: int = 3) -> str | None:
-    """"N malformed log line(s) skipped: FILE:LINE (reason), ... and K more" from ``malformed_lines`` rows
-    (``total``: the count when ``frame`` holds only the first few); None when there are none."""
-    count = frame.height if total is None else total
-    if not count:
-        return None
-    shown = [f"{row['file']}:{row['line']} ({_shorten(row['error'])})" for row in frame.head(first).to_dicts()]
-    more = count - len(shown)
-    return (f"{count} malformed log line(s) skipped: " + ", ".join(shown)
-            + (f" and {more} more" if more > 0 else ""))
-
-
-def _shorten(text: str | None, limit: int = 60) -> str:
-    text = text or "unreadable"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def unpriced_models(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:

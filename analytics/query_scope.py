@@ -70,3 +70,13 @@ def where_clause(since: Moment, until: Moment, column: str = "ts", logs: Logs = 
         clauses.append(f"{column} < ?")
         params.append(stop)
     return (" AND ".join(clauses) or "TRUE"), params
+
+
+def connection(source: Any) -> Any:
+    """The DuckDB connection/cursor of a ``Store``, or ``source`` itself when it is one."""
+    return source.con if hasattr(source, "con") else source
+
+
+def frame(source: Any, sql: str, params: list[Any]) -> Any:
+    """The answer of ``sql`` as a Polars frame, from a ``Store`` or a DuckDB connection/cursor."""
+    return connection(source).sql(sql, params=params).pl()

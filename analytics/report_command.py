@@ -108,6 +108,7 @@ def _open_store(db: Path | None):
 def build_report(store: Any, since: str | None, until: str | None, threshold: float = 0.5,
                  logs: list[Path] | None = None) -> dict[str, Any]:
     """The --json object (also what the tables print): plain JSON values only."""
+    from analytics import malformed
     from analytics import queries as q
 
     total = q.totals(store, since, until, logs).row(0, named=True)
@@ -118,7 +119,7 @@ def build_report(store: Any, since: str | None, until: str | None, threshold: fl
     return {
         "events": total["events"],
         "malformed": total["malformed"],
-        "malformed_note": q.malformed_note(q.malformed_lines(store, limit=3, logs=logs), total["malformed"]),
+        "malformed_note": malformed.malformed_note(malformed.malformed_lines(store, limit=3, logs=logs), total["malformed"]),
         "totals": {"runs": total["runs"], "cost_usd": total["cost_usd"], "avg_perf": total["avg_perf"],
                    "perf_per_dollar": total["perf_per_dollar"], "unpriced_runs": total["unpriced_runs"],
                    "codex_sessions": total["codex_sessions"], "codex_cost_usd": total["codex_cost_usd"],

@@ -14,6 +14,7 @@ import polars as pl
 
 from analytics import queries
 from analytics.ingest import LogIngester
+from analytics.malformed import malformed_lines
 from analytics.store import Store
 from router.logged_routes import decode_events
 
@@ -23,7 +24,7 @@ _KINDS = ("route", "override", "outcome")
 def load_events(paths: Sequence[str | Path], db_path: str | Path | None = None
                 ) -> tuple[list[dict[str, Any]], pl.DataFrame]:
     """Route/override/outcome events of ``paths`` through the shared ingestion, and their malformed lines
-    (``queries.malformed_lines`` rows: file, line, error, text).
+    (``analytics.malformed.malformed_lines`` rows: file, line, error, text).
 
     The DuckDB cache at ``db_path`` is brought up to date first (a damaged cache is rebuilt; when the
     dashboard holds it, an in-memory store is used: the logs are the truth, the cache only saves re-reading).
@@ -35,5 +36,5 @@ def load_events(paths: Sequence[str | Path], db_path: str | Path | None = None
         ingester.poll()
         frame = queries.range_events(store).filter(pl.col("file").is_in(ingester.paths)
                                                    & pl.col("event").is_in(_KINDS))
-        malformed = queries.malformed_lines(store).filter(pl.col("file").is_in(ingester.paths))
+        malformed = malformed_lines(store).filter(pl.col("file").is_in(ingester.paths))
     return list(decode_events(frame)), malformed

@@ -48,8 +48,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analytics import queries
     from analytics.errors import CommandError
+    from analytics.malformed import malformed_note
     from router import whatif
     from router.history import load_events
     from router.whatif_args import parse_assignments
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     out = report.to_dict()
     out["logs"] = [str(p) for p in paths]
     out["malformed_lines"] = malformed.height
-    out["malformed_note"] = queries.malformed_note(malformed)
+    out["malformed_note"] = malformed_note(malformed)
     if curve is not None:
         out["frontier"] = curve.to_dict()
     if args.json:

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from analytics import queries as q
+from analytics.malformed import malformed_lines
 from analytics.store import Store
 
 GPT, GLM, QWEN = 0.046, 0.01 + 0.02, 0.77
@@ -171,7 +172,7 @@ def test_event_lists(loaded: Store) -> None:
     t1 = export.filter((pl.col("task_id") == "t1") & (pl.col("event") == "outcome")).row(0, named=True)
     assert json.loads(t1["raw"])["custom_key"] == {"kept": True}
     assert export.get_column("raw_error").null_count() == 8
-    bad = q.malformed_lines(loaded).to_dicts()
+    bad = malformed_lines(loaded).to_dicts()
     assert [(b["line"], b["error"].split(":")[0]) for b in bad] == [(9, "not JSON"), (10, "score")]
 
 

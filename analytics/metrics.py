@@ -18,8 +18,10 @@ checks that each SQL form and its numpy form agree on the same rows. Definitions
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported by the functions that use it: the constants must stay cheap to import
+    import numpy as np
 
 MIN_RUNS = 3  # below this many scored, priced runs there is no points/$ nor Perf/$: one run is luck
 WIN_THRESHOLD = 0.5  # default win cut-off on a [0, 1] score
@@ -29,6 +31,8 @@ WIN_THRESHOLD = 0.5  # default win cut-off on a [0, 1] score
 
 def avg_perf(scores: Sequence[float]) -> float:
     """AvgPerf% = 100 x mean score of the chosen models (0 for no tasks)."""
+    import numpy as np
+
     return 100.0 * float(np.mean(scores)) if len(scores) else 0.0
 
 
@@ -45,6 +49,8 @@ def perf_per_dollar(avg_perf_pct: float, total_usd: float) -> float | None:
 
 def perf_per_dollar_array(avg_perf_pct: np.ndarray, total_usd: np.ndarray) -> np.ndarray:
     """``perf_per_dollar`` element-wise (bootstrap resamples): NaN where nothing was spent."""
+    import numpy as np
+
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total_usd > 0, avg_perf_pct / np.where(total_usd > 0, total_usd, 1.0), np.nan)
 
@@ -87,11 +93,15 @@ def win_rate(scores: Sequence[float | None], threshold: float = WIN_THRESHOLD) -
 
 def regret(best: np.ndarray | Sequence[float], chosen: np.ndarray | Sequence[float]) -> np.ndarray:
     """Per run: best - chosen, never below 0."""
+    import numpy as np
+
     return np.maximum(np.asarray(best, dtype=float) - np.asarray(chosen, dtype=float), 0.0)
 
 
 def cumulative_regret(best_scores: Sequence[float], chosen_scores: Sequence[float]) -> float:
     """Sum over tasks of (best score any model got - score of the chosen model)."""
+    import numpy as np
+
     return float(np.sum(regret(best_scores, chosen_scores)))
 
 
@@ -102,6 +112,8 @@ def regret_sql(best: str, chosen: str) -> str:
 # ------------------------------------------------------------------------------------------- cost
 
 def total_cost(costs: Sequence[float]) -> float:
+    import numpy as np
+
     return float(np.sum(costs))
 
 

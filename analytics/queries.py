@@ -55,7 +55,7 @@ def _with_route(outcomes: str, columns: str) -> str:
 
 
 def dimension_model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
-                          threshold: float = WIN_THRESHOLD, min_runs: int = MIN_RUNS) -> pl.DataFrame:
+                          win_threshold: float = WIN_THRESHOLD, min_runs: int = MIN_RUNS) -> pl.DataFrame:
     """Per dimension x model: runs, avg score, win rate, cost, points per $; ``leader`` marks each dimension's best.
 
     The leader has the best average score among models with at least ``min_runs`` runs there (one lucky
@@ -76,7 +76,7 @@ def dimension_model_stats(source: Any, since: Moment = None, until: Moment = Non
                                  win_rate DESC NULLS LAST, cost_usd ASC NULLS LAST, model) = 1 AS leader
     FROM s ORDER BY dimension, avg_score DESC NULLS LAST, model
     """
-    return _frame(source, sql, [threshold, *params, int(min_runs)])
+    return _frame(source, sql, [win_threshold, *params, int(min_runs)])
 
 
 def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,

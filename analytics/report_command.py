@@ -20,6 +20,7 @@ from typing import Any
 
 from analytics import cli_options
 from analytics.errors import CommandError
+from analytics.metrics import WIN_THRESHOLD
 
 
 def _day_or_moment(text: str) -> str:
@@ -56,7 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", type=_day_or_moment, metavar="DATE", help="last day to include (as --since)")
     parser.add_argument("--timezone", "-z", type=_zone, metavar="TZ",
                         help="the zone whose days a view counts in (default: this machine's, as ccusage)")
-    parser.add_argument("--threshold", type=float, default=0.5, metavar="S",
+    parser.add_argument("--threshold", type=float, default=WIN_THRESHOLD, metavar="S",
                         help="score that counts as a win in the win rate (default 0.5)")
     cli_options.add_json(parser)
 
@@ -105,7 +106,7 @@ def _open_store(db: Path | None):
     return store
 
 
-def build_report(store: Any, since: str | None, until: str | None, threshold: float = 0.5,
+def build_report(store: Any, since: str | None, until: str | None, win_threshold: float = WIN_THRESHOLD,
                  logs: list[Path] | None = None) -> dict[str, Any]:
     """The --json object (also what the tables print): plain JSON values only."""
     from analytics import malformed
@@ -113,7 +114,7 @@ def build_report(store: Any, since: str | None, until: str | None, threshold: fl
 
     total = q.totals(store, since, until, logs).row(0, named=True)
     models = q.model_stats(store, since, until, logs)
-    dims = q.dimension_model_stats(store, since, until, logs, threshold=threshold)
+    dims = q.dimension_model_stats(store, since, until, logs, win_threshold=win_threshold)
     regret = q.regret_summary(q.regret_over_time(store, since, until, logs))
     days = q.spend_by_day(store, since, until, logs)
     return {

@@ -76,7 +76,7 @@ def test_dimension_model_stats_win_rate_and_leader(loaded: Store) -> None:
     assert rows[("algorithm", "mystery-model")]["win_rate"] == 1.0
     leaders = frame.filter(pl.col("leader")).select("dimension", "model").rows()
     assert sorted(leaders) == [("algorithm", "glm-5"), ("bug_fixing", "gpt-5.4")]
-    strict = {(r["dimension"], r["model"]): r for r in q.dimension_model_stats(loaded, threshold=0.9).to_dicts()}
+    strict = {(r["dimension"], r["model"]): r for r in q.dimension_model_stats(loaded, win_threshold=0.9).to_dicts()}
     assert strict[("algorithm", "glm-5")]["win_rate"] == 0.0
 
 

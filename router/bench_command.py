@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from analytics import cli_options
 from analytics.errors import CommandError
 
 DEFAULT_ROUTERS = "oracle,random,always,dimension-best,linucb,static-classifier,acrouter"
@@ -64,7 +65,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-text", action="store_true",
                         help="drop every task's text: the metadata-only variant, routed on priors and online "
                              "learning alone (no embeddings)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    cli_options.add_json(parser, "the table")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 

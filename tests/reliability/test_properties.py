@@ -100,6 +100,26 @@ def test_ingester_agrees_with_the_schema_line_by_line(batch):
         assert set(kept) >= set(record) - {"timestamp", "task_hint"}  # unknown keys are kept
 
 
+def _ingest(log: Path, small_batch: int) -> tuple[list[tuple], list[tuple]]:
+    """Every stored column of every event (the location too) and every malformed line, in line order."""
+    with Store(":memory:") as store:
+        LogIngester(store, [log], prices=EMPTY_BOOK, small_batch=small_batch).poll()
+        events = store.execute("SELECT * EXCLUDE (log, file) FROM events ORDER BY line").fetchall()
+        malformed = store.execute("SELECT line, error IS NOT NULL FROM malformed ORDER BY line").fetchall()
+    return events, malformed
+
+
+@SETTINGS
+@given(st.lists(records(), min_size=1, max_size=25))
+def test_bulk_sql_path_stores_what_the_python_path_stores(batch):
+    """The same lines through DuckDB's bulk query (``small_batch=0``) and through ``schema.normalize`` alone
+    (``small_batch`` above the batch): the same rows, column for column, and the same lines set aside."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "log.jsonl"
+        log.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch), encoding="utf-8")
+        assert _ingest(log, small_batch=0) == _ingest(log, small_batch=10**9)
+
+
 @SETTINGS
 @given(st.lists(st.binary(max_size=60).map(lambda b: b.replace(b"\n", b"")), min_size=1, max_size=30))
 def test_arbitrary_bytes_never_crash_and_every_line_is_accounted_for(lines):

@@ -35,6 +35,7 @@ import math
 import mmap
 import os
 import stat
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -44,7 +45,6 @@ import duckdb
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from analytics.prices import PriceBook, import_catalogue_in_background
 from analytics.schema import EVENT_KINDS, NUMBER_RANGES, SchemaError, loads_line, normalize, parse_ts
@@ -529,6 +529,8 @@ def original_lines(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.Ser
     placed = np.concatenate(found_rows) if found_rows else np.empty(0, dtype=np.int64)
     where[placed] = np.arange(len(placed))
     lines = pa.concat_arrays(found_bytes) if found_bytes else pa.array([], pa.large_binary())
+    import pyarrow.compute as pc  # ~0.08 s of start-up that only this function needs
+
     texts = pc.binary_slice(lines, 0, -1).cast(pa.large_string())  # without the newline
     if len(placed) != rows.height or np.any(placed[1:] < placed[:-1]):  # else already one per row, in order
         texts = texts.take(pa.array(where, mask=where < 0))
@@ -555,17 +557,18 @@ class LogIngester:
         }
         self._priced = False
         self._models: set[str] = set()
+        self._catalogue: threading.Thread | None = None
 
     def poll(self) -> IngestResult:
         """Read whatever is new in every file; stat-only when nothing changed."""
         result = IngestResult()
-        catalogue = None if self._priced else import_catalogue_in_background()
+        self._catalogue = None
         with self.store.write_lock:
             self._touched.clear()
             for path in self.paths:
                 result += self._poll_file(path)
-            if catalogue is not None:
-                catalogue.join()
+            if self._catalogue is not None:
+                self._catalogue.join()
             if not self._priced or self._new_models():
                 self.store.refresh_prices(self.prices or PriceBook.load())
                 self._priced = True
@@ -626,6 +629,8 @@ class LogIngester:
         names the old inode, so a crash mid-drain resumes the drain rather than repeating it.
         """
         result = IngestResult()
+        if not self._priced and self._catalogue is None:  # the new lines' models are priced after the read
+            self._catalogue = import_catalogue_in_background()
         with open(source, "rb") as handle:
             fd = handle.fileno()
             while (available := os.fstat(fd).st_size - state.offset) > 0:

@@ -18,6 +18,7 @@ wants concurrent readers; writers additionally take ``store.write_lock`` so two 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -318,10 +319,15 @@ class Store:
         return self.con.execute(sql, params or [])
 
     def refresh_prices(self, book: Any) -> list[str]:
-        """Price every model seen in events or sessions; returns the models nobody prices (unpriced)."""
-        models = [r[0] for r in self.execute(
+        """Price every model seen in events or sessions; returns the models nobody prices (unpriced).
+        Nothing is resolved again while the models and ``book.key`` are those of the last refresh."""
+        models = sorted(r[0] for r in self.execute(
             "SELECT DISTINCT model FROM events WHERE model IS NOT NULL "
-            "UNION SELECT DISTINCT model FROM session_usage WHERE model IS NOT NULL").fetchall()]
+            "UNION SELECT DISTINCT model FROM session_usage WHERE model IS NOT NULL").fetchall())
+        key = hashlib.sha256(json.dumps([book.key, models]).encode()).hexdigest()
+        if self.execute("SELECT value FROM meta WHERE key = 'prices_key'").fetchall() == [(key,)]:
+            priced = {r[0] for r in self.execute("SELECT model FROM prices").fetchall()}
+            return [model for model in models if model not in priced]
         rows, unpriced = [], []
         for model in sorted(models):
             price = book.price(model)
@@ -339,6 +345,7 @@ class Store:
             con.execute("DELETE FROM prices")
             if rows:
                 con.executemany(f"INSERT INTO prices VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('prices_key', ?)", [key])
             con.execute("COMMIT")
         return unpriced
 

@@ -67,10 +67,10 @@ _FIELDS: dict[str, str] = {
     "cost_usd": "num", "latency_ms": "num", "exit_code": "exit", "session_id": "str", "turn_id": "str",
     "cwd": "str", "tool": "str", "status": "any", "timestamp": "ts", "task_hint": "str", "oracle_scores": "any",
 }
-_TOKENS = ("input", "cached_input", "output", "reasoning")
+_TOKENS = ("input", "cached_input", "output", "reasoning", "cache_write")
 _EVENT_COLUMNS = ("v", "event", "task_id", "task", "dimension", "language", "difficulty", "model", "profile",
                   "router", "propensity", "score", "tokens_input", "tokens_cached_input", "tokens_output",
-                  "tokens_reasoning", "cost_usd", "latency_ms", "exit_code", "session_id", "turn_id", "cwd",
+                  "tokens_reasoning", "tokens_cache_write", "cost_usd", "latency_ms", "exit_code", "session_id", "turn_id", "cwd",
                   "tool", "status", "est_scores", "oracle_best")
 # Where the line is instead of the line: the log stays the one copy (see ``original_lines``).
 _LOCATION_COLUMNS = ("byte_offset", "byte_length", "line_hash")
@@ -398,6 +398,7 @@ def _event_row(record: dict, text: str, log: str, source: str, inode: int, line:
         _int(record, "tokens.cached_input", tokens.get("cached_input")),
         _int(record, "tokens.output", tokens.get("output")),
         _int(record, "tokens.reasoning", tokens.get("reasoning")),
+        _int(record, "tokens.cache_write", tokens.get("cache_write")),
         _float(get("cost_usd")), _float(get("latency_ms")), _int(record, "exit_code", get("exit_code")),
         get("session_id"), get("turn_id"), get("cwd"), get("tool"), status, *_regret_inputs(record), pos, text,
     )

@@ -35,6 +35,7 @@ import math
 import mmap
 import os
 import stat
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -44,7 +45,6 @@ import duckdb
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from analytics.prices import PriceBook, import_catalogue_in_background
 from analytics.schema import EVENT_KINDS, NUMBER_RANGES, SchemaError, loads_line, normalize, parse_ts
@@ -67,10 +67,10 @@ _FIELDS: dict[str, str] = {
     "cost_usd": "num", "latency_ms": "num", "exit_code": "exit", "session_id": "str", "turn_id": "str",
     "cwd": "str", "tool": "str", "status": "any", "timestamp": "ts", "task_hint": "str", "oracle_scores": "any",
 }
-_TOKENS = ("input", "cached_input", "output", "reasoning")
+_TOKENS = ("input", "cached_input", "output", "reasoning", "cache_write")
 _EVENT_COLUMNS = ("v", "event", "task_id", "task", "dimension", "language", "difficulty", "model", "profile",
                   "router", "propensity", "score", "tokens_input", "tokens_cached_input", "tokens_output",
-                  "tokens_reasoning", "cost_usd", "latency_ms", "exit_code", "session_id", "turn_id", "cwd",
+                  "tokens_reasoning", "tokens_cache_write", "cost_usd", "latency_ms", "exit_code", "session_id", "turn_id", "cwd",
                   "tool", "status", "est_scores", "oracle_best")
 # Where the line is instead of the line: the log stays the one copy (see ``original_lines``).
 _LOCATION_COLUMNS = ("byte_offset", "byte_length", "line_hash")
@@ -148,7 +148,9 @@ _TOKEN_OK = " AND ".join(f"(t.{k} IS NULL OR (regexp_full_match(t.{k}::VARCHAR, 
 
 # NaN / Infinity spelled as a value anywhere in the line (DuckDB's parser takes them in any case): Python has the
 # last word on such lines (they are not JSON). A match inside a string only costs that line the slower path.
-_NON_FINITE = "regexp_matches(raw, '[:,\\[]\\s*-?(?i:nan|inf)')"
+# The regex runs only on lines that hold "nan" or "inf" in some case at all: two ILIKEs cost a third of it.
+_NON_FINITE = ("CASE WHEN raw ILIKE '%nan%' OR raw ILIKE '%inf%' "
+               "THEN regexp_matches(raw, '[:,\\[]\\s*-?(?i:nan|inf)') ELSE false END")
 
 
 def _absent_or(x: str, check: str) -> str:
@@ -396,6 +398,7 @@ def _event_row(record: dict, text: str, log: str, source: str, inode: int, line:
         _int(record, "tokens.cached_input", tokens.get("cached_input")),
         _int(record, "tokens.output", tokens.get("output")),
         _int(record, "tokens.reasoning", tokens.get("reasoning")),
+        _int(record, "tokens.cache_write", tokens.get("cache_write")),
         _float(get("cost_usd")), _float(get("latency_ms")), _int(record, "exit_code", get("exit_code")),
         get("session_id"), get("turn_id"), get("cwd"), get("tool"), status, *_regret_inputs(record), pos, text,
     )
@@ -529,6 +532,8 @@ def original_lines(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.Ser
     placed = np.concatenate(found_rows) if found_rows else np.empty(0, dtype=np.int64)
     where[placed] = np.arange(len(placed))
     lines = pa.concat_arrays(found_bytes) if found_bytes else pa.array([], pa.large_binary())
+    import pyarrow.compute as pc  # ~0.08 s of start-up that only this function needs
+
     texts = pc.binary_slice(lines, 0, -1).cast(pa.large_string())  # without the newline
     if len(placed) != rows.height or np.any(placed[1:] < placed[:-1]):  # else already one per row, in order
         texts = texts.take(pa.array(where, mask=where < 0))
@@ -555,17 +560,18 @@ class LogIngester:
         }
         self._priced = False
         self._models: set[str] = set()
+        self._catalogue: threading.Thread | None = None
 
     def poll(self) -> IngestResult:
         """Read whatever is new in every file; stat-only when nothing changed."""
         result = IngestResult()
-        catalogue = None if self._priced else import_catalogue_in_background()
+        self._catalogue = None
         with self.store.write_lock:
             self._touched.clear()
             for path in self.paths:
                 result += self._poll_file(path)
-            if catalogue is not None:
-                catalogue.join()
+            if self._catalogue is not None:
+                self._catalogue.join()
             if not self._priced or self._new_models():
                 self.store.refresh_prices(self.prices or PriceBook.load())
                 self._priced = True
@@ -626,6 +632,8 @@ class LogIngester:
         names the old inode, so a crash mid-drain resumes the drain rather than repeating it.
         """
         result = IngestResult()
+        if not self._priced and self._catalogue is None:  # the new lines' models are priced after the read
+            self._catalogue = import_catalogue_in_background()
         with open(source, "rb") as handle:
             fd = handle.fileno()
             while (available := os.fstat(fd).st_size - state.offset) > 0:

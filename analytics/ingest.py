@@ -33,6 +33,7 @@ import hashlib
 import mmap
 import os
 import stat
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -116,17 +117,18 @@ class LogIngester:
         }
         self._priced = False
         self._models: set[str] = set()
+        self._catalogue: threading.Thread | None = None
 
     def poll(self) -> IngestResult:
         """Read whatever is new in every file; stat-only when nothing changed."""
         result = IngestResult()
-        catalogue = None if self._priced else import_catalogue_in_background()
+        self._catalogue = None
         with self.store.write_lock:
             self._touched.clear()
             for path in self.paths:
                 result += self._poll_file(path)
-            if catalogue is not None:
-                catalogue.join()
+            if self._catalogue is not None:
+                self._catalogue.join()
             if not self._priced or self._new_models():
                 self.store.refresh_prices(self.prices or PriceBook.load())
                 self._priced = True
@@ -187,6 +189,8 @@ class LogIngester:
         names the old inode, so a crash mid-drain resumes the drain rather than repeating it.
         """
         result = IngestResult()
+        if not self._priced and self._catalogue is None:  # the new lines' models are priced after the read
+            self._catalogue = import_catalogue_in_background()
         with open(source, "rb") as handle:
             fd = handle.fileno()
             while (available := os.fstat(fd).st_size - state.offset) > 0:

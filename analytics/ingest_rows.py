@@ -82,6 +82,7 @@ def _event_row(record: dict, text: str, log: str, source: str, inode: int, line:
         _int(record, "tokens.cached_input", tokens.get("cached_input")),
         _int(record, "tokens.output", tokens.get("output")),
         _int(record, "tokens.reasoning", tokens.get("reasoning")),
+        _int(record, "tokens.cache_write", tokens.get("cache_write")),
         _float(get("cost_usd")), _float(get("latency_ms")), _int(record, "exit_code", get("exit_code")),
         get("session_id"), get("turn_id"), get("cwd"), get("tool"), status, *_regret_inputs(record), pos, text,
     )

@@ -313,12 +313,13 @@ def unpriced_models(source: Any, since: Moment = None, until: Moment = None, log
     return _frame(source, sql, params)
 
 
-_TOKENS = ("input", "cached_input", "output", "reasoning")
+_TOKENS = ("input", "cached_input", "cache_write", "output", "reasoning")
 
 
 def _token_columns(prefix: str) -> str:
-    """The token columns as ccusage counts them: input is what was not read from the cache."""
-    return (f"GREATEST(COALESCE({prefix}input, 0) - COALESCE({prefix}cached_input, 0), 0) AS input, "
+    """The token columns as ccusage counts them: input is what was neither read from nor written to the cache."""
+    return (f"GREATEST(COALESCE({prefix}input, 0) - COALESCE({prefix}cached_input, 0) "
+            f"- COALESCE({prefix}cache_write, 0), 0) AS input, "
             + ", ".join(f"COALESCE({prefix}{name}, 0) AS {name}" for name in _TOKENS[1:]))
 
 
@@ -328,8 +329,9 @@ def usage_by_period(source: Any, period: str = "day", since: Moment = None, unti
 
     Routed runs (``outcome`` events) and Codex rollouts that never passed through the router count together
     (the ccusage views, DESIGN §9). Tokens are counted as ccusage counts them, so the figures compare:
-    ``input`` is the input *not* read from the cache (the log's ``tokens.input`` includes ``cached_input``),
-    ``reasoning`` is part of ``output``, and ``total_tokens`` = input + cached_input + output. ``cost_usd``
+    ``input`` is the input neither read from nor written to the cache (the log's and Codex's input include
+    ``cached_input`` and ``cache_write``), ``reasoning`` is part of ``output``, and ``total_tokens`` = input +
+    cached_input + cache_write + output. ``cost_usd``
     sums what could be priced (null when nothing could); ``unpriced`` flags a row where some usage had no price.
     ``since``/``until``: a day (YYYY-MM-DD or YYYYMMDD) or a time without offset is read in ``tz``.
 
@@ -369,7 +371,7 @@ def usage_by_period(source: Any, period: str = "day", since: Moment = None, unti
     """
     frame = _frame(source, sql, params + params)
     local = pl.col("last_activity").dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
-    total = (pl.col("input") + pl.col("cached_input") + pl.col("output")).alias("total_tokens")
+    total = (pl.col("input") + pl.col("cached_input") + pl.col("cache_write") + pl.col("output")).alias("total_tokens")
     if period == "session":
         return (frame.with_columns(local, total).rename({"k": "session_id"})
                 .select("session_id", "model", "source", "directory", "file", "last_activity", *_TOKENS,

@@ -185,12 +185,13 @@ def render(report: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     logs = _check_inputs(args)
+    from analytics.prices import PriceBook, PriceFileError, import_in_background
+
+    import_in_background("analytics.queries")  # Polars, pyarrow, numpy: loaded while the rollouts are read
 
     import duckdb
 
-    from analytics.ingest import LogIngester
     from analytics.paths import codex_home
-    from analytics.prices import PriceBook, PriceFileError
     from analytics.rollouts import RolloutIngester
     from analytics.store import MEMORY, Store, is_corruption
 
@@ -204,6 +205,8 @@ def run(args: argparse.Namespace) -> int:
 
     def collect() -> dict[str, Any]:
         rollouts = RolloutIngester(store, codex_home(args.codex_home), prices=book).poll()
+        from analytics.ingest import LogIngester
+
         LogIngester(store, logs, prices=book).poll()
         for problem in rollouts.errors:
             print(f"codex-router report: skipped rollout {problem}", file=sys.stderr)

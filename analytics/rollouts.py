@@ -262,13 +262,13 @@ def _parse_batch(paths: list[str]) -> list[tuple[Session | None, str | None]]:
     return out
 
 
-def _parse_all(changed: list[tuple[Path, os.stat_result]]) -> list[tuple[Session | None, str | None]]:
+def _parse_all(changed: list[tuple[str, os.stat_result]]) -> list[tuple[Session | None, str | None]]:
     """Parse ``changed`` in order, on every core when there is enough to read (a fresh interpreter per worker,
     never a fork of a process holding DuckDB's threads)."""
     total = sum(st.st_size for _, st in changed)
     workers = min(os.cpu_count() or 1, 8)
     if total < PARALLEL_BYTES or workers < 2:
-        return _parse_batch([str(p) for p, _ in changed])
+        return _parse_batch([path for path, _ in changed])
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -278,7 +278,7 @@ def _parse_all(changed: list[tuple[Path, os.stat_result]]) -> list[tuple[Session
         if size >= _BATCH_BYTES:
             batches.append([])
             size = 0
-        batches[-1].append(str(path))
+        batches[-1].append(path)
         size += st.st_size
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         return [result for batch in pool.map(_parse_batch, batches) for result in batch]
@@ -303,8 +303,8 @@ class RolloutIngester:
         result = RolloutResult()
         known = {row[0]: (row[1], row[2]) for row in
                  self.store.execute("SELECT path, size, mtime_ns FROM rollout_files").fetchall()}
-        changed = sorted((Path(path), st) for path, st in _rollout_entries(self.codex_home)
-                         if known.get(path) != (st.st_size, st.st_mtime_ns))
+        changed = [(path, st) for path, st in sorted(_rollout_entries(self.codex_home))
+                   if known.get(path) != (st.st_size, st.st_mtime_ns)]
         if not changed:
             return result
         from analytics.prices import PriceBook, import_catalogue_in_background
@@ -318,11 +318,11 @@ class RolloutIngester:
                 error = "no session_meta line"
             if error:
                 result.errors.append(f"{path}: {error}")
-            files.append((str(path), st.st_size, st.st_mtime_ns, session.session_id if session else None, error))
+            files.append((path, st.st_size, st.st_mtime_ns, session.session_id if session else None, error))
             if session is not None and session.session_id:
                 by_session[session.session_id].append((path, session))
         # the most complete copy wins (a live file may still grow; archives may be older)
-        best = {sid: max(copies, key=lambda c: (c[1].weight(), c[0].name.endswith(".jsonl")))
+        best = {sid: max(copies, key=lambda c: (c[1].weight(), c[0].endswith(".jsonl")))
                 for sid, copies in by_session.items()}
         with self.store.write_lock:
             con = self.store.con
@@ -338,7 +338,7 @@ class RolloutIngester:
             self.store.refresh_prices(self.prices or PriceBook.load())
         return result
 
-    def _write(self, files: list[tuple], best: dict[str, tuple[Path, Session]]) -> int:
+    def _write(self, files: list[tuple], best: dict[str, tuple[str, Session]]) -> int:
         """Upsert the files read and replace each session by its better copy, all as bulk inserts."""
         import pyarrow as pa
 
@@ -348,13 +348,17 @@ class RolloutIngester:
             "GROUP BY ALL", [list(best)]).fetchall())
         # an older, shorter copy of a session we already hold (e.g. an archived snapshot) does not replace it
         keep = {sid: pair for sid, pair in best.items() if (held.get(sid) or 0) <= pair[1].weight()}
-        naive = lambda moment: moment.replace(tzinfo=None) if moment else None  # noqa: E731 - stored as UTC
+
+        def utc(moments: list[datetime | None]) -> pa.Array:
+            """Aware datetimes as the naive UTC the tables store, converted by Arrow (not one by one)."""
+            return pa.array(moments, pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+
         tables = {
             "rollout_files": pa.table(dict(zip(("path", "size", "mtime_ns", "session_id", "error"),
                                                map(list, zip(*files, strict=True)), strict=True))),
             "sessions": pa.table({
-                "session_id": list(keep), "file": [str(p) for p, _ in keep.values()],
-                "started_at": pa.array([naive(s.started_at) for _, s in keep.values()], pa.timestamp("us")),
+                "session_id": list(keep), "file": [p for p, _ in keep.values()],
+                "started_at": utc([s.started_at for _, s in keep.values()]),
                 **{name: pa.array([getattr(s, name) for _, s in keep.values()], pa.string())
                    for name in ("cwd", "cli_version", "source", "originator", "model_provider", "model")}}),
         }
@@ -363,7 +367,7 @@ class RolloutIngester:
         tables["session_usage"] = pa.table({
             "session_id": pa.array([sid for sid, _ in calls], pa.string()),
             "model": pa.array(columns[0], pa.string()),
-            "ts": pa.array([naive(m) for m in columns[1]], pa.timestamp("us")),
+            "ts": utc(columns[1]),
             **{name: pa.array(values, pa.int64()) for name, values in
                zip(("input", "cached_input", "output", "reasoning", "cache_write"), columns[2:], strict=True)},
         })

@@ -18,7 +18,7 @@ from analytics.errors import CodexRouterError
 
 SCHEMA_VERSION = 1
 EVENT_KINDS = ("route", "outcome", "override", "tool", "turn", "session")
-TOKEN_KEYS = ("input", "cached_input", "output", "reasoning")
+TOKEN_KEYS = ("input", "cached_input", "output", "reasoning", "cache_write")
 SCHEMA_PATH = Path(__file__).with_name("routing_log.schema.json")
 
 # Core keys and the Python types a reader accepts for them (None is always accepted).

@@ -18,6 +18,7 @@ wants concurrent readers; writers additionally take ``store.write_lock`` so two 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -32,7 +33,7 @@ from analytics.errors import CodexRouterError
 from analytics.metrics import token_cost_sql
 from analytics.paths import data_dir, default_db_path, is_default_db, make_private_dir
 
-STORE_VERSION = 5  # bump when a table changes: an older file is then rebuilt from the logs
+STORE_VERSION = 6  # bump when a table changes: an older file is then rebuilt from the logs
 # `line_hash` is DuckDB's hash(), which a DuckDB release may change: a file from another release is rebuilt.
 _VERSION = f"{STORE_VERSION} (duckdb {duckdb.__version__})"
 MEMORY = ":memory:"
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS events (
     task_id VARCHAR, task VARCHAR, dimension VARCHAR, language VARCHAR, difficulty VARCHAR,
     model VARCHAR, profile VARCHAR, router VARCHAR, propensity DOUBLE, score DOUBLE,
     tokens_input BIGINT, tokens_cached_input BIGINT, tokens_output BIGINT, tokens_reasoning BIGINT,
+    tokens_cache_write BIGINT,
     cost_usd DOUBLE, latency_ms DOUBLE, exit_code BIGINT, session_id VARCHAR, turn_id VARCHAR,
     cwd VARCHAR, tool VARCHAR, status VARCHAR,
     est_scores STRUCT(model VARCHAR, exp_score DOUBLE)[], oracle_best DOUBLE,
@@ -91,7 +93,7 @@ CREATE TABLE IF NOT EXISTS prices (
 # input exceeds `tier_start`) applies per call, as genai-prices defines it (analytics.prices).
 # A cost the writer logged wins; a run is *unpriced* when it has neither a logged cost nor a known price.
 _RUN_COST = token_cost_sql("COALESCE(e.tokens_input, 0)", "COALESCE(e.tokens_cached_input, 0)",
-                           "COALESCE(e.tokens_output, 0)")
+                           "COALESCE(e.tokens_output, 0)", "COALESCE(e.tokens_cache_write, 0)")
 _CALL_COST = token_cost_sql("u.input", "u.cached_input", "u.output", "u.cache_write",
                             lambda rate: f"CASE WHEN long_context THEN p.tier_{rate} ELSE p.{rate} END")
 _VIEWS = f"""
@@ -327,10 +329,15 @@ class Store:
         return self.con.execute(sql, params or [])
 
     def refresh_prices(self, book: Any) -> list[str]:
-        """Price every model seen in events or sessions; returns the models nobody prices (unpriced)."""
-        models = [r[0] for r in self.execute(
+        """Price every model seen in events or sessions; returns the models nobody prices (unpriced).
+        Nothing is resolved again while the models and ``book.key`` are those of the last refresh."""
+        models = sorted(r[0] for r in self.execute(
             "SELECT DISTINCT model FROM events WHERE model IS NOT NULL "
-            "UNION SELECT DISTINCT model FROM session_usage WHERE model IS NOT NULL").fetchall()]
+            "UNION SELECT DISTINCT model FROM session_usage WHERE model IS NOT NULL").fetchall())
+        key = hashlib.sha256(json.dumps([book.key, models]).encode()).hexdigest()
+        if self.execute("SELECT value FROM meta WHERE key = 'prices_key'").fetchall() == [(key,)]:
+            priced = {r[0] for r in self.execute("SELECT model FROM prices").fetchall()}
+            return [model for model in models if model not in priced]
         rows, unpriced = [], []
         for model in sorted(models):
             price = book.price(model)
@@ -348,6 +355,7 @@ class Store:
             con.execute("DELETE FROM prices")
             if rows:
                 con.executemany(f"INSERT INTO prices VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('prices_key', ?)", [key])
             con.execute("COMMIT")
         return unpriced
 

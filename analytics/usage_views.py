@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 VIEWS = {"daily": "day", "weekly": "week", "monthly": "month", "session": "session"}
-TOKEN_COLUMNS = ("input", "cached_input", "output", "reasoning", "total_tokens")
+TOKEN_COLUMNS = ("input", "cached_input", "cache_write", "output", "reasoning", "total_tokens")
 _PERIOD_HEADER = {"day": "day", "week": "week from", "month": "month"}
 
 
@@ -59,7 +59,7 @@ def _count(value: int) -> str:
 def render_view(report: dict[str, Any]) -> str:
     """ccusage-style tables: one row per period (or session) and model, the period named on its first row."""
     period = VIEWS[report["view"]]
-    token_headers = ["input", "cached", "output", "reasoning", "total"]
+    token_headers = ["input", "cached", "cache write", "output", "reasoning", "total"]
     if period == "session":
         headers = ["last activity", "session", "model", "directory", "file", *token_headers, "cost", "runs"]
         leading = [[r["last_activity"][:16].replace("T", " ") if r["last_activity"] else "unknown",

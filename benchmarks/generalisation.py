@@ -61,6 +61,10 @@ BEAT_TARGET = 2.0
 CHOOSE_TOLERANCE = 0.5  # AvgPerf points: mean lifts this close are a tie, broken toward the stronger cost weight  # AvgPerf points over a non-dominated single model at no more cost
 SYNTHETIC_TASKS, SYNTHETIC_PROBE, SYNTHETIC_VARIANTS = 500, 150, 17
 SYNTHETIC_FLIP, SYNTHETIC_COST_SCALE = 0.15, 90.0
+# The --choose fold that stands for a cost shift (agentic work priced unlike the probing split): replayed costs
+# times SHIFT_LEVEL, and each model's log-cost distance from the models' geometric mean times SHIFT_SPREAD, so
+# the dearest model is several times dearer *relative to the others* than the priors say.
+SHIFT_LEVEL, SHIFT_SPREAD = 50.0, 2.0
 
 
 def without_sources(dataset: BenchDataset, sources: set[str]) -> BenchDataset:
@@ -100,10 +104,28 @@ def many_models(dataset: BenchDataset, folder: Path, seed: int = 0) -> BenchData
     return load_dataset(folder)
 
 
+def cost_shifted(dataset: BenchDataset) -> BenchDataset:
+    """``dataset`` with its replayed costs shifted (``SHIFT_LEVEL``, ``SHIFT_SPREAD``); probe costs unchanged.
+
+    Tasks with an unknown cost are left out (a shifted total needs every cost)."""
+    unpriced = set(dataset.test_results.filter(pl.col("cost_usd").is_null())["task_id"].to_list())
+    tasks = [t for t in dataset.test_tasks if t.task_id not in unpriced]
+    results = dataset.test_results.filter(~pl.col("task_id").is_in(list(unpriced)))
+    means = results.group_by("model").agg(pl.col("cost_usd").mean().alias("_mean")).filter(pl.col("_mean") > 0)
+    centre = float(np.exp(np.log(means["_mean"].to_numpy()).mean()))
+    factor = means.with_columns((SHIFT_LEVEL * (pl.col("_mean") / centre) ** (SHIFT_SPREAD - 1)).alias("_f"))
+    shifted = (results.join(factor.select("model", "_f"), on="model", how="left", maintain_order="left")
+               .with_columns(pl.col("cost_usd") * pl.col("_f")).drop("_f"))
+    return BenchDataset(f"{dataset.name}, costs shifted", dataset.split, dataset.path, dataset.probe,
+                        tasks, shifted, dataset.notes)
+
+
 def val_folds(data: Path, probing: BenchDataset, kinds: set[str], folder: Path) -> list[tuple[str, BenchDataset]]:
     """The ``--choose`` folds, from the probing split only: ``sources``, train minus one source as the probe and
     the val tasks replayed, once per source; ``many-models``, the synthetic 25-model dataset built from the val
-    tasks instead of id_test."""
+    tasks instead of id_test; ``cost-shift``, train minus one source as the probe and only that source's val
+    tasks replayed, their costs shifted (``cost_shifted``): a new kind of task priced unlike the priors, once
+    per source."""
     split_of = {row["task_id"]: row.get("source_split")
                 for row in (json.loads(line) for line in (data / "id_tasks.jsonl").read_text().splitlines() if line)}
     probe = probing.probe
@@ -122,6 +144,14 @@ def val_folds(data: Path, probing: BenchDataset, kinds: set[str], folder: Path) 
                                      probe.models),
                             val, probe.results.filter(pl.col("task_id").is_in(val_ids)), [])
         folds.append((source, fold))
+    for source in sources if "cost-shift" in kinds else []:
+        keep = [t for t in train if t.metadata.get("source") != source]
+        unseen = [t for t in val if t.metadata.get("source") == source]
+        fold = BenchDataset(f"val of {source}, train without it", "val", data,
+                            ProbeSet(keep, probe.results.filter(pl.col("task_id").is_in([t.task_id for t in keep])),
+                                     probe.models),
+                            unseen, probe.results.filter(pl.col("task_id").is_in([t.task_id for t in unseen])), [])
+        folds.append((f"cost-shift:{source}", cost_shifted(fold)))
     return folds
 
 
@@ -176,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="router settings other than eps_cost for every split (a variant the protocol compares)")
     parser.add_argument("--choose", action="store_true", help="run the default-choosing protocol (probing only)")
     parser.add_argument("--folds", default="sources,many-models",
-                        help="--choose folds: sources (train minus one source -> val), many-models (synthetic, from val)")
+                        help="--choose folds: sources (train minus one source -> val), many-models (synthetic, from "
+                             "val), cost-shift (train minus one source -> that source's val tasks, costs shifted)")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     args = parser.parse_args(argv)
     grid = sorted({float(x) for x in args.grid.split(",") if x.strip()} | {args.default}, reverse=True)

@@ -159,7 +159,7 @@ class ACRouter:
     def _votes(self, context: TaskContext, neighbours: Sequence[Neighbour]) -> dict[str, dict[str, Vote]]:
         settings = self.settings
         self.priors.configure(settings.prior_strength, settings.empirical_bayes, settings.regime_z,
-                              settings.regime_strength, settings.regime_pool)
+                              settings.regime_strength, settings.regime_pool, settings.detect_regimes)
         path = context_path(context.dimension, context.metadata, settings.prior_keys)
         prior = self.priors.estimate(path, self.models)
         # A language/difficulty level that holds exactly the context's outcomes (every task here is python) adds

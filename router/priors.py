@@ -147,9 +147,10 @@ class Priors:
     """Counts per (context path, model); see the module docstring for how estimates are shrunk."""
 
     def __init__(self, strength: float = 10.0, empirical_bayes: bool = True, regime_z: float = 3.0,
-                 regime_strength: float = 1.0, regime_pool: bool = True) -> None:
+                 regime_strength: float = 1.0, regime_pool: bool = True, detect_regimes: bool = False) -> None:
         self.strength = float(strength)
         self.empirical_bayes = empirical_bayes
+        self.detect_regimes = detect_regimes  # new regimes also with empirical_bayes off (always with it on)
         self.regime_z = float(regime_z)
         self.regime_strength = float(regime_strength)
         self.regime_pool = regime_pool
@@ -169,9 +170,10 @@ class Priors:
         return self.cells.setdefault(tuple(path), {}).setdefault(model, Cell())
 
     def configure(self, strength: float, empirical_bayes: bool, regime_z: float, regime_strength: float,
-                  regime_pool: bool = True) -> None:
+                  regime_pool: bool = True, detect_regimes: bool = False) -> None:
         """Take the shrinkage knobs from ``RouterSettings`` (the policy calls this before estimating)."""
         self.strength, self.empirical_bayes = float(strength), empirical_bayes
+        self.detect_regimes = detect_regimes
         self.regime_z, self.regime_strength = float(regime_z), float(regime_strength)
         self.regime_pool = regime_pool
 
@@ -276,7 +278,8 @@ class Priors:
         cost: dict[str, float | None] = {m: root[m].cost if m in root else None for m in models}
         n = {m: root[m].n if m in root else 0 for m in models}
         total = dict(n)
-        spread = self.spread() if self.empirical_bayes else None
+        # The spread sets the pseudo-count only under empirical Bayes; its cost part alone detects new regimes.
+        spread = self.spread() if self.empirical_bayes or self.detect_regimes else None
         for depth in range(1, len(path) + 1):
             level = self.cells.get(path[:depth], {})
             score, cost = self._shrink_level(path[:depth], level, models, score, cost, spread)
@@ -289,7 +292,7 @@ class Priors:
     def _shrink_level(self, path: Path, level: Mapping[str, Cell], models: Sequence[str],
                       parent_score: dict[str, float], parent_cost: dict[str, float | None], spread: Spread | None,
                       ) -> tuple[dict[str, float], dict[str, float | None]]:
-        tau = base_tau = spread.strength if spread is not None else self.strength
+        tau = base_tau = spread.strength if spread is not None and self.empirical_bayes else self.strength
         offset_tau = tau
         raw_log_scale, cost_weight = _log_cost_offset(level, parent_cost)
         if spread is not None and abs(raw_log_scale) > self.regime_z * spread.cost_sd:
@@ -380,7 +383,8 @@ class Priors:
 
     def with_user_values(self, user_values: Mapping[tuple[Path, str], UserValue]) -> Priors:
         """A copy with the same learned counts whose edits and pins are ``user_values`` (from ``user_values()``)."""
-        copy = Priors(self.strength, self.empirical_bayes, self.regime_z, self.regime_strength, self.regime_pool)
+        copy = Priors(self.strength, self.empirical_bayes, self.regime_z, self.regime_strength, self.regime_pool,
+                      self.detect_regimes)
         copy.origin = self.origin
         copy.cells = {path: {model: replace(cell, user_score=None, user_cost=None, pinned=False)
                              for model, cell in models.items()} for path, models in self.cells.items()}

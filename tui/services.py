@@ -534,8 +534,8 @@ def _usage(store: Any, since: date, until: date) -> pl.DataFrame:
     from analytics import queries
 
     frame = queries.usage_by_period(store, period="day", since=since, until=until)
-    return frame.select("period", "model", "input", "cached_input", "output", "reasoning", "total_tokens",
-                        "cost_usd")
+    return frame.select("period", "model", "input", "cached_input", "cache_write", "output", "reasoning",
+                        "total_tokens", "cost_usd")
 
 
 def _aware(frame: pl.DataFrame) -> pl.DataFrame:

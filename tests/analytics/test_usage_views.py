@@ -145,7 +145,7 @@ def test_report_views_json_and_tables(capsys, usage_log: Path, tmp_path: Path) -
     code, out, _ = report(capsys, "weekly", *common, "--timezone", "UTC")
     assert code == 0 and "week from" in out and "2026-10-26" in out and "UNPRICED models" in out
     total = next(row for row in out.splitlines() if row.strip().startswith("Total"))
-    assert total.split()[1:6] == ["1,520", "230", "245", "55", "1,995"]  # 1,520 in + 230 cached + 245 out
+    assert total.split()[1:7] == ["1,520", "230", "0", "245", "55", "1,995"]  # 1,520 in + 230 cached + 245 out
     code, out, _ = report(capsys, "session", *common, "--timezone", "UTC")
     assert code == 0 and "/p/codex" in out and "rollout-2026-11-03T09-00-00-codex-only.jsonl" in out
     assert "2026-11-03 09:10" in out
@@ -191,3 +191,33 @@ def exit_code_of(argv: list[str]) -> int:
     with pytest.raises(SystemExit) as exc:
         raise SystemExit(main(argv))
     return int(exc.value.code)
+
+
+def test_cache_writes_have_their_own_column_and_price(store: Store, tmp_path: Path) -> None:
+    """A routed outcome's ``tokens.cache_write`` and a rollout's ``cache_write_input_tokens`` (both inside input)
+    are shown apart from input, as ccusage shows cache creation, and priced at the cache-write rate."""
+    from analytics.paths import config_dir
+    from analytics.prices import PriceBook
+
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "prices.toml").write_text(
+        '[models."house-model"]\ninput_per_mtok = 1\ncached_input_per_mtok = 0.1\noutput_per_mtok = 2\n'
+        'cache_write_per_mtok = 1.25\n', encoding="utf-8")
+    log = tmp_path / "routing_log.jsonl"
+    write(log, line(v=1, ts="2026-11-02T10:00:00Z", event="outcome", task_id="t1", model="house-model", score=1.0,
+                    tokens={"input": 1000, "cached_input": 100, "cache_write": 300, "output": 50}), mode="w")
+    home = tmp_path / "codex"
+    path = rollout(home)
+    path.write_text(path.read_text(encoding="utf-8").replace('"reasoning_output_tokens": 40',
+                                                             '"reasoning_output_tokens": 40, "cache_write_input_tokens": 250'),
+                    encoding="utf-8")
+    RolloutIngester(store, home).poll()
+    LogIngester(store, [log]).poll()
+    store.refresh_prices(PriceBook.load())
+    rows = by(q.usage_by_period(store, "day"), "model")
+    routed, codex = rows[("house-model",)], rows[("gpt-5.4",)]
+    assert (routed["input"], routed["cached_input"], routed["cache_write"], routed["output"]) == (600, 100, 300, 50)
+    assert routed["total_tokens"] == 1050 and codex["total_tokens"] == 1100
+    assert (codex["input"], codex["cached_input"], codex["cache_write"]) == (550, 200, 250)
+    assert routed["cost_usd"] == pytest.approx((600 * 1 + 100 * 0.1 + 300 * 1.25 + 50 * 2) / 1e6)
+    assert by(q.usage_by_period(store, "session"), "model")[("gpt-5.4",)]["cache_write"] == 250

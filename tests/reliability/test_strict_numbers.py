@@ -31,6 +31,7 @@ BAD = {
     "nested NaN": BASE + ',"verifier":{"tests":NaN}}',
     "nested -Infinity": BASE + ',"decision":{"candidates":[{"model":"m","exp_score":-Infinity}]}}',
     "nested lowercase nan": BASE + ',"verifier":{"x":[1, nan]}}',
+    "nested mixed-case inf": BASE + ',"tool_input":{"limit":  -InF}}',
 }
 
 

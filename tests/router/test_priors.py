@@ -121,9 +121,23 @@ def test_a_context_with_far_dearer_outcomes_is_a_new_regime():
     assert regime["b"].score > regime["a"].score  # own outcomes outweigh the parent after 3 tasks each
     assert regime["a"].cost_usd > 0.5 and regime["b"].cost_usd > 0.1  # the cost scale is taken as observed
     plain = Priors.from_rows(rows, keys=("source",), strength=10.0)
-    plain.configure(10.0, False, 3.0, 1.0)
+    plain.configure(10.0, False, 3.0, 1.0)  # empirical_bayes off and detect_regimes off: no regime
     fixed = plain.estimate(new, ["a", "b"])
     assert fixed["b"].score < regime["b"].score and fixed["a"].cost_usd < regime["a"].cost_usd
+
+
+def test_a_new_regime_is_detected_with_empirical_bayes_off():
+    """The detector needs only the spread of cost offsets, not the estimated pseudo-count."""
+    new = (*DIM, ("source", "agentic"))
+    rows = _spread_rows(0.0) + _rows("agentic", "a", 0.0, 1.0, 3) + _rows("agentic", "b", 1.0, 0.2, 3)
+    fixed = Priors.from_rows(rows, keys=("source",), strength=10.0)
+    fixed.configure(10.0, False, 3.0, 1.0, detect_regimes=True)
+    regime = fixed.estimate(new, ["a", "b"])
+    assert regime["b"].score > regime["a"].score + 0.4  # a's three failures outweigh its parent's record
+    assert regime["a"].cost_usd == pytest.approx(1.0, rel=0.05)  # the cost scale is taken as observed
+    fixed.configure(10.0, False, 3.0, 1.0)
+    anchored = fixed.estimate(new, ["a", "b"])  # shrunk toward the known sources (prior_strength 10)
+    assert anchored["b"].score < anchored["a"].score + 0.1 and anchored["a"].cost_usd < 0.5
 
 
 def _regime_rows():

@@ -11,13 +11,13 @@ def test_defaults_match_the_contract():
     s = RouterSettings()
     assert (s.eps_perf, s.eps_cost, s.k, s.threshold, s.memory_size, s.exploration) == (1.0, -0.1, 10, 0.5, 20000, 0.0)
     assert s.cost_unit == COST_UNIT and "log2" in s.cost_unit
-    assert (s.empirical_bayes, s.regime_z, s.regime_strength) == (False, 3.0, 1.0)
+    assert (s.empirical_bayes, s.detect_regimes, s.regime_z, s.regime_strength) == (False, False, 3.0, 1.0)
 
 
 @pytest.mark.parametrize(("field", "value"), [
     ("k", 0), ("k", 2.5), ("threshold", 1.5), ("exploration", -0.1), ("memory_size", 0),
     ("eps_cost", float("nan")), ("optimism", -1.0), ("prior_weight_cap", 0.0),
-    ("regime_z", 0.0), ("regime_strength", -1.0), ("empirical_bayes", "yes"),
+    ("regime_z", 0.0), ("regime_strength", -1.0), ("empirical_bayes", "yes"), ("detect_regimes", 1),
 ])
 def test_bad_values_name_the_field(field, value):
     with pytest.raises(SettingsError, match=field):

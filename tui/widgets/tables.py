@@ -34,7 +34,7 @@ def format_value(column: str, value: Any) -> str | Text:
 
 LABELS = {"avg_perf": "AvgPerf", "cost_usd": "cost", "perf_per_dollar": "Perf/$", "points_per_usd": "pts/$",
           "perf_per_usd": "Perf/$", "unpriced_runs": "unpriced", "avg_score": "score", "codex_sessions": "sessions",
-          "cached_input": "cached", "total_tokens": "total", "period": "day"}
+          "cached_input": "cached", "cache_write": "cache write", "total_tokens": "total", "period": "day"}
 
 
 def fill_table(table: DataTable, frame: pl.DataFrame, empty: str = "nothing in this range") -> None:

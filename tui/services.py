@@ -332,6 +332,7 @@ class Services:
 
     def router_view(self) -> RouterView:
         from router.policy import TIE_RULE
+        from router.settings import KNOB_STEP
 
         state = self._router_state()
         settings = state.settings
@@ -340,7 +341,7 @@ class Services:
                  for model, cell in sorted(models.items()) if cell.score is not None]
         fields_ = [
             SettingField("eps_perf", "ε1 (performance)", settings.eps_perf, "× expected score s ∈ [0, 1]"),
-            SettingField("eps_cost", "ε2 (cost)", settings.eps_cost, f"× κ, κ = {settings.cost_unit}"),
+            SettingField("eps_cost", "ε2 (cost)", settings.eps_cost, f"× κ, κ = {settings.cost_unit}; {KNOB_STEP}"),
             SettingField("k", "k (neighbours)", settings.k, "tasks"),
             SettingField("threshold", "threshold", settings.threshold, "cosine similarity"),
             SettingField("exploration", "exploration", settings.exploration, "probability"),

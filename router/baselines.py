@@ -391,10 +391,6 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-BASELINE_NAMES = ("oracle", "random", "always", "dimension-best", "dimension-best-online", "linucb",
-                  "static-classifier")
-
-
 def make_baseline(name: str, *, test_results: pl.DataFrame, seed: int = 0, reward: Reward | None = None,
                   alpha: float = 1.0, ridge: float = 1.0) -> Any:
     """Build one baseline by its bench name (``always:<model>`` for Always)."""

@@ -19,7 +19,6 @@ import polars as pl
 from analytics.errors import CodexRouterError
 from router.routing import ProbeSet, RoutingTask
 
-RESULT_COLUMNS = ("task_id", "model", "score", "cost_usd", "cost_estimated")
 GENERIC_REQUIRED = ("task_id", "model", "score", "cost_usd")
 GENERIC_OPTIONAL = (
     "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "total_tokens",

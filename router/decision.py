@@ -12,7 +12,6 @@ from typing import Any
 
 from router.memory import Neighbour
 
-SOURCES = ("prior", "knn", "metadata")
 BASES = ("evidence", "tie", "no_evidence")
 
 

@@ -30,7 +30,6 @@ from analytics.metrics import (
     regret_sql,
     win_rate_sql,
 )
-from analytics.metrics import WIN_THRESHOLD as DEFAULT_THRESHOLD  # noqa: F401 - the dashboard's import
 from analytics.query_scope import Logs, Moment, connection, date_range, time_zone
 from analytics.query_scope import frame as _frame
 from analytics.query_scope import where_clause as _where

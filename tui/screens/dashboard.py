@@ -9,7 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from analytics.queries import DEFAULT_THRESHOLD
+from analytics.metrics import WIN_THRESHOLD
 from tui.screens.detail import RouteDetailScreen, WinRatesScreen
 from tui.viewdata import DashboardData, FeedData, RegretData
 from tui.widgets.panels import (
@@ -53,7 +53,7 @@ class DashboardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        titles = {"totals": "Totals", "winrates": f"Win rate (score ≥ {DEFAULT_THRESHOLD}) · x: all",
+        titles = {"totals": "Totals", "winrates": f"Win rate (score ≥ {WIN_THRESHOLD}) · x: all",
                   "perf": "Cost-efficiency per model", "regret": "Regret", "spend": "Spend over time",
                   "feed-box": "Latest routes & outcomes"}
         for widget_id, title in titles.items():

@@ -10,7 +10,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
-from analytics.queries import DEFAULT_THRESHOLD, MIN_RUNS
+from analytics.metrics import WIN_THRESHOLD
+from analytics.queries import MIN_RUNS
 from tui.format import num, pct, rate_cell, ratio, usd
 from tui.viewdata import PerfBars, RegretData, Totals
 
@@ -158,7 +159,7 @@ def _header(model: str) -> str:
     return f"{model[:cut]}\n{model[cut:]}"
 
 
-WIN_RULE = (f"win = score ≥ {DEFAULT_THRESHOLD}; ★ = the dimension's best average score among models with "
+WIN_RULE = (f"win = score ≥ {WIN_THRESHOLD}; ★ = the dimension's best average score among models with "
             f"n ≥ {MIN_RUNS} runs")
 
 

@@ -26,7 +26,7 @@ stronger cost weight within ``CHOOSE_TOLERANCE`` points of that mean lift wins o
 practically the same lift).
 
     .venv/bin/python benchmarks/generalisation.py [--data DIR] [--splits id,ood,...] [--grid 0,-0.1,...]
-        [--choose] [--json]
+        [--choose] [--order-seed N] [--json]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ import random
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,13 @@ def cost_shifted(dataset: BenchDataset) -> BenchDataset:
                .with_columns(pl.col("cost_usd") * pl.col("_f")).drop("_f"))
     return BenchDataset(f"{dataset.name}, costs shifted", dataset.split, dataset.path, dataset.probe,
                         tasks, shifted, dataset.notes)
+
+
+def shuffled(dataset: BenchDataset, seed: int) -> BenchDataset:
+    """``dataset`` with its test tasks in an order shuffled by ``seed`` (the same tasks, outcomes and hull)."""
+    tasks = list(dataset.test_tasks)
+    random.Random(seed).shuffle(tasks)
+    return replace(dataset, test_tasks=tasks)
 
 
 def val_folds(data: Path, probing: BenchDataset, kinds: set[str], folder: Path) -> list[tuple[str, BenchDataset]]:
@@ -208,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", default="sources,many-models",
                         help="--choose folds: sources (train minus one source -> val), many-models (synthetic, from "
                              "val), cost-shift (train minus one source -> that source's val tasks, costs shifted)")
+    parser.add_argument("--order-seed", type=int, default=None, metavar="N",
+                        help="diagnostic: replay each split's test tasks in an order shuffled with seed N instead of "
+                             "the file's (does a result rest on one lucky streak?)")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     args = parser.parse_args(argv)
     grid = sorted({float(x) for x in args.grid.split(",") if x.strip()} | {args.default}, reverse=True)
@@ -261,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                 splits.append(("many-models", many_models(id_data, Path(tmp) / "many-models")))
             else:
                 parser.error(f"--splits: unknown split {name!r}")
+        if args.order_seed is not None:
+            splits = [(name, shuffled(dataset, args.order_seed)) for name, dataset in splits]
         rows = []
         for name, dataset in splits:
             t0 = time.monotonic()

@@ -40,3 +40,17 @@ def test_cost_shift_scales_the_level_and_widens_the_spread(generalisation) -> No
     assert costs[("t0", "cheap")] == pytest.approx(0.025)
     assert costs[("t0", "dear")] == pytest.approx(0.4)
     assert shifted.probe is probe  # the priors keep the probing prices
+
+
+def test_shuffled_reorders_only_the_test_tasks_and_is_seeded(generalisation) -> None:
+    tasks = [RoutingTask(f"t{i}", "d", None, {"source": "s"}) for i in range(20)]
+    results = pl.DataFrame({"task_id": [t.task_id for t in tasks], "model": ["m"] * 20, "score": [1.0] * 20,
+                            "cost_usd": [0.001] * 20})
+    probe = ProbeSet(tasks[:1], results.head(1), ["m"])
+    dataset = BenchDataset("tiny", "test", Path("."), probe, tasks, results)
+    first, again = generalisation.shuffled(dataset, 1), generalisation.shuffled(dataset, 1)
+    order = [t.task_id for t in first.test_tasks]
+    assert order != [t.task_id for t in tasks] and sorted(order) == sorted(t.task_id for t in tasks)
+    assert order == [t.task_id for t in again.test_tasks]  # the same seed gives the same order
+    assert order != [t.task_id for t in generalisation.shuffled(dataset, 2).test_tasks]
+    assert first.probe is probe and first.test_results is results and dataset.test_tasks == tasks

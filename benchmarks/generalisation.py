@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 from acrouter_proxy import parse_setting  # noqa: E402
-from hindsight_frontier import DEFAULT_DATA, static_frontier  # noqa: E402
+from hindsight_frontier import DEFAULT_DATA, known_means_point, static_frontier  # noqa: E402
 
 from router.bench import BenchOptions, OutcomeTable, sweep_dataset  # noqa: E402
 from router.datasets import BenchDataset, DatasetError, load_dataset  # noqa: E402
@@ -164,7 +164,9 @@ def val_folds(data: Path, probing: BenchDataset, kinds: set[str], folder: Path) 
 
 
 def summarise(name: str, dataset: BenchDataset, sweep: Sweep, default: float) -> dict[str, Any]:
-    """One row of the table: the default's point and lift, reachability, and the sweep's best beat."""
+    """One row of the table: the default's point and lift, reachability, the known-means point at the default
+    (``hindsight_frontier.known_means_point``: where the reward leads a router that knew each group's answers),
+    and the sweep's best beat."""
     _, static = static_frontier(dataset)
     static_hull = upper_hull([Point(str(i), float(p["avg_perf"]), float(p["cost_usd"])) for i, p in enumerate(static)])
     row = next(r for r in sweep.rows if r.eps_cost == default)
@@ -181,6 +183,7 @@ def summarise(name: str, dataset: BenchDataset, sweep: Sweep, default: float) ->
                     "models_used": sum(1 for s in row.mix.values() if s >= 0.01)},
         "hindsight_gap": None if static_perf is None or hull_perf is None else round(static_perf - hull_perf, 2),
         "reachable": reachable,
+        "known_means": known_means_point(dataset, default),
         "lift_ok": (not reachable) or (row.lift is not None and row.lift >= 0),
         "best_beat": None if best is None else {"eps_cost": best.eps_cost, "beat": round(best.beat, 2),
                                                 "vs": best.beat_model, "avg_perf": round(best.point.avg_perf, 2),
@@ -191,13 +194,13 @@ def summarise(name: str, dataset: BenchDataset, sweep: Sweep, default: float) ->
 
 
 def render(rows: list[dict[str, Any]]) -> str:
-    lines = ["| split | tasks | models (cost spread) | default AvgPerf / cost | lift | hindsight gap | best beat on the sweep | lift >= 0 where reachable | beat >= 2 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| split | tasks | models (cost spread) | default AvgPerf / cost | lift | hindsight gap | known means at the default | best beat on the sweep | lift >= 0 where reachable | beat >= 2 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        d, b = r["default"], r["best_beat"]
+        d, b, k = r["default"], r["best_beat"], r["known_means"]
         beat = "-" if b is None else f"{b['beat']:+.2f} vs {b['vs'].removeprefix('always:')} (eps {b['eps_cost']:g}: {b['avg_perf']:.2f}% ${b['cost_usd']:.2f})"
         lines.append(f"| {r['split']} | {r['tasks']} | {r['models']} ({r['cost_spread']:g}x) | {d['avg_perf']:.2f}% ${d['cost_usd']:.2f} "
-                     f"| {'-' if d['lift'] is None else format(d['lift'], '+.2f')} | {'-' if r['hindsight_gap'] is None else r['hindsight_gap']} "
+                     f"| {'-' if d['lift'] is None else format(d['lift'], '+.2f')} | {'-' if r['hindsight_gap'] is None else r['hindsight_gap']} | {k['avg_perf']:.2f}% ${k['cost_usd']:.2f} "
                      f"| {beat} | {'yes' if r['lift_ok'] else 'NO'}{'' if r['reachable'] else ' (not reachable)'} | {'yes' if r['beat_ok'] else 'NO'} |")
     return "\n".join(lines)
 

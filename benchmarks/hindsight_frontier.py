@@ -85,6 +85,37 @@ def static_frontier(dataset: BenchDataset, table: OutcomeTable | None = None,
     return {g: len(i) for g, i in groups.items()}, frontier
 
 
+def known_means_point(dataset: BenchDataset, eps_cost: float, eps_perf: float = 1.0,
+                      table: OutcomeTable | None = None) -> dict[str, object]:
+    """Where the router's own reward leads when it knows every group's test answers: per group the model with
+    the best ``eps_perf x mean score + eps_cost x kappa(mean cost)`` (kappa against the geometric mean of the
+    models' mean costs there, ties to the cheapest, as ``router.policy``). What a router that learnt each group
+    perfectly would do at that cost weight, exploration free: the aim of the knob, not of a target.
+    """
+    from router.policy import rank_key
+    from router.settings import kappa
+
+    table = table or OutcomeTable(dataset.test_tasks, dataset.test_results, dataset.probe.models)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, task in enumerate(dataset.test_tasks):
+        groups[group_of(task)].append(i)
+    perf_sum = cost_sum = 0.0
+    models = {}
+    for g, idx in sorted(groups.items()):
+        score = table.score[idx].mean(axis=0)
+        with np.errstate(all="ignore"):
+            cost = np.nanmean(table.cost[idx], axis=0)
+        priced = cost[np.isfinite(cost) & (cost > 0)]
+        reference = float(np.exp(np.log(priced).mean())) if priced.size else 0.0
+        reward = eps_perf * score + eps_cost * kappa(np.nan_to_num(cost), reference)
+        j = min(range(len(table.models)), key=lambda j: rank_key(float(reward[j]), float(np.nan_to_num(cost[j])),
+                                                                   table.models[j]))
+        models[g] = table.models[j]
+        perf_sum += float(table.score[idx, j].sum())
+        cost_sum += float(np.nansum(table.cost[idx, j]))
+    return {**target_point(perf_sum, cost_sum, len(table.best)), "models": models}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)

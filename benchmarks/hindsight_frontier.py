@@ -7,10 +7,11 @@ the convex Pareto frontier of per-group static routing. No online router that mu
 group can beat this frontier without telling tasks apart inside a group, and it pays for its exploration on
 top. Prints one JSON line: the always-<model> references, the frontier points, and, for the target
 "AvgPerf >= --min-perf with Perf/$ strictly above every always-<model> with AvgPerf >= --always-floor", the
-cheapest frontier point meeting it and the exploration budget (dollars) left above it.
+cheapest frontier point meeting it and the exploration budget (dollars) left above it; and per eps_cost of
+``--known-means``, the known-means point (``known_means_point``).
 
     .venv/bin/python benchmarks/hindsight_frontier.py [--data DIR] [--split id|ood] [--min-perf 63] \\
-        [--always-floor 60]
+        [--always-floor 60] [--known-means EPS[,EPS]]
 """
 
 from __future__ import annotations
@@ -123,7 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-perf", type=float, default=63.0, help="AvgPerf %% the target asks for")
     parser.add_argument("--always-floor", type=float, default=60.0,
                         help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
+    parser.add_argument("--known-means", default="0,-0.05,-0.1,-0.2,-0.4,-0.8,-1.6", metavar="EPS[,EPS]",
+                        help="eps_cost values at which to report the known-means point (known_means_point)")
     args = parser.parse_args(argv)
+    try:
+        known_eps = [float(x) for x in args.known_means.split(",") if x.strip()]
+    except ValueError:
+        parser.error(f"--known-means: expected comma-separated numbers (got {args.known_means!r})")
 
     dataset = load_or_exit(parser, args.data, args.split)
     table = OutcomeTable(dataset.test_tasks, dataset.test_results, dataset.probe.models)
@@ -140,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": dataset.name, "split": dataset.split, "tasks": n, "groups": groups,
         "always": always, "perf_per_dollar_bar": bar, "min_perf": args.min_perf,
         "frontier": frontier, "cheapest_meeting_target": best, "exploration_budget_usd": budget,
+        "known_means": {f"{eps:g}": known_means_point(dataset, eps, table=table) for eps in known_eps},
     }))
     return 0
 

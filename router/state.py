@@ -27,8 +27,10 @@ from analytics.paths import data_dir as default_data_dir
 from analytics.tomlfile import read_toml
 from router.memory import MEMORY_FILENAME, Memory, MemoryStoreError
 from router.policy import ACRouter
-from router.priors import Path as ContextPath
-from router.priors import Priors, PriorsError, UserValue
+from router.prior_cells import UserValue
+from router.prior_context import ContextPath
+from router.prior_records import from_records, to_records
+from router.priors import Priors, PriorsError
 from router.settings import RouterSettings, SettingsError
 
 STATE_FILENAME = "router.toml"
@@ -169,7 +171,7 @@ class RouterState:
         document.add(tomlkit.comment("ACRouter state: settings and priors. Edit with care; "
                                      "'codex-router-tui' rewrites this file when you save in the Router tab."))
         document.add("models", self.models)
-        records = self.priors.to_records(user_values)
+        records = to_records(self.priors, user_values)
         document.add(CELLS_KEY, len(records))
         table = tomlkit.table()
         for key, value in settings.to_dict().items():
@@ -249,7 +251,7 @@ def shipped_priors(strength: float = 10.0) -> Priors:
     """The per dimension x model aggregates of CodeRouterBench's probing split that ship as package data."""
     data = read_toml(SHIPPED_PRIORS, StateError)
     try:
-        priors = Priors.from_records(data.get("priors", []), strength=strength, source=f"{SHIPPED_PRIORS} priors")
+        priors = from_records(data.get("priors", []), strength=strength, source=f"{SHIPPED_PRIORS} priors")
     except PriorsError as exc:
         raise StateError(str(exc)) from None
     priors.origin = SHIPPED_ORIGIN
@@ -281,7 +283,7 @@ def render_priors_file(data: Path) -> str:
                  "coderouterbench_LICENSE.txt beside this file. Rebuild: benchmarks/make_priors.py --data DIR"):
         document.add(tomlkit.comment(line))
     table = tomlkit.aot()
-    for record in probing_priors(data).to_records():
+    for record in to_records(probing_priors(data)):
         table.append(tomlkit.item(record))
     document.add("priors", table)
     return tomlkit.dumps(document)
@@ -312,7 +314,7 @@ def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
                          f"{len(records)} to use the file as it is")
     try:
         settings = RouterSettings.from_mapping(table, source=f"{path} [settings]")
-        priors = Priors.from_records(records, strength=settings.prior_strength, source=f"{path} priors")
+        priors = from_records(records, strength=settings.prior_strength, source=f"{path} priors")
     except (SettingsError, PriorsError) as exc:
         raise StateError(str(exc)) from None
     priors.origin = str(path)

@@ -22,7 +22,8 @@ from router import offpolicy
 from router.logged_routes import LoggedRoute, LogSample, WhatIfError, logged_sample
 from router.offpolicy import Estimate, LoggedBandit, Support
 from router.policy import ACRouter
-from router.priors import Priors, PriorsError, context_path, format_path
+from router.prior_context import context_path, format_path
+from router.priors import Priors, PriorsError
 from router.settings import RouterSettings, SettingsError
 from router.state import RouterState
 from router.whatif_args import SETTING_KEYS, as_settings

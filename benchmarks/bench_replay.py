@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from router.bench import BenchOptions, ReplayResult, expand_router_names, run_routers
-    from router.datasets import DatasetError, load_dataset
+    from router.dataset_readers import DatasetError
+    from router.datasets import load_dataset
 
     started = time.perf_counter()
     try:

@@ -29,7 +29,8 @@ import numpy as np  # noqa: E402
 
 from analytics.metrics import perf_per_dollar  # noqa: E402
 from router.bench import OutcomeTable  # noqa: E402
-from router.datasets import BenchDataset, DatasetError, load_dataset  # noqa: E402
+from router.dataset_readers import DatasetError  # noqa: E402
+from router.datasets import BenchDataset, load_dataset  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"
 GROUP_KEYS = ("bench", "source", "repo")

@@ -31,7 +31,8 @@ from analytics.metrics import perf_per_dollar  # noqa: E402
 from router import whatif
 from router.acrouter_policy import ACRouterPolicy
 from router.bench import OutcomeTable, replay
-from router.datasets import DatasetError, load_dataset
+from router.dataset_readers import DatasetError
+from router.datasets import load_dataset
 from router.policy import ACRouter
 from router.routing import Choice, RoutingTask
 from router.settings import RouterSettings

@@ -14,7 +14,8 @@ import numpy as np
 import polars as pl
 
 from analytics.metrics import avg_perf, cumulative_regret, perf_per_dollar, total_cost
-from router.baselines import Reward, make_baseline
+from router.baseline_reward import Reward
+from router.baselines import make_baseline
 from router.datasets import BenchDataset
 from router.routing import ProbeSet, RoutingPolicy, RoutingTask
 

@@ -239,7 +239,7 @@ def default_priors(strength: float = 10.0) -> Priors:
     chosen = os.environ.get(PROBING_DATA_ENV)
     if not chosen:
         return shipped_priors(strength)
-    from router.datasets import DatasetError  # polars: only when a folder is named
+    from router.dataset_readers import DatasetError  # polars: only when a folder is named
 
     try:
         return probing_priors(Path(chosen).expanduser(), strength)

@@ -39,12 +39,9 @@ from analytics.logwriter import encode_line
 from analytics.schema import SCHEMA_PATH, SchemaError, normalize
 from hooks.codex_config import profile_name
 from hooks.launcher import LEARN_FROM
-from router.datasets import (
-    DatasetError,
-    coderouterbench_prices,
-    coderouterbench_profiles,
-    find_coderouterbench,
-)
+from router.coderouterbench_costs import coderouterbench_prices, coderouterbench_profiles
+from router.dataset_readers import DatasetError
+from router.datasets import find_coderouterbench
 from router.dimension_classifier import DIMENSIONS
 from router.features import TaskFeatures
 from router.language import canonical_language
@@ -61,7 +58,7 @@ CACHED_PRICE_SHARE = 0.10
 
 @dataclass(frozen=True)
 class Profile:
-    """How one model behaves on one dimension in CodeRouterBench (``datasets.coderouterbench_profiles``)."""
+    """How one model behaves on one dimension in CodeRouterBench (``coderouterbench_costs.coderouterbench_profiles``)."""
 
     rate: float  # success rate = mean score
     input_tokens: int

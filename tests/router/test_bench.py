@@ -15,7 +15,8 @@ import polars as pl
 import pytest
 
 from analytics.metrics import avg_perf, cumulative_regret, perf_per_dollar, total_cost
-from router.baselines import AlwaysPolicy, DimensionBestPolicy, OraclePolicy, Reward
+from router.baseline_reward import Reward
+from router.baselines import AlwaysPolicy, DimensionBestPolicy, OraclePolicy
 from router.bench import (
     BenchOptions,
     OutcomeTable,

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from analytics import cli_options
+from hooks.codex_hooks import HOOK_TIMEOUT_S
 from hooks.pending import pending_dir
 
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
-HOOK_TIMEOUT_S = 5  # Codex's hook timeout: the `timeout` install writes into hooks.json
 IDLE_GAP_S = 0.2  # silence after which a payload that already parses is taken without waiting for EOF
 EXIT_MARGIN_S = 1.0  # of Codex's hook timeout, kept to parse and append the event after reading
 MAX_MESSAGE_CHARS = 500

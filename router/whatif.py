@@ -111,7 +111,7 @@ def always_model_estimates(events: Any, *, min_ess: float = offpolicy.DEFAULT_MI
     router's own expectation (its logged expected score/cost of that model on each task), marked so in
     ``method``. Only tasks whose logged candidates include the model count (``tasks``). Rows (the
     dashboard's sprint review shows them as they are): ``model`` ("Always-<model>"), ``tasks``,
-    ``avg_perf`` (%), ``cost_usd`` (total over those tasks), ``perf_per_usd``, ``method``, ``ess``.
+    ``avg_perf`` (%), ``cost_usd`` (total over those tasks), ``perf_per_dollar``, ``method``, ``ess``.
     """
     sample = sample if sample is not None else logged_sample(events)
     fallback = _mean_cost_by_model(sample)
@@ -128,7 +128,7 @@ def always_model_estimates(events: Any, *, min_ess: float = offpolicy.DEFAULT_MI
             values = offpolicy.point_values(bandit, "dr")
             method = "doubly robust"
         rows.append({"model": f"Always-{model}", "tasks": len(routes), "avg_perf": values["avg_perf"],
-                     "cost_usd": values["total_cost"], "perf_per_usd": values["perf_per_dollar"],
+                     "cost_usd": values["total_cost"], "perf_per_dollar": values["perf_per_dollar"],
                      "method": method, "ess": round(sup.ess, 1)})
     return rows
 

@@ -15,8 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+from router.datasets import default_coderouterbench
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "coderouterbench"
+DEFAULT_DATA = default_coderouterbench()
 TARGET_SECONDS = 60.0
 
 

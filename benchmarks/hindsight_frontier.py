@@ -30,9 +30,9 @@ import numpy as np  # noqa: E402
 from analytics.metrics import perf_per_dollar  # noqa: E402
 from router.bench import OutcomeTable  # noqa: E402
 from router.dataset_readers import DatasetError  # noqa: E402
-from router.datasets import BenchDataset, load_dataset  # noqa: E402
+from router.datasets import BenchDataset, default_coderouterbench, load_dataset  # noqa: E402
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"
+DEFAULT_DATA = default_coderouterbench()
 GROUP_KEYS = ("bench", "source", "repo")
 
 
@@ -86,13 +86,19 @@ def static_frontier(dataset: BenchDataset, table: OutcomeTable | None = None,
     return {g: len(i) for g, i in groups.items()}, frontier
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def target_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every ceiling study of the `ood` target shares: data, split, the AvgPerf asked, the bar."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--split", choices=("id", "ood"), default="ood")
     parser.add_argument("--min-perf", type=float, default=63.0, help="AvgPerf %% the target asks for")
     parser.add_argument("--always-floor", type=float, default=60.0,
                         help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = target_parser(__doc__)
     args = parser.parse_args(argv)
 
     dataset = load_or_exit(parser, args.data, args.split)

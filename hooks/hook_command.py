@@ -128,10 +128,7 @@ def turn_event(payload: dict[str, Any]) -> dict[str, Any]:
               "cwd": _text(payload.get("cwd")), "transcript_path": _text(payload.get("transcript_path")),
               "stop_hook_active": bool(payload.get("stop_hook_active")),
               "last_message": redact(_text(payload.get("last_assistant_message")), MAX_MESSAGE_CHARS)}
-    task_id = _pending_task(record["cwd"])
-    if task_id:
-        record["task_id"] = task_id
-    return record
+    return _with_pending_task(record)
 
 
 def notify_event(payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -145,6 +142,11 @@ def notify_event(payload: dict[str, Any]) -> dict[str, Any] | None:
               "turn_id": _text(payload.get("turn-id")), "cwd": _text(payload.get("cwd")),
               "task": redact(first), "last_message": redact(_text(payload.get("last-assistant-message")),
                                                              MAX_MESSAGE_CHARS)}
+    return _with_pending_task(record)
+
+
+def _with_pending_task(record: dict[str, Any]) -> dict[str, Any]:
+    """A turn ``record`` with the task id of the open `route --interactive` in its directory, when there is one."""
     task_id = _pending_task(record["cwd"])
     if task_id:
         record["task_id"] = task_id

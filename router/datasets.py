@@ -63,6 +63,12 @@ class BenchDataset:
                             [*self.notes, "metadata only: task text dropped"])
 
 
+def default_coderouterbench() -> Path:
+    """The folder a benchmark reads when given none: the shared copy if found, else where it would sit beside
+    this checkout (loading it then says it is missing)."""
+    return find_coderouterbench() or (Path(__file__).resolve().parents[1] / CRB_SUFFIX).resolve()
+
+
 def find_coderouterbench(bases: Sequence[Path] | None = None) -> Path | None:
     """The shared CodeRouterBench copy, looked up relative to the repository, then the working directory."""
     if bases is None:

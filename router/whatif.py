@@ -235,6 +235,14 @@ def _warnings(sample: LogSample, candidate: RouterSettings) -> list[str]:
     return out
 
 
+def _inputs(events: Any, current_settings: RouterSettings | Mapping[str, Any] | None,
+            candidate_settings: RouterSettings | Mapping[str, Any] | None, sample: LogSample | None,
+            ) -> tuple[RouterSettings, RouterSettings, LogSample]:
+    """Today's settings, the candidate's (a partial mapping applies on today's) and the paired routes."""
+    today = as_settings(current_settings)
+    return today, as_settings(candidate_settings, base=today), sample if sample is not None else logged_sample(events)
+
+
 def estimate_setting(events: Any, current_settings: RouterSettings | Mapping[str, Any] | None,
                      candidate_settings: RouterSettings | Mapping[str, Any] | None,
                      priors: Priors | None = None, *, current_priors: Priors | None = None,
@@ -252,9 +260,7 @@ def estimate_setting(events: Any, current_settings: RouterSettings | Mapping[str
     difference is the edit alone (without it, today keeps the logged votes).
     Pure computation (no I/O, no UI): call it from a worker thread. Raises WhatIfError.
     """
-    today = as_settings(current_settings)
-    candidate = as_settings(candidate_settings, base=today)
-    sample = sample if sample is not None else logged_sample(events)
+    today, candidate, sample = _inputs(events, current_settings, candidate_settings, sample)
     options = {"n_boot": n_boot, "level": level, "seed": seed, "min_ess": min_ess}
     return WhatIfReport(counts=dict(sample.counts), observed=_observed(sample),
                         today=_policy_estimate(sample, today, current_priors, **options),
@@ -301,9 +307,7 @@ def frontier(events: Any, current_settings: RouterSettings | Mapping[str, Any] |
     """
     if estimator not in offpolicy.ESTIMATORS:
         raise WhatIfError(f"estimator {estimator!r}: one of {', '.join(offpolicy.ESTIMATORS)}")
-    today = as_settings(current_settings)
-    candidate = as_settings(candidate_settings, base=today)
-    sample = sample if sample is not None else logged_sample(events)
+    today, candidate, sample = _inputs(events, current_settings, candidate_settings, sample)
     options = {"n_boot": n_boot, "level": level, "seed": seed, "min_ess": min_ess}
 
     def point(settings: RouterSettings, table: Priors | None) -> FrontierPoint:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics import cli_options
+from analytics.numbers import is_integer
 from hooks.codex_hooks import HOOK_TIMEOUT_S
 from hooks.pending import pending_dir
 
@@ -86,7 +87,7 @@ def _exit_code(response: Any) -> int | None:
     if isinstance(response, dict):
         for key in ("exit_code", "exitCode", "returncode"):
             value = response.get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
+            if is_integer(value):
                 return value
         metadata = response.get("metadata")
         if isinstance(metadata, dict):
@@ -176,7 +177,7 @@ def _pending_task(cwd: str | None) -> str | None:
 
 def _alive(pid: object) -> bool:
     """A marker whose `route --interactive` died without cleaning up must not claim later sessions."""
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+    if not is_integer(pid) or pid <= 0:
         return False
     try:
         os.kill(pid, 0)

@@ -11,12 +11,12 @@ left-out route is counted under a reason; learning (``learned_outcomes``) takes 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from analytics.errors import CodexRouterError
+from analytics.numbers import is_finite, is_number
 from analytics.schema import loads_line
 from router.prior_context import source_from_task_id
 
@@ -87,7 +87,7 @@ def decode_events(events: Any) -> Iterable[dict[str, Any]]:
 
 def _propensity(route: Mapping[str, Any], decision: Mapping[str, Any]) -> float | None:
     for value in (route.get("propensity"), decision.get("propensity")):
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if is_number(value):
             return float(value)
     for cand in decision.get("candidates") or ():
         if isinstance(cand, Mapping) and cand.get("model") == route.get("model"):
@@ -110,9 +110,9 @@ def _candidates_problem(decision: Mapping[str, Any], model: str, propensity: flo
         if not isinstance(cand, Mapping) or not isinstance(cand.get("model"), str):
             return "no_propensity"
         score, cost, prob = cand.get("exp_score"), cand.get("exp_cost_usd"), cand.get("prob")
-        if not _is_number(score) or (cost is not None and not _is_number(cost)):
+        if not is_finite(score) or (cost is not None and not is_finite(cost)):
             return "no_propensity"
-        probs.append(float(prob) if _is_number(prob) else None)
+        probs.append(float(prob) if is_finite(prob) else None)
         if cand["model"] == model:
             chosen = probs[-1]
     if chosen is None and model not in {c["model"] for c in cands}:
@@ -122,10 +122,6 @@ def _candidates_problem(decision: Mapping[str, Any], model: str, propensity: flo
     if None not in probs and abs(sum(probs) - 1.0) > 1e-3:
         return "inconsistent_propensity"
     return None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -242,10 +238,10 @@ def _add(sample: LogSample, route: dict[str, Any], outcome: dict[str, Any], manu
         counts[problem] += 1
         return
     score, cost = outcome.get("score"), outcome.get("cost_usd")
-    if not isinstance(score, int | float) or isinstance(score, bool):
+    if not is_number(score):
         counts["unscored"] += 1
         return
-    if not isinstance(cost, int | float) or isinstance(cost, bool) or outcome.get("unpriced"):
+    if not is_number(cost) or outcome.get("unpriced"):
         counts["unpriced"] += 1
         return
     dimension = route.get("dimension") or (decision.get("features") or {}).get("dimension")

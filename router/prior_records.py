@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from analytics.numbers import is_finite, is_integer
 from router.prior_cells import UserValue
 from router.prior_context import ContextPath
 from router.priors import Priors, PriorsError
@@ -89,7 +90,7 @@ def _str_field(record: Mapping[str, Any], key: str, where: str) -> str:
 
 def _int_field(record: Mapping[str, Any], key: str, where: str) -> int:
     value = record.get(key, 0)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not is_integer(value) or value < 0:
         raise PriorsError(f"{where}.{key}: must be a non-negative integer (got {value!r})")
     return value
 
@@ -98,7 +99,6 @@ def _num_field(record: Mapping[str, Any], key: str, where: str, low: float, high
     value = record.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high \
-            or not math.isfinite(value):
+    if not is_finite(value) or not low <= value <= high:
         raise PriorsError(f"{where}.{key}: must be a number in [{low}, {high}] (got {value!r})")
     return float(value)

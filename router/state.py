@@ -22,6 +22,7 @@ import tomlkit
 
 from analytics.atomicfile import atomic_write
 from analytics.errors import CodexRouterError
+from analytics.numbers import is_integer
 from analytics.paths import config_dir as default_config_dir
 from analytics.paths import data_dir as default_data_dir
 from analytics.tomlfile import read_toml
@@ -304,7 +305,7 @@ def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
     if not isinstance(records, list):
         raise StateError(f"{path}: 'priors' must be an array of tables ([[priors]])")
     cells = data.get(CELLS_KEY)
-    if cells is not None and (isinstance(cells, bool) or not isinstance(cells, int) or cells < 0):
+    if cells is not None and (not is_integer(cells) or cells < 0):
         raise StateError(f"{path}: '{CELLS_KEY}' must be a whole number >= 0")
     if cells is not None and cells != len(records):
         backup = path.with_name(path.name + BACKUP_SUFFIX)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from analytics.metrics import avg_perf, perf_per_dollar, total_cost
+from analytics.numbers import is_number
 from router import offpolicy
 from router.logged_routes import LoggedRoute, LogSample, WhatIfError, logged_sample
 from router.offpolicy import Estimate, LoggedBandit, Support
@@ -142,7 +143,7 @@ def _mean_cost_by_model(sample: LogSample) -> dict[str, float]:
 
 def _expected_cost(candidate: Mapping[str, Any], fallback: Mapping[str, float]) -> float:
     cost = candidate.get("exp_cost_usd")
-    if isinstance(cost, int | float) and not isinstance(cost, bool):
+    if is_number(cost):
         return float(cost)
     return fallback.get(candidate["model"], 0.0)
 

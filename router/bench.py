@@ -40,10 +40,6 @@ class ReplayResult:
     perf_per_dollar: float | None
     steps: list[Step] = field(default_factory=list)
 
-    def regret_curve(self) -> np.ndarray:
-        """Cumulative regret after each task, for regret-over-time charts."""
-        return np.cumsum([s.best_score - s.score for s in self.steps])
-
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "avg_perf": self.avg_perf, "cum_regret": self.cum_regret,
                 "cost_usd": self.cost_usd, "perf_per_dollar": self.perf_per_dollar}

@@ -2,8 +2,8 @@
 
 router.toml is meant to be read and edited by people, so it holds learned means and counts (not sums) and
 any user edits/pins beside them. Every write is atomic (temp file, fsync, rename, mode 0600): a crash
-leaves the previous file. A file that does not parse is refused with its path and line, and a running
-process keeps its last good state (``reload``).
+leaves the previous file. A file that does not parse is refused with its path and line; a running
+process keeps the state it loaded.
 
 Before each overwrite the file on disk, when it loads cleanly, is copied to ``router.toml.bak`` (one that
 does not is kept aside as ``router.toml.damaged``). The file records how many prior cells it holds
@@ -109,13 +109,6 @@ class RouterState:
         state = cls(settings, priors, memory, models, config, data)
         state.recovered = recovered
         return state
-
-    def reload(self) -> None:
-        """Re-read from disk; on any error this state stays as it was (the last good one) and the error is raised."""
-        fresh = RouterState.load(self.config_dir, self.data_dir)
-        self.settings, self.priors, self.memory, self.models = fresh.settings, fresh.priors, fresh.memory, fresh.models
-        self._saved = fresh._saved
-        self._router = None
 
     def router(self) -> ACRouter:
         """The one router over this state (decisions and updates change ``priors`` and ``memory`` in place)."""

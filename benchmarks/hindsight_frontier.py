@@ -52,6 +52,17 @@ def load_or_exit(parser: argparse.ArgumentParser, data: Path, split: str) -> Ben
         parser.error(str(exc))
 
 
+def target_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every ceiling study of the `ood` target shares: data, split, the AvgPerf asked, the bar."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--split", choices=("id", "ood"), default="ood")
+    parser.add_argument("--min-perf", type=float, default=63.0, help="AvgPerf %% the target asks for")
+    parser.add_argument("--always-floor", type=float, default=60.0,
+                        help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
+    return parser
+
+
 def target_point(perf_sum: float, cost_sum: float, tasks: int) -> dict[str, float]:
     """AvgPerf %, total cost and Perf/$ of a routing that scored ``perf_sum`` over ``tasks`` for ``cost_sum``."""
     perf = 100.0 * perf_sum / tasks
@@ -84,17 +95,6 @@ def static_frontier(dataset: BenchDataset, table: OutcomeTable | None = None,
         if not frontier or entry["models"] != frontier[-1]["models"]:
             frontier.append(entry)
     return {g: len(i) for g, i in groups.items()}, frontier
-
-
-def target_parser(description: str | None) -> argparse.ArgumentParser:
-    """The options every ceiling study of the `ood` target shares: data, split, the AvgPerf asked, the bar."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--split", choices=("id", "ood"), default="ood")
-    parser.add_argument("--min-perf", type=float, default=63.0, help="AvgPerf %% the target asks for")
-    parser.add_argument("--always-floor", type=float, default=60.0,
-                        help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,9 +29,10 @@ import numpy as np  # noqa: E402
 
 from analytics.metrics import perf_per_dollar  # noqa: E402
 from router.bench import OutcomeTable  # noqa: E402
-from router.datasets import BenchDataset, DatasetError, load_dataset  # noqa: E402
+from router.dataset_readers import DatasetError  # noqa: E402
+from router.datasets import BenchDataset, default_coderouterbench, load_dataset  # noqa: E402
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"
+DEFAULT_DATA = default_coderouterbench()
 GROUP_KEYS = ("bench", "source", "repo")
 
 
@@ -49,6 +50,17 @@ def load_or_exit(parser: argparse.ArgumentParser, data: Path, split: str) -> Ben
         return load_dataset(data, split)
     except DatasetError as exc:
         parser.error(str(exc))
+
+
+def target_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every ceiling study of the `ood` target shares: data, split, the AvgPerf asked, the bar."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--split", choices=("id", "ood"), default="ood")
+    parser.add_argument("--min-perf", type=float, default=63.0, help="AvgPerf %% the target asks for")
+    parser.add_argument("--always-floor", type=float, default=60.0,
+                        help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
+    return parser
 
 
 def target_point(perf_sum: float, cost_sum: float, tasks: int) -> dict[str, float]:
@@ -86,12 +98,7 @@ def static_frontier(dataset: BenchDataset, table: OutcomeTable | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--split", choices=("id", "ood"), default="ood")
-    parser.add_argument("--min-perf", type=float, default=63.0, help="AvgPerf %% the target asks for")
-    parser.add_argument("--always-floor", type=float, default=60.0,
-                        help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
+    parser = target_parser(__doc__)
     args = parser.parse_args(argv)
 
     dataset = load_or_exit(parser, args.data, args.split)

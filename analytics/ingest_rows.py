@@ -12,6 +12,7 @@ import math
 import pyarrow as pa
 
 from analytics.ingest_sql import EVENT_COLUMNS, TOKENS
+from analytics.numbers import is_number
 from analytics.schema import SchemaError, loads_line, normalize, parse_ts
 
 ROW_COLUMNS = ("log", "file", "inode", "line", "ts", *EVENT_COLUMNS, "byte_offset", "text")
@@ -42,7 +43,7 @@ def _float(value: object) -> float | None:
 
 def _finite(value: object) -> float | None:
     """A JSON number as a finite float, else None (booleans, strings and overflow are not scores)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_number(value):
         return None
     try:
         number = float(value)

@@ -8,7 +8,8 @@ checks that each SQL form and its numpy form agree on the same rows. Definitions
 - Perf/$ (router level, the paper's) = AvgPerf% / total USD of the same runs; none when nothing was spent.
 - points/$ (per model or task group) = sum of scores / sum of USD over the scored, priced runs; none under
   ``MIN_RUNS`` such runs (one run is luck).
-- win rate = share of scored runs whose score reaches ``threshold`` (the win cut-off).
+- win rate = share of scored runs whose score reaches ``win_threshold`` (the win cut-off; a bare
+  ``threshold`` is the router's kNN similarity cut-off, ``RouterSettings.threshold``).
 - regret of one run = best score any model got (oracle) or was expected to get (estimated) - the chosen
   model's, never below 0; cumulative regret = its sum.
 - token cost of one request = (uncached input x input rate + cached input x cached rate + cache writes x
@@ -79,14 +80,14 @@ def points_per_usd(scores: Sequence[float | None], costs: Sequence[float | None]
 
 # ------------------------------------------------------------------------------------------- win rate
 
-def win_rate_sql(score: str = "score", threshold: str = "?") -> str:
+def win_rate_sql(score: str = "score", win_threshold: str = "?") -> str:
     """Share of scored runs at or above the win cut-off (a bound parameter by default); unscored runs don't count."""
-    return f"avg(CASE WHEN {score} >= {threshold} THEN 1.0 WHEN {score} IS NOT NULL THEN 0.0 END)"
+    return f"avg(CASE WHEN {score} >= {win_threshold} THEN 1.0 WHEN {score} IS NOT NULL THEN 0.0 END)"
 
 
-def win_rate(scores: Sequence[float | None], threshold: float = WIN_THRESHOLD) -> float | None:
+def win_rate(scores: Sequence[float | None], win_threshold: float = WIN_THRESHOLD) -> float | None:
     scored = [s for s in scores if s is not None]
-    return sum(s >= threshold for s in scored) / len(scored) if scored else None
+    return sum(s >= win_threshold for s in scored) / len(scored) if scored else None
 
 
 # ------------------------------------------------------------------------------------------- regret

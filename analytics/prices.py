@@ -26,6 +26,7 @@ from pathlib import Path
 
 from analytics.errors import CodexRouterError
 from analytics.metrics import token_cost
+from analytics.numbers import is_number
 from analytics.paths import config_dir
 from analytics.tomlfile import read_toml
 
@@ -89,12 +90,12 @@ def _read_table(path: Path, source: str) -> dict[str, ModelPrice]:
         values: dict[str, float] = {}
         for field in _FIELDS:
             value = entry.get(field, entry.get("input_per_mtok") if field == "cached_input_per_mtok" else None)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+            if not is_number(value) or not 0 <= value < math.inf:
                 raise PriceFileError(f"{path}: models.{name}.{field} must be a finite non-negative number, "
                                      f"got {value!r}")
             values[field] = float(value)
         write = entry.get("cache_write_per_mtok")
-        if write is not None and (isinstance(write, bool) or not isinstance(write, int | float) or write < 0):
+        if write is not None and (not is_number(write) or write < 0):
             raise PriceFileError(f"{path}: models.{name}.cache_write_per_mtok must be a non-negative number, "
                                  f"got {write!r}")
         out[name.lower()] = ModelPrice(model=name, source=source, **values,

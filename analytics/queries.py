@@ -7,7 +7,7 @@ optional ``logs`` (the routing logs to cover; the store may hold others; Codex s
 Definitions (DESIGN §3): a *run* is an ``outcome`` event; AvgPerf% = 100 x mean score; Perf/$ = AvgPerf% /
 total USD (the paper's figure for a whole set of tasks: ``totals`` only); per model or dimension, *points per
 dollar* = sum of scores / sum of USD over the runs that have both (successes per $), a per-task rate that
-does not fall the more a model is used; win rate = share of scored runs with score >= ``threshold``.
+does not fall the more a model is used; win rate = share of scored runs with score >= ``win_threshold``.
 Cost comes from the logged ``cost_usd`` or, failing that, from tokens x prices; a run with neither is
 *unpriced* and its cost is null (never $0). Codex sessions that never passed through the router (no outcome carries their session id) add
 to spend by day / model / project, never to AvgPerf (they have no score).

@@ -57,16 +57,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", type=_day_or_moment, metavar="DATE", help="last day to include (as --since)")
     parser.add_argument("--timezone", "-z", type=_zone, metavar="TZ",
                         help="the zone whose days a view counts in (default: this machine's, as ccusage)")
-    parser.add_argument("--threshold", type=float, default=WIN_THRESHOLD, metavar="S",
-                        help="score that counts as a win in the win rate (default 0.5)")
+    parser.add_argument("--win-threshold", "--threshold", dest="win_threshold", type=float, default=WIN_THRESHOLD,
+                        metavar="S", help="score that counts as a win in the win rate (default 0.5; --threshold is "
+                                          "its older spelling)")
     cli_options.add_json(parser)
 
 
 def _check_inputs(args: argparse.Namespace) -> list[Path]:
     from analytics.paths import default_log_path
 
-    if not 0.0 <= args.threshold <= 1.0:
-        raise CommandError(f"--threshold must be within [0, 1], got {args.threshold}", 2)
+    if not 0.0 <= args.win_threshold <= 1.0:
+        raise CommandError(f"--win-threshold must be within [0, 1], got {args.win_threshold}", 2)
     if args.timezone and not args.view:
         raise CommandError("--timezone applies to the daily|weekly|monthly|session views", 2)
     if args.since and args.until:
@@ -214,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
             from analytics.usage_views import build_view, local_zone
 
             return build_view(store, args.view, args.since, args.until, args.timezone or local_zone(), logs)
-        return build_report(store, args.since, args.until, args.threshold, logs)
+        return build_report(store, args.since, args.until, args.win_threshold, logs)
 
     try:
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.errors import CodexRouterError
+from analytics.numbers import is_integer, is_number
 
 SCHEMA_VERSION = 1
 EVENT_KINDS = ("route", "outcome", "override", "tool", "turn", "session")
@@ -149,7 +150,7 @@ def normalize(obj: Any) -> dict[str, Any]:
     if record.get("event") not in EVENT_KINDS:
         raise SchemaError(f"event: must be one of {', '.join(EVENT_KINDS)}, got {record.get('event')!r}")
     version = record.get("v", SCHEMA_VERSION)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    if not is_integer(version) or version < 1:
         raise SchemaError(f"v: schema version must be a positive integer, got {version!r}")
     record["v"] = version
     if "ts" not in record:
@@ -170,13 +171,13 @@ def normalize(obj: Any) -> dict[str, Any]:
     parse_ts(record["ts"])
     for key in (*NUMBER_RANGES, "difficulty"):
         value = record.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if is_number(value):
             _check_number(key, value)
     tokens = record.get("tokens")
     if tokens is not None:
         for key in TOKEN_KEYS:
             count = tokens.get(key)
-            if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+            if count is not None and (not is_integer(count) or count < 0):
                 raise SchemaError(f"tokens.{key}: expected a non-negative integer, got {count!r}")
     return record
 

@@ -31,11 +31,11 @@ import polars as pl  # noqa: E402
 
 from router.acrouter_policy import ACRouterPolicy  # noqa: E402
 from router.bench import replay  # noqa: E402
-from router.datasets import load_dataset  # noqa: E402
+from router.datasets import default_coderouterbench, load_dataset  # noqa: E402
 from router.routing import ProbeSet  # noqa: E402
 from router.settings import RouterSettings, kappa  # noqa: E402
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"
+DEFAULT_DATA = default_coderouterbench()
 
 
 def parse_setting(text: str) -> dict[str, object]:

@@ -19,8 +19,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from router.datasets import default_coderouterbench
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "coderouterbench"
+DEFAULT_DATA = default_coderouterbench()
 DEFAULT_LABELLED = [ROOT / "tests" / "router" / "data" / name
                     for name in ("labelled_tasks.jsonl", "labelled_tasks_fresh.jsonl")]
 

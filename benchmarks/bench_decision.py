@@ -20,7 +20,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"
+from router.datasets import default_coderouterbench  # noqa: E402
+
+DEFAULT_DATA = default_coderouterbench()
 MODELS = ["claude-opus-4-6", "claude-sonnet-4-6", "gpt-5.4", "glm-5", "kimi-k2.5", "MiniMax-M2.7", "Qwen3-Max",
           "qwen3.5-plus"]
 DIMENSIONS = ["code_generation", "algorithm", "bug_fixing", "code_completion", "code_refactoring", "data_science",

@@ -15,8 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+from router.datasets import default_coderouterbench
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "coderouterbench"
+DEFAULT_DATA = default_coderouterbench()
 TARGET_SECONDS = 60.0
 
 
@@ -28,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from router.bench import BenchOptions, ReplayResult, expand_router_names, run_routers
-    from router.datasets import DatasetError, load_dataset
+    from router.dataset_readers import DatasetError
+    from router.datasets import load_dataset
 
     started = time.perf_counter()
     try:

@@ -52,7 +52,8 @@ from acrouter_proxy import parse_setting  # noqa: E402
 from hindsight_frontier import DEFAULT_DATA, known_means_point, static_frontier  # noqa: E402
 
 from router.bench import BenchOptions, OutcomeTable, sweep_dataset  # noqa: E402
-from router.datasets import BenchDataset, DatasetError, load_dataset  # noqa: E402
+from router.dataset_readers import DatasetError  # noqa: E402
+from router.datasets import BenchDataset, load_dataset  # noqa: E402
 from router.routing import ProbeSet  # noqa: E402
 from router.settings import RouterSettings  # noqa: E402
 from router.sweep import Point, Sweep, hull_perf_at, upper_hull  # noqa: E402

@@ -30,9 +30,10 @@ import numpy as np  # noqa: E402
 
 from analytics.metrics import perf_per_dollar  # noqa: E402
 from router.bench import OutcomeTable  # noqa: E402
-from router.datasets import BenchDataset, DatasetError, load_dataset  # noqa: E402
+from router.dataset_readers import DatasetError  # noqa: E402
+from router.datasets import BenchDataset, default_coderouterbench, load_dataset  # noqa: E402
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "coderouterbench"
+DEFAULT_DATA = default_coderouterbench()
 GROUP_KEYS = ("bench", "source", "repo")
 
 
@@ -50,6 +51,17 @@ def load_or_exit(parser: argparse.ArgumentParser, data: Path, split: str) -> Ben
         return load_dataset(data, split)
     except DatasetError as exc:
         parser.error(str(exc))
+
+
+def target_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every ceiling study of the `ood` target shares: data, split, the AvgPerf asked, the bar."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--split", choices=("id", "ood"), default="ood")
+    parser.add_argument("--min-perf", type=float, default=63.0, help="AvgPerf %% the target asks for")
+    parser.add_argument("--always-floor", type=float, default=60.0,
+                        help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
+    return parser
 
 
 def target_point(perf_sum: float, cost_sum: float, tasks: int) -> dict[str, float]:
@@ -118,12 +130,7 @@ def known_means_point(dataset: BenchDataset, eps_cost: float, eps_perf: float = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--split", choices=("id", "ood"), default="ood")
-    parser.add_argument("--min-perf", type=float, default=63.0, help="AvgPerf %% the target asks for")
-    parser.add_argument("--always-floor", type=float, default=60.0,
-                        help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
+    parser = target_parser(__doc__)
     parser.add_argument("--known-means", default="0,-0.05,-0.1,-0.2,-0.4,-0.8,-1.6", metavar="EPS[,EPS]",
                         help="eps_cost values at which to report the known-means point (known_means_point)")
     args = parser.parse_args(argv)

@@ -15,7 +15,6 @@ with AvgPerf >= --always-floor" (none on CodeRouterBench OOD176).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -25,7 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
-from hindsight_frontier import DEFAULT_DATA, always_bar, load_or_exit, target_point  # noqa: E402
+from hindsight_frontier import always_bar, load_or_exit, target_parser, target_point  # noqa: E402
 
 from router.bench import OutcomeTable  # noqa: E402
 from router.embedding import Embedder  # noqa: E402
@@ -53,13 +52,8 @@ def knn_route(similar: np.ndarray, table: OutcomeTable, threshold: float, k: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--split", choices=("id", "ood"), default="ood")
-    parser.add_argument("--min-perf", type=float, default=63.0, help="AvgPerf %% the target asks for")
+    parser = target_parser(__doc__)
     parser.add_argument("--budget", type=float, default=25.0, help="total USD the target allows")
-    parser.add_argument("--always-floor", type=float, default=60.0,
-                        help="always-<model> routers at or above this AvgPerf %% set the Perf/$ bar")
     args = parser.parse_args(argv)
 
     dataset = load_or_exit(parser, args.data, args.split)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router.datasets import DatasetError, find_coderouterbench  # noqa: E402
+from router.dataset_readers import DatasetError  # noqa: E402
+from router.datasets import find_coderouterbench  # noqa: E402
 from router.state import SHIPPED_PRIORS, render_priors_file  # noqa: E402
 
 

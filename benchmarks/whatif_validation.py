@@ -31,12 +31,13 @@ from analytics.metrics import perf_per_dollar  # noqa: E402
 from router import whatif
 from router.acrouter_policy import ACRouterPolicy
 from router.bench import OutcomeTable, replay
-from router.datasets import DatasetError, load_dataset
+from router.dataset_readers import DatasetError
+from router.datasets import default_coderouterbench, load_dataset
 from router.policy import ACRouter
 from router.routing import Choice, RoutingTask
 from router.settings import RouterSettings
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "coderouterbench"
+DEFAULT_DATA = default_coderouterbench()
 LOGGING = {"exploration": 0.1}
 CANDIDATES = {
     "greedy (exploration 0)": {"exploration": 0.0},

@@ -14,7 +14,6 @@ import subprocess
 from dataclasses import dataclass
 
 from analytics.errors import CodexRouterError
-from hooks.hook_command import HOOK_TIMEOUT_S  # noqa: F401 - defined where the hook bounds its wait by it
 
 CODEX_BIN_ENV = "CODEX_BIN"
 # What we assume when Codex cannot be asked: the newest release the integration tests run.
@@ -22,8 +21,6 @@ ASSUMED_VERSION = (0, 171, 0)
 # `codex --profile NAME` overlays $CODEX_HOME/NAME.config.toml; older Codex reads [profiles.NAME] tables,
 # and 0.134+ refuses to start when config.toml still holds a legacy table for the selected profile.
 PROFILE_FILES_SINCE = (0, 134, 0)
-# Hook events we install and the tool-name regex for PostToolUse ("" would also match every tool).
-HOOK_EVENTS = {"PostToolUse": ".*", "Stop": None}
 
 # Linux refuses one argv string over 128 KiB (E2BIG) and all of argv + environment over ARG_MAX; a prompt
 # larger than this goes through stdin (`codex exec ... -`) instead, with room to spare for the rest.

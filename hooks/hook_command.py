@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from analytics import cli_options
+from analytics.numbers import is_integer
+from hooks.codex_hooks import HOOK_TIMEOUT_S
 from hooks.pending import pending_dir
 
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
-HOOK_TIMEOUT_S = 5  # Codex's hook timeout: the `timeout` install writes into hooks.json
 IDLE_GAP_S = 0.2  # silence after which a payload that already parses is taken without waiting for EOF
 EXIT_MARGIN_S = 1.0  # of Codex's hook timeout, kept to parse and append the event after reading
 MAX_MESSAGE_CHARS = 500
@@ -86,7 +87,7 @@ def _exit_code(response: Any) -> int | None:
     if isinstance(response, dict):
         for key in ("exit_code", "exitCode", "returncode"):
             value = response.get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
+            if is_integer(value):
                 return value
         metadata = response.get("metadata")
         if isinstance(metadata, dict):
@@ -128,10 +129,7 @@ def turn_event(payload: dict[str, Any]) -> dict[str, Any]:
               "cwd": _text(payload.get("cwd")), "transcript_path": _text(payload.get("transcript_path")),
               "stop_hook_active": bool(payload.get("stop_hook_active")),
               "last_message": redact(_text(payload.get("last_assistant_message")), MAX_MESSAGE_CHARS)}
-    task_id = _pending_task(record["cwd"])
-    if task_id:
-        record["task_id"] = task_id
-    return record
+    return _with_pending_task(record)
 
 
 def notify_event(payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -145,6 +143,11 @@ def notify_event(payload: dict[str, Any]) -> dict[str, Any] | None:
               "turn_id": _text(payload.get("turn-id")), "cwd": _text(payload.get("cwd")),
               "task": redact(first), "last_message": redact(_text(payload.get("last-assistant-message")),
                                                              MAX_MESSAGE_CHARS)}
+    return _with_pending_task(record)
+
+
+def _with_pending_task(record: dict[str, Any]) -> dict[str, Any]:
+    """A turn ``record`` with the task id of the open `route --interactive` in its directory, when there is one."""
     task_id = _pending_task(record["cwd"])
     if task_id:
         record["task_id"] = task_id
@@ -174,7 +177,7 @@ def _pending_task(cwd: str | None) -> str | None:
 
 def _alive(pid: object) -> bool:
     """A marker whose `route --interactive` died without cleaning up must not claim later sessions."""
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+    if not is_integer(pid) or pid <= 0:
         return False
     try:
         os.kill(pid, 0)

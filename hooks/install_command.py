@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics import cli_options
+from hooks.codex_hooks import HOOK_EVENTS, HOOK_TIMEOUT_S
 
 OUR_MARKERS = ("codex-router", "hooks.cli")
 SUBCOMMAND = {"PostToolUse": "post-tool-use", "Stop": "stop"}
@@ -57,8 +58,6 @@ def _is_ours(hook: Any, kind: str) -> bool:
 
 def merge(config: dict[str, Any], log: Path | None) -> dict[str, Any]:
     """``config`` with our hooks present exactly once per event; everything else untouched."""
-    from hooks.codex_version import HOOK_EVENTS, HOOK_TIMEOUT_S
-
     merged = json.loads(json.dumps(config))
     events = merged.setdefault("hooks", {})
     if not isinstance(events, dict):

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.errors import CodexRouterError
+from analytics.numbers import is_number
 from analytics.paths import config_dir
 from analytics.tomlfile import read_toml
 
@@ -93,7 +94,7 @@ class HooksSettings:
                 if signal not in SIGNALS:
                     raise HooksSettingsError(f"{path}: verifier.weights.{dimension}.{signal}: unknown signal "
                                         f"(one of {', '.join(SIGNALS)})")
-                if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < math.inf:
+                if not is_number(weight) or not 0 <= weight < math.inf:
                     raise HooksSettingsError(f"{path}: verifier.weights.{dimension}.{signal} must be a finite number >= 0")
             weights[dimension] = {k: float(v) for k, v in table.items()}
         providers = data.get("providers", {})

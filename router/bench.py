@@ -14,7 +14,8 @@ import numpy as np
 import polars as pl
 
 from analytics.metrics import avg_perf, cumulative_regret, perf_per_dollar, total_cost
-from router.baselines import Reward, make_baseline
+from router.baseline_reward import Reward
+from router.baselines import make_baseline
 from router.datasets import BenchDataset
 from router.routing import ProbeSet, RoutingPolicy, RoutingTask
 
@@ -38,10 +39,6 @@ class ReplayResult:
     cost_usd: float
     perf_per_dollar: float | None
     steps: list[Step] = field(default_factory=list)
-
-    def regret_curve(self) -> np.ndarray:
-        """Cumulative regret after each task, for regret-over-time charts."""
-        return np.cumsum([s.best_score - s.score for s in self.steps])
 
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "avg_perf": self.avg_perf, "cum_regret": self.cum_regret,

@@ -97,7 +97,8 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     from router.bench import BenchOptions, RouterFailure, expand_router_names, run_routers
-    from router.datasets import CRB_SUFFIX, DatasetError, find_coderouterbench, load_dataset
+    from router.dataset_readers import DatasetError
+    from router.datasets import CRB_SUFFIX, find_coderouterbench, load_dataset
     from router.settings import COST_UNIT, RouterSettings, SettingsError
 
     data = args.data or find_coderouterbench()

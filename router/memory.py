@@ -19,6 +19,7 @@ import numpy as np
 from analytics.atomicfile import atomic_write
 from analytics.errors import CodexRouterError
 from analytics.paths import make_private_dir
+from router.logged_routes import learned_outcomes
 
 MEMORY_FILENAME = "memory.npz"
 FORMAT_VERSION = 2
@@ -197,9 +198,7 @@ class Memory:
 
     def add_events(self, events: Any, encode: Callable[[list[str]], np.ndarray]) -> int:
         """Add routing-log ``outcome`` events whose task text is known (embedded in one batch); how many."""
-        from router.priors import outcome_records
-
-        rows = [(record, context) for record, context in outcome_records(events)
+        rows = [(record, context) for record, context in learned_outcomes(events)
                 if isinstance(context.get("task"), str) and context["task"].strip()]
         rows = rows[-self.capacity:]
         if not rows:

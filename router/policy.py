@@ -34,7 +34,8 @@ import numpy as np
 
 from router.decision import Candidate, Decision, Vote
 from router.memory import Memory, Neighbour
-from router.priors import Priors, context_path, metadata_paths
+from router.prior_context import context_path, metadata_paths
+from router.priors import Priors
 from router.settings import RouterSettings
 from router.settings import kappa as cost_kappa
 

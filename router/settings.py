@@ -11,7 +11,6 @@ single-shot tasks and unstable on agentic ones (see the closing note of the rout
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from analytics.errors import CodexRouterError
+from analytics.numbers import is_finite, is_integer
 
 COST_LOG_SCALE = 0.1
 COST_UNIT = ("kappa = 0.1 x log2(expected cost / geometric mean of the candidates' expected costs): "
@@ -121,11 +121,11 @@ class RouterSettings:
 
         for name in FLOAT_FIELDS:
             value = getattr(self, name)
-            need(isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value),
+            need(is_finite(value),
                  name, "must be a finite number")
         for name in ("k", "memory_size"):
             value = getattr(self, name)
-            need(isinstance(value, int) and not isinstance(value, bool), name, "must be an integer")
+            need(is_integer(value), name, "must be an integer")
         need(self.k >= 1, "k", "must be at least 1")
         need(self.memory_size >= 1, "memory_size", "must be at least 1")
         need(-1.0 <= self.threshold <= 1.0, "threshold", "a cosine similarity, between -1 and 1")
@@ -164,7 +164,7 @@ class RouterSettings:
         if "prior_keys" in values and not isinstance(values["prior_keys"], list | tuple):
             raise SettingsError(f"{source}: setting 'prior_keys' must be a list of strings")
         for name in FLOAT_FIELDS:
-            if isinstance(values.get(name), int) and not isinstance(values[name], bool):
+            if is_integer(values.get(name)):
                 values[name] = float(values[name])
         try:
             return cls(**values)

@@ -2,8 +2,8 @@
 
 router.toml is meant to be read and edited by people, so it holds learned means and counts (not sums) and
 any user edits/pins beside them. Every write is atomic (temp file, fsync, rename, mode 0600): a crash
-leaves the previous file. A file that does not parse is refused with its path and line, and a running
-process keeps its last good state (``reload``).
+leaves the previous file. A file that does not parse is refused with its path and line; a running
+process keeps the state it loaded.
 
 Before each overwrite the file on disk, when it loads cleanly, is copied to ``router.toml.bak`` (one that
 does not is kept aside as ``router.toml.damaged``). The file records how many prior cells it holds
@@ -22,13 +22,16 @@ import tomlkit
 
 from analytics.atomicfile import atomic_write
 from analytics.errors import CodexRouterError
+from analytics.numbers import is_integer
 from analytics.paths import config_dir as default_config_dir
 from analytics.paths import data_dir as default_data_dir
 from analytics.tomlfile import read_toml
 from router.memory import MEMORY_FILENAME, Memory, MemoryStoreError
 from router.policy import ACRouter
-from router.priors import Path as ContextPath
-from router.priors import Priors, PriorsError, UserValue
+from router.prior_cells import UserValue
+from router.prior_context import ContextPath
+from router.prior_records import from_records, to_records
+from router.priors import Priors, PriorsError
 from router.settings import RouterSettings, SettingsError
 
 STATE_FILENAME = "router.toml"
@@ -107,13 +110,6 @@ class RouterState:
         state.recovered = recovered
         return state
 
-    def reload(self) -> None:
-        """Re-read from disk; on any error this state stays as it was (the last good one) and the error is raised."""
-        fresh = RouterState.load(self.config_dir, self.data_dir)
-        self.settings, self.priors, self.memory, self.models = fresh.settings, fresh.priors, fresh.memory, fresh.models
-        self._saved = fresh._saved
-        self._router = None
-
     def router(self) -> ACRouter:
         """The one router over this state (decisions and updates change ``priors`` and ``memory`` in place)."""
         if self.memory.capacity != self.settings.memory_size:
@@ -169,7 +165,7 @@ class RouterState:
         document.add(tomlkit.comment("ACRouter state: settings and priors. Edit with care; "
                                      "'codex-router-tui' rewrites this file when you save in the Router tab."))
         document.add("models", self.models)
-        records = self.priors.to_records(user_values)
+        records = to_records(self.priors, user_values)
         document.add(CELLS_KEY, len(records))
         table = tomlkit.table()
         for key, value in settings.to_dict().items():
@@ -237,7 +233,7 @@ def default_priors(strength: float = 10.0) -> Priors:
     chosen = os.environ.get(PROBING_DATA_ENV)
     if not chosen:
         return shipped_priors(strength)
-    from router.datasets import DatasetError  # polars: only when a folder is named
+    from router.dataset_readers import DatasetError  # polars: only when a folder is named
 
     try:
         return probing_priors(Path(chosen).expanduser(), strength)
@@ -249,7 +245,7 @@ def shipped_priors(strength: float = 10.0) -> Priors:
     """The per dimension x model aggregates of CodeRouterBench's probing split that ship as package data."""
     data = read_toml(SHIPPED_PRIORS, StateError)
     try:
-        priors = Priors.from_records(data.get("priors", []), strength=strength, source=f"{SHIPPED_PRIORS} priors")
+        priors = from_records(data.get("priors", []), strength=strength, source=f"{SHIPPED_PRIORS} priors")
     except PriorsError as exc:
         raise StateError(str(exc)) from None
     priors.origin = SHIPPED_ORIGIN
@@ -281,7 +277,7 @@ def render_priors_file(data: Path) -> str:
                  "coderouterbench_LICENSE.txt beside this file. Rebuild: benchmarks/make_priors.py --data DIR"):
         document.add(tomlkit.comment(line))
     table = tomlkit.aot()
-    for record in probing_priors(data).to_records():
+    for record in to_records(probing_priors(data)):
         table.append(tomlkit.item(record))
     document.add("priors", table)
     return tomlkit.dumps(document)
@@ -302,7 +298,7 @@ def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
     if not isinstance(records, list):
         raise StateError(f"{path}: 'priors' must be an array of tables ([[priors]])")
     cells = data.get(CELLS_KEY)
-    if cells is not None and (isinstance(cells, bool) or not isinstance(cells, int) or cells < 0):
+    if cells is not None and (not is_integer(cells) or cells < 0):
         raise StateError(f"{path}: '{CELLS_KEY}' must be a whole number >= 0")
     if cells is not None and cells != len(records):
         backup = path.with_name(path.name + BACKUP_SUFFIX)
@@ -312,7 +308,7 @@ def _read_state(path: Path) -> tuple[RouterSettings, Priors, list[str] | None]:
                          f"{len(records)} to use the file as it is")
     try:
         settings = RouterSettings.from_mapping(table, source=f"{path} [settings]")
-        priors = Priors.from_records(records, strength=settings.prior_strength, source=f"{path} priors")
+        priors = from_records(records, strength=settings.prior_strength, source=f"{path} priors")
     except (SettingsError, PriorsError) as exc:
         raise StateError(str(exc)) from None
     priors.origin = str(path)

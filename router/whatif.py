@@ -18,11 +18,13 @@ from typing import Any
 import numpy as np
 
 from analytics.metrics import avg_perf, perf_per_dollar, total_cost
+from analytics.numbers import is_number
 from router import offpolicy
 from router.logged_routes import LoggedRoute, LogSample, WhatIfError, logged_sample
 from router.offpolicy import Estimate, LoggedBandit, Support
 from router.policy import ACRouter
-from router.priors import Priors, PriorsError, context_path, format_path
+from router.prior_context import context_path, format_path
+from router.priors import Priors, PriorsError
 from router.settings import RouterSettings, SettingsError
 from router.state import RouterState
 from router.whatif_args import SETTING_KEYS, as_settings
@@ -110,7 +112,7 @@ def always_model_estimates(events: Any, *, min_ess: float = offpolicy.DEFAULT_MI
     router's own expectation (its logged expected score/cost of that model on each task), marked so in
     ``method``. Only tasks whose logged candidates include the model count (``tasks``). Rows (the
     dashboard's sprint review shows them as they are): ``model`` ("Always-<model>"), ``tasks``,
-    ``avg_perf`` (%), ``cost_usd`` (total over those tasks), ``perf_per_usd``, ``method``, ``ess``.
+    ``avg_perf`` (%), ``cost_usd`` (total over those tasks), ``perf_per_dollar``, ``method``, ``ess``.
     """
     sample = sample if sample is not None else logged_sample(events)
     fallback = _mean_cost_by_model(sample)
@@ -127,7 +129,7 @@ def always_model_estimates(events: Any, *, min_ess: float = offpolicy.DEFAULT_MI
             values = offpolicy.point_values(bandit, "dr")
             method = "doubly robust"
         rows.append({"model": f"Always-{model}", "tasks": len(routes), "avg_perf": values["avg_perf"],
-                     "cost_usd": values["total_cost"], "perf_per_usd": values["perf_per_dollar"],
+                     "cost_usd": values["total_cost"], "perf_per_dollar": values["perf_per_dollar"],
                      "method": method, "ess": round(sup.ess, 1)})
     return rows
 
@@ -141,7 +143,7 @@ def _mean_cost_by_model(sample: LogSample) -> dict[str, float]:
 
 def _expected_cost(candidate: Mapping[str, Any], fallback: Mapping[str, float]) -> float:
     cost = candidate.get("exp_cost_usd")
-    if isinstance(cost, int | float) and not isinstance(cost, bool):
+    if is_number(cost):
         return float(cost)
     return fallback.get(candidate["model"], 0.0)
 
@@ -234,6 +236,14 @@ def _warnings(sample: LogSample, candidate: RouterSettings) -> list[str]:
     return out
 
 
+def _inputs(events: Any, current_settings: RouterSettings | Mapping[str, Any] | None,
+            candidate_settings: RouterSettings | Mapping[str, Any] | None, sample: LogSample | None,
+            ) -> tuple[RouterSettings, RouterSettings, LogSample]:
+    """Today's settings, the candidate's (a partial mapping applies on today's) and the paired routes."""
+    today = as_settings(current_settings)
+    return today, as_settings(candidate_settings, base=today), sample if sample is not None else logged_sample(events)
+
+
 def estimate_setting(events: Any, current_settings: RouterSettings | Mapping[str, Any] | None,
                      candidate_settings: RouterSettings | Mapping[str, Any] | None,
                      priors: Priors | None = None, *, current_priors: Priors | None = None,
@@ -251,9 +261,7 @@ def estimate_setting(events: Any, current_settings: RouterSettings | Mapping[str
     difference is the edit alone (without it, today keeps the logged votes).
     Pure computation (no I/O, no UI): call it from a worker thread. Raises WhatIfError.
     """
-    today = as_settings(current_settings)
-    candidate = as_settings(candidate_settings, base=today)
-    sample = sample if sample is not None else logged_sample(events)
+    today, candidate, sample = _inputs(events, current_settings, candidate_settings, sample)
     options = {"n_boot": n_boot, "level": level, "seed": seed, "min_ess": min_ess}
     return WhatIfReport(counts=dict(sample.counts), observed=_observed(sample),
                         today=_policy_estimate(sample, today, current_priors, **options),
@@ -300,9 +308,7 @@ def frontier(events: Any, current_settings: RouterSettings | Mapping[str, Any] |
     """
     if estimator not in offpolicy.ESTIMATORS:
         raise WhatIfError(f"estimator {estimator!r}: one of {', '.join(offpolicy.ESTIMATORS)}")
-    today = as_settings(current_settings)
-    candidate = as_settings(candidate_settings, base=today)
-    sample = sample if sample is not None else logged_sample(events)
+    today, candidate, sample = _inputs(events, current_settings, candidate_settings, sample)
     options = {"n_boot": n_boot, "level": level, "seed": seed, "min_ess": min_ess}
 
     def point(settings: RouterSettings, table: Priors | None) -> FrontierPoint:

@@ -377,7 +377,7 @@ class Services:
         state = self._router_state()
         score = _parse_number("expected score", score_text)
         cost = _parse_number("expected cost", cost_text)
-        from router.priors import context_path
+        from router.prior_context import context_path
 
         try:
             state.priors.edit(context_path(dimension, None, ()), model, score=score, cost_usd=cost, pin=True)

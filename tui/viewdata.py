@@ -177,7 +177,7 @@ class SprintData:
     by_dimension: pl.DataFrame
     by_project: pl.DataFrame
     usage: pl.DataFrame  # tokens and cost per day and model
-    always: pl.DataFrame  # model, avg_perf, cost_usd, perf_per_usd (estimates)
+    always: pl.DataFrame  # model, avg_perf, cost_usd, perf_per_dollar (estimates)
     expensive: pl.DataFrame
     events: int
 

@@ -37,9 +37,9 @@ def test_points_per_usd(rows, min_runs) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(runs, st.floats(0.0, 1.0))
-def test_win_rate(rows, threshold) -> None:
-    got = _sql(rows, metrics.win_rate_sql("score", "?") + " AS w", [threshold])[0]
-    assert _close(got, metrics.win_rate([s for s, _ in rows], threshold))
+def test_win_rate(rows, win_threshold) -> None:
+    got = _sql(rows, metrics.win_rate_sql("score", "?") + " AS w", [win_threshold])[0]
+    assert _close(got, metrics.win_rate([s for s, _ in rows], win_threshold))
 
 
 @settings(max_examples=40, deadline=None)

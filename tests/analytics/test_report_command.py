@@ -42,6 +42,16 @@ def test_json_report_on_the_fixture_log(capsys, fixture_log: Path, tmp_path: Pat
     assert {d["day"] for d in report["spend_by_day"]} == {"2026-11-01", "2026-11-02"}
 
 
+def test_win_threshold_sets_the_win_cut_off(capsys, fixture_log: Path, tmp_path: Path) -> None:
+    """``--win-threshold`` (older spelling ``--threshold``) is the score a run needs to count as a win."""
+    args = ("--log", str(fixture_log), "--db", str(tmp_path / "r.duckdb"))
+    easy = report_json(capsys, *args, "--win-threshold", "0")
+    strict = report_json(capsys, *args, "--win-threshold", "1")
+    older = report_json(capsys, *args, "--threshold", "1")
+    assert {d["win_rate"] for d in easy["dimensions"] if d["win_rate"] is not None} == {1.0}
+    assert strict["dimensions"] == older["dimensions"] != easy["dimensions"]
+
+
 def test_date_filters_and_repeated_logs(capsys, fixture_log: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.jsonl"
     other.write_text(json.dumps({"v": 1, "ts": "2026-11-05T00:00:00Z", "event": "outcome", "model": "glm-5",
@@ -71,7 +81,7 @@ def test_missing_default_log_says_so(capsys) -> None:
 
 
 @pytest.mark.parametrize("argv", [["--since", "2026-02-30"], ["--until", "soon"], ["--threshold", "2"],
-                                  ["--bogus"]])
+                                  ["--win-threshold", "-0.1"], ["--bogus"]])
 def test_bad_flags_exit_2(capsys, fixture_log: Path, argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         raise SystemExit(main(["report", "--log", str(fixture_log), *argv]))

@@ -36,11 +36,12 @@ def gen():
 @pytest.fixture(scope="module")
 def world(gen):
     """Made-up round figures for every dimension x model (one latency not measured): no benchmark needed."""
-    profiles = {(d, m): gen.Profile(0.1 + 0.08 * j, 200 + 50 * i, 100 + 40 * j,
-                                    None if d == "agentic" or (i, j) == (0, 0) else 3000 + 500 * j)
-                for i, d in enumerate(DIMENSIONS) for j, m in enumerate(gen.MODELS)}
-    prices = {m: (0.5 * (j + 1), 2.0 * (j + 1)) for j, m in enumerate(gen.MODELS)}
-    return gen.World(prices, profiles, Priors())
+    models = importlib.import_module("sample_models")  # beside generate.py, which put its folder on the path
+    profiles = {(d, m): models.Profile(0.1 + 0.08 * j, 200 + 50 * i, 100 + 40 * j,
+                                       None if d == "agentic" or (i, j) == (0, 0) else 3000 + 500 * j)
+                for i, d in enumerate(DIMENSIONS) for j, m in enumerate(models.MODELS)}
+    prices = {m: (0.5 * (j + 1), 2.0 * (j + 1)) for j, m in enumerate(models.MODELS)}
+    return models.World(prices, profiles, Priors())
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from hooks.cli import COMMANDS, build_parser, main
 DOMAIN_ERRORS = [
     ("analytics.schema", "SchemaError"), ("analytics.prices", "PriceFileError"), ("analytics.store", "StoreError"),
     ("analytics.store", "StoreLockedError"), ("analytics.store", "StoreCorruptError"),
-    ("analytics.store", "StoreRefusedError"), ("router.datasets", "DatasetError"), ("router.priors", "PriorsError"),
+    ("analytics.store", "StoreRefusedError"), ("router.dataset_readers", "DatasetError"), ("router.priors", "PriorsError"),
     ("router.settings", "SettingsError"), ("router.state", "StateError"), ("router.logged_routes", "WhatIfError"),
     ("router.memory", "MemoryStoreError"), ("hooks.settings", "HooksSettingsError"),
     ("hooks.codex_version", "CodexVersionError"), ("analytics.errors", "CommandError"),

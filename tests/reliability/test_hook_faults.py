@@ -91,7 +91,7 @@ def test_stdin_larger_than_the_limit(tmp_path):
 
 def test_slow_stdin_that_never_closes(tmp_path):
     """Half a payload and then silence: waited for within Codex's hook timeout, then given up (noted)."""
-    from hooks.hook_command import HOOK_TIMEOUT_S
+    from hooks.codex_hooks import HOOK_TIMEOUT_S
 
     log = _log(tmp_path)
     run = run_hook("post-tool-use", log, b'{"session_id": "s1",', slow_stdin_s=HOOK_TIMEOUT_S + 2)

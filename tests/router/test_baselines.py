@@ -9,18 +9,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from router.baselines import (
-    AlwaysPolicy,
-    DimensionBestPolicy,
-    LinUCBPolicy,
-    OraclePolicy,
-    RandomPolicy,
-    Reward,
-    StaticClassifierPolicy,
-    TaskEncoder,
-)
+from router.baseline_reward import Reward
+from router.baselines import AlwaysPolicy, DimensionBestPolicy, OraclePolicy, RandomPolicy
 from router.bench import replay
 from router.datasets import load_dataset
+from router.feature_baselines import LinUCBPolicy, StaticClassifierPolicy, TaskEncoder
 from router.routing import ProbeSet, RoutingTask
 from router.settings import COST_LOG_SCALE
 

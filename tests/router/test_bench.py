@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 
-from analytics.metrics import avg_perf, cumulative_regret, perf_per_dollar, total_cost
-from router.baselines import AlwaysPolicy, DimensionBestPolicy, OraclePolicy, Reward
+from analytics.metrics import avg_perf, cumulative_regret, perf_per_dollar, regret, total_cost
+from router.baseline_reward import Reward
+from router.baselines import AlwaysPolicy, DimensionBestPolicy, OraclePolicy
 from router.bench import (
     BenchOptions,
     OutcomeTable,
@@ -64,7 +64,7 @@ def test_oracle_numbers_and_trajectory(ds):
     assert (result.avg_perf, result.cum_regret) == (pytest.approx(100.0), pytest.approx(0.0))
     assert result.cost_usd == pytest.approx(0.01 + 0.10 + 0.04)
     assert result.steps[0] == Step("t1", "gamma mini", 1.0, 0.01, 1.0, 1.0)
-    assert result.regret_curve().tolist() == [0.0, 0.0, 0.0]
+    assert [s.best_score - s.score for s in result.steps] == [0.0, 0.0, 0.0]
 
 
 def test_dimension_best_numbers_by_hand(ds):
@@ -74,7 +74,7 @@ def test_dimension_best_numbers_by_hand(ds):
     assert result.cum_regret == pytest.approx(0.5)
     assert result.cost_usd == pytest.approx(0.16)
     assert result.perf_per_dollar == pytest.approx(250 / 3 / 0.16)
-    assert result.regret_curve() == pytest.approx(np.array([0.0, 0.5, 0.5]))
+    assert regret([s.best_score for s in result.steps], [s.score for s in result.steps]) == pytest.approx([0, 0.5, 0])
     assert result.summary() == {"name": "dimension-best", "avg_perf": result.avg_perf, "cum_regret": 0.5,
                                 "cost_usd": result.cost_usd, "perf_per_dollar": result.perf_per_dollar}
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from crb_fixture import write_crb
 
-from router.datasets import DatasetError, coderouterbench_prices, coderouterbench_profiles, load_dataset
+from router.coderouterbench_costs import coderouterbench_prices, coderouterbench_profiles
+from router.dataset_readers import DatasetError
+from router.datasets import load_dataset
 
 DATA = Path(__file__).parent / "data"
 GENERIC = DATA / "bench_generic"

@@ -15,6 +15,7 @@ from crb_fixture import write_crb
 from router import datasets
 from router.dimension_classifier import DIMENSIONS
 from router.features import TaskFeatures
+from router.prior_records import to_records
 from router.priors import Priors
 from router.settings import RouterSettings
 from router.state import (
@@ -88,7 +89,7 @@ def test_saved_priors_win_and_a_file_without_priors_gets_the_default_ones(bench:
     mine = Priors.from_rows([{"dimension": "bug_fixing", "model": "glm-5", "score": 0.9, "cost_usd": 0.01}])
     RouterState(RouterSettings(k=3), mine).save()
     loaded = RouterState.load()
-    assert loaded.priors.to_records() == mine.to_records() and loaded.models == ["glm-5"]
+    assert to_records(loaded.priors) == to_records(mine) and loaded.models == ["glm-5"]
     loaded.state_path.write_text("[settings]\nk = 3\n", encoding="utf-8")
     again = RouterState.load()
     assert again.settings.k == 3 and again.models == list(DEFAULT_MODELS)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from router.priors import Priors, PriorsError, context_path, source_from_task_id
+from router.prior_context import context_path, source_from_task_id
+from router.prior_records import from_records, to_records
+from router.priors import Priors, PriorsError
 
 DIM = (("dimension", "bug_fixing"),)
 SRC = (*DIM, ("source", "swebench"))
@@ -65,13 +67,13 @@ def test_records_round_trip_and_errors_name_the_entry():
     priors = Priors.from_rows(_rows("debugbench", "a", 0.5, 0.01, 4) + _rows("x", "b", 1.0, None, 2),
                               keys=("source",))
     priors.edit(SRC, "a", score=0.9, pin=True)
-    again = Priors.from_records(priors.to_records())
-    assert again.to_records() == priors.to_records()
+    again = from_records(to_records(priors))
+    assert to_records(again) == to_records(priors)
     assert again.estimate(DIM, ["a", "b"]) == priors.estimate(DIM, ["a", "b"])
     with pytest.raises(PriorsError, match=r"priors\[0\]\.score"):
-        Priors.from_records([{"model": "a", "n": 3, "score": 2.0}])
+        from_records([{"model": "a", "n": 3, "score": 2.0}])
     with pytest.raises(PriorsError, match=r"priors\[1\]\.model"):
-        Priors.from_records([{"model": "a"}, {"n": 1}])
+        from_records([{"model": "a"}, {"n": 1}])
 
 
 def test_from_events_joins_outcomes_to_their_routes():
@@ -166,3 +168,16 @@ def test_a_new_regime_whose_outcomes_fit_the_old_parent_keeps_it():
     alone.configure(10.0, True, 3.0, 1.0, regime_pool=False)
     assert pooled["b"].score == pytest.approx(alone.estimate(new, ["a", "b"])["b"].score, abs=0.02)
     assert pooled["a"].score > pooled["b"].score
+
+
+def test_an_outcome_learns_in_the_context_of_the_route_before_it():
+    """One pairing (``logged_routes.pair_routes``): an outcome takes the latest route before it, never a later one."""
+    events = [
+        {"event": "route", "task_id": "t1", "dimension": "bug_fixing", "model": "a"},
+        {"event": "outcome", "task_id": "t1", "model": "a", "score": 1.0, "cost_usd": 0.01},
+        {"event": "outcome", "task_id": "t1", "model": "a", "score": 0.0, "cost_usd": 0.01},  # a second turn
+        {"event": "route", "task_id": "t1", "dimension": "code_generation", "model": "b"},  # routed again later
+    ]
+    priors = Priors.from_events(events, keys=())
+    assert priors.cell(DIM, "a").n == 2
+    assert (("dimension", "code_generation"),) not in priors.cells

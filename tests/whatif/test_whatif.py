@@ -203,6 +203,7 @@ def test_always_model_estimates(records, tmp_path):
         row = rows[f"Always-{model}"]
         assert row["tasks"] == 400 and row["method"] == "doubly robust" and row["ess"] >= 30
         assert abs(row["avg_perf"] - 100 * rate) < 12 and row["cost_usd"] == pytest.approx(400 * cost, rel=0.15)
+        assert row["perf_per_dollar"] == pytest.approx(row["avg_perf"] / row["cost_usd"])  # the one Perf/$ name
     # a log that never explores cannot support Always-<another model>: the router's expectation is shown
     greedy = whatif.always_model_estimates(write_log(tmp_path / "g.jsonl", n=60, exploration=0.0, extras=False))
     thin = [r for r in greedy if r["method"].startswith("router estimate")]

@@ -26,7 +26,7 @@ stronger cost weight within ``CHOOSE_TOLERANCE`` points of that mean lift wins o
 practically the same lift).
 
     .venv/bin/python benchmarks/generalisation.py [--data DIR] [--splits id,ood,...] [--grid 0,-0.1,...]
-        [--choose] [--json]
+        [--choose] [--order-seed N] [--json]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ import random
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 from acrouter_proxy import parse_setting  # noqa: E402
-from hindsight_frontier import DEFAULT_DATA, static_frontier  # noqa: E402
+from hindsight_frontier import DEFAULT_DATA, known_means_point, static_frontier  # noqa: E402
 
 from router.bench import BenchOptions, OutcomeTable, sweep_dataset  # noqa: E402
 from router.dataset_readers import DatasetError  # noqa: E402
@@ -121,6 +122,13 @@ def cost_shifted(dataset: BenchDataset) -> BenchDataset:
                         tasks, shifted, dataset.notes)
 
 
+def shuffled(dataset: BenchDataset, seed: int) -> BenchDataset:
+    """``dataset`` with its test tasks in an order shuffled by ``seed`` (the same tasks, outcomes and hull)."""
+    tasks = list(dataset.test_tasks)
+    random.Random(seed).shuffle(tasks)
+    return replace(dataset, test_tasks=tasks)
+
+
 def val_folds(data: Path, probing: BenchDataset, kinds: set[str], folder: Path) -> list[tuple[str, BenchDataset]]:
     """The ``--choose`` folds, from the probing split only: ``sources``, train minus one source as the probe and
     the val tasks replayed, once per source; ``many-models``, the synthetic 25-model dataset built from the val
@@ -157,7 +165,9 @@ def val_folds(data: Path, probing: BenchDataset, kinds: set[str], folder: Path) 
 
 
 def summarise(name: str, dataset: BenchDataset, sweep: Sweep, default: float) -> dict[str, Any]:
-    """One row of the table: the default's point and lift, reachability, and the sweep's best beat."""
+    """One row of the table: the default's point and lift, reachability, the known-means point at the default
+    (``hindsight_frontier.known_means_point``: where the reward leads a router that knew each group's answers),
+    and the sweep's best beat."""
     _, static = static_frontier(dataset)
     static_hull = upper_hull([Point(str(i), float(p["avg_perf"]), float(p["cost_usd"])) for i, p in enumerate(static)])
     row = next(r for r in sweep.rows if r.eps_cost == default)
@@ -174,6 +184,7 @@ def summarise(name: str, dataset: BenchDataset, sweep: Sweep, default: float) ->
                     "models_used": sum(1 for s in row.mix.values() if s >= 0.01)},
         "hindsight_gap": None if static_perf is None or hull_perf is None else round(static_perf - hull_perf, 2),
         "reachable": reachable,
+        "known_means": known_means_point(dataset, default),
         "lift_ok": (not reachable) or (row.lift is not None and row.lift >= 0),
         "best_beat": None if best is None else {"eps_cost": best.eps_cost, "beat": round(best.beat, 2),
                                                 "vs": best.beat_model, "avg_perf": round(best.point.avg_perf, 2),
@@ -184,13 +195,13 @@ def summarise(name: str, dataset: BenchDataset, sweep: Sweep, default: float) ->
 
 
 def render(rows: list[dict[str, Any]]) -> str:
-    lines = ["| split | tasks | models (cost spread) | default AvgPerf / cost | lift | hindsight gap | best beat on the sweep | lift >= 0 where reachable | beat >= 2 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| split | tasks | models (cost spread) | default AvgPerf / cost | lift | hindsight gap | known means at the default | best beat on the sweep | lift >= 0 where reachable | beat >= 2 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        d, b = r["default"], r["best_beat"]
+        d, b, k = r["default"], r["best_beat"], r["known_means"]
         beat = "-" if b is None else f"{b['beat']:+.2f} vs {b['vs'].removeprefix('always:')} (eps {b['eps_cost']:g}: {b['avg_perf']:.2f}% ${b['cost_usd']:.2f})"
         lines.append(f"| {r['split']} | {r['tasks']} | {r['models']} ({r['cost_spread']:g}x) | {d['avg_perf']:.2f}% ${d['cost_usd']:.2f} "
-                     f"| {'-' if d['lift'] is None else format(d['lift'], '+.2f')} | {'-' if r['hindsight_gap'] is None else r['hindsight_gap']} "
+                     f"| {'-' if d['lift'] is None else format(d['lift'], '+.2f')} | {'-' if r['hindsight_gap'] is None else r['hindsight_gap']} | {k['avg_perf']:.2f}% ${k['cost_usd']:.2f} "
                      f"| {beat} | {'yes' if r['lift_ok'] else 'NO'}{'' if r['reachable'] else ' (not reachable)'} | {'yes' if r['beat_ok'] else 'NO'} |")
     return "\n".join(lines)
 
@@ -209,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", default="sources,many-models",
                         help="--choose folds: sources (train minus one source -> val), many-models (synthetic, from "
                              "val), cost-shift (train minus one source -> that source's val tasks, costs shifted)")
+    parser.add_argument("--order-seed", type=int, default=None, metavar="N",
+                        help="diagnostic: replay each split's test tasks in an order shuffled with seed N instead of "
+                             "the file's (does a result rest on one lucky streak?)")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     args = parser.parse_args(argv)
     grid = sorted({float(x) for x in args.grid.split(",") if x.strip()} | {args.default}, reverse=True)
@@ -262,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
                 splits.append(("many-models", many_models(id_data, Path(tmp) / "many-models")))
             else:
                 parser.error(f"--splits: unknown split {name!r}")
+        if args.order_seed is not None:
+            splits = [(name, shuffled(dataset, args.order_seed)) for name, dataset in splits]
         rows = []
         for name, dataset in splits:
             t0 = time.monotonic()

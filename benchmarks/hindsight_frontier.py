@@ -7,10 +7,11 @@ the convex Pareto frontier of per-group static routing. No online router that mu
 group can beat this frontier without telling tasks apart inside a group, and it pays for its exploration on
 top. Prints one JSON line: the always-<model> references, the frontier points, and, for the target
 "AvgPerf >= --min-perf with Perf/$ strictly above every always-<model> with AvgPerf >= --always-floor", the
-cheapest frontier point meeting it and the exploration budget (dollars) left above it.
+cheapest frontier point meeting it and the exploration budget (dollars) left above it; and per eps_cost of
+``--known-means``, the known-means point (``known_means_point``).
 
     .venv/bin/python benchmarks/hindsight_frontier.py [--data DIR] [--split id|ood] [--min-perf 63] \\
-        [--always-floor 60]
+        [--always-floor 60] [--known-means EPS[,EPS]]
 """
 
 from __future__ import annotations
@@ -97,9 +98,46 @@ def static_frontier(dataset: BenchDataset, table: OutcomeTable | None = None,
     return {g: len(i) for g, i in groups.items()}, frontier
 
 
+def known_means_point(dataset: BenchDataset, eps_cost: float, eps_perf: float = 1.0,
+                      table: OutcomeTable | None = None) -> dict[str, object]:
+    """Where the router's own reward leads when it knows every group's test answers: per group the model with
+    the best ``eps_perf x mean score + eps_cost x kappa(mean cost)`` (kappa against the geometric mean of the
+    models' mean costs there, ties to the cheapest, as ``router.policy``). What a router that learnt each group
+    perfectly would do at that cost weight, exploration free: the aim of the knob, not of a target.
+    """
+    from router.policy import rank_key
+    from router.settings import kappa
+
+    table = table or OutcomeTable(dataset.test_tasks, dataset.test_results, dataset.probe.models)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, task in enumerate(dataset.test_tasks):
+        groups[group_of(task)].append(i)
+    perf_sum = cost_sum = 0.0
+    models = {}
+    for g, idx in sorted(groups.items()):
+        score = table.score[idx].mean(axis=0)
+        with np.errstate(all="ignore"):
+            cost = np.nanmean(table.cost[idx], axis=0)
+        priced = cost[np.isfinite(cost) & (cost > 0)]
+        reference = float(np.exp(np.log(priced).mean())) if priced.size else 0.0
+        reward = eps_perf * score + eps_cost * kappa(np.nan_to_num(cost), reference)
+        j = min(range(len(table.models)), key=lambda j: rank_key(float(reward[j]), float(np.nan_to_num(cost[j])),
+                                                                   table.models[j]))
+        models[g] = table.models[j]
+        perf_sum += float(table.score[idx, j].sum())
+        cost_sum += float(np.nansum(table.cost[idx, j]))
+    return {**target_point(perf_sum, cost_sum, len(table.best)), "models": models}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = target_parser(__doc__)
+    parser.add_argument("--known-means", default="0,-0.05,-0.1,-0.2,-0.4,-0.8,-1.6", metavar="EPS[,EPS]",
+                        help="eps_cost values at which to report the known-means point (known_means_point)")
     args = parser.parse_args(argv)
+    try:
+        known_eps = [float(x) for x in args.known_means.split(",") if x.strip()]
+    except ValueError:
+        parser.error(f"--known-means: expected comma-separated numbers (got {args.known_means!r})")
 
     dataset = load_or_exit(parser, args.data, args.split)
     table = OutcomeTable(dataset.test_tasks, dataset.test_results, dataset.probe.models)
@@ -116,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": dataset.name, "split": dataset.split, "tasks": n, "groups": groups,
         "always": always, "perf_per_dollar_bar": bar, "min_perf": args.min_perf,
         "frontier": frontier, "cheapest_meeting_target": best, "exploration_budget_usd": budget,
+        "known_means": {f"{eps:g}": known_means_point(dataset, eps, table=table) for eps in known_eps},
     }))
     return 0
 

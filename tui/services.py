@@ -21,6 +21,7 @@ import polars as pl
 
 from analytics import paths
 from tui.config import DEFAULT_SPRINT_DAYS
+from tui.embedder_process import ProcessEmbedder
 from tui.viewdata import (
     CandidateView,
     DashboardData,
@@ -132,8 +133,10 @@ def review_range(key: str, start: str | None, end: str | None, now: datetime, la
 class Services:
     """Real implementation over analytics.Store/LogIngester/queries, router.RouterState and hooks.launcher."""
 
-    def __init__(self, session: SessionPaths, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, session: SessionPaths, clock: Callable[[], datetime] | None = None,
+                 embedder: Any = None) -> None:
         self.session = session
+        self.embedder = embedder if embedder is not None else ProcessEmbedder()  # torch stays out of the UI process
         self.clock = clock or (lambda: datetime.now(UTC))
         self._store: Any = None
         self._ingester: Any = None
@@ -181,6 +184,9 @@ class Services:
                 except duckdb.Error:
                     pass  # a slow read query is still running at exit; the process ends it, nothing was written
                 self._store = None
+        close_embedder = getattr(self.embedder, "close", None)
+        if close_embedder is not None:
+            close_embedder()
         if self.session.scratch is not None:
             shutil.rmtree(self.session.scratch, ignore_errors=True)
 
@@ -252,10 +258,8 @@ class Services:
 
     # -- embedding -----------------------------------------------------------------------------------
     def load_embedder(self) -> None:
-        from router.embedding import shared_embedder
-
         try:
-            shared_embedder().load()
+            self.embedder.load()
         except Exception as exc:  # noqa: BLE001 - any load failure becomes a banner, the dashboard keeps running
             raise ServiceError(f"embedding model failed to load: {exc}") from None
 
@@ -291,19 +295,15 @@ class Services:
 
     def ensure_memory(self) -> None:
         """Embed the log's tasks into the router's memory once the embedding model is loaded (first start)."""
-        from router.embedding import shared_embedder
-
         with self._state_lock:
             if self._state is None or self._memory_pending is None:
                 return
-            self._state.rebuild_memory_from_events(self._memory_pending, shared_embedder().encode)
+            self._state.rebuild_memory_from_events(self._memory_pending, self.embedder.encode)
             self._memory_pending = None
 
     def learn_new_outcomes(self) -> int:
         """Learn from outcomes appended to the followed logs since the state was built (hooks, other
         processes); a route launched here is learned by its launcher. How many outcomes were new."""
-        from router.embedding import shared_embedder
-
         with self._state_lock:
             if self._state is None or self._launches:
                 return 0  # a launch in progress learns its own outcome: wait for it, then look again
@@ -311,8 +311,7 @@ class Services:
             fresh = events.filter((pl.col("event") != "outcome") | ~pl.col("task_id").is_in(list(self._known)))
             if fresh.filter(pl.col("event") == "outcome").height == 0:
                 return 0
-            embedder = shared_embedder()
-            encode = embedder.encode if embedder.loaded and self._memory_pending is None else None
+            encode = self.embedder.encode if self.embedder.loaded and self._memory_pending is None else None
             learned = self._state.learn_events(fresh, encode)
             self._mark_known(fresh)
             self._learned_live += learned
@@ -325,10 +324,9 @@ class Services:
 
     def _memory_from_log(self, capacity: int) -> Any:
         """A damaged memory file is rebuilt from the outcomes of the logs this dashboard follows."""
-        from router.embedding import shared_embedder
         from router.memory import Memory
 
-        return Memory.from_events(self._policy_events(), shared_embedder().encode, capacity=capacity)
+        return Memory.from_events(self._policy_events(), self.embedder.encode, capacity=capacity)
 
     def router_view(self) -> RouterView:
         from router.policy import TIE_RULE
@@ -450,7 +448,7 @@ class Services:
         from router.features import FeatureExtractor
 
         if self._features is None:
-            self._features = FeatureExtractor()
+            self._features = FeatureExtractor(self.embedder)
         return self._features
 
     def decide(self, task: str) -> DecisionView:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from tui_support import FIXED_NOW, wait_for_workers
 
 from analytics.logwriter import append_event
+from router.embedding import shared_embedder
 from tui.config import TuiConfig
 from tui.services import Services, SessionPaths
 
@@ -23,7 +24,7 @@ SAMPLE_LOG = Path(__file__).resolve().parents[2] / "sample_logs" / "routing_log.
 @pytest.fixture
 def real_services(log_copy: Path, tmp_path: Path) -> Services:
     session = SessionPaths(logs=[log_copy], db=tmp_path / "db" / "routing.duckdb", write_log=log_copy)
-    return Services(session, clock=lambda: FIXED_NOW)
+    return Services(session, clock=lambda: FIXED_NOW, embedder=shared_embedder())  # in-process, loaded on use
 
 
 async def test_real_dashboard_and_live_append(real_services: Services, log_copy: Path) -> None:
@@ -74,7 +75,7 @@ def test_real_whatif_of_a_settings_edit_has_support_on_the_sample_log(tmp_path: 
     log = tmp_path / "routing_log.jsonl"
     shutil.copy(SAMPLE_LOG, log)
     services = Services(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
-                        clock=lambda: FIXED_NOW)
+                        clock=lambda: FIXED_NOW, embedder=embedder)
     services.open()
     unedited = {row.metric: row for row in services.whatif().rows}
     assert unedited["avg_perf"].saved.value is not None and unedited["avg_perf"].edited["dr"] == unedited["avg_perf"].saved
@@ -144,7 +145,7 @@ async def test_cold_start_says_there_is_no_evidence(tmp_path: Path, embedder, mo
     log = tmp_path / "routing_log.jsonl"
     log.touch()
     services = Services(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
-                        clock=lambda: FIXED_NOW)
+                        clock=lambda: FIXED_NOW, embedder=embedder)
     app = RecordingApp(services, watch=False, load_embedder=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f3")

@@ -19,7 +19,8 @@ FAKE_CODEX = Path(__file__).resolve().parents[1] / "fake_codex" / "codex"
 def launch_services(log_copy: Path, tmp_path: Path, embedder) -> Services:
     work = tmp_path / "work"
     work.mkdir()
-    services = Services(SessionPaths(logs=[log_copy], db=tmp_path / "routing.duckdb", write_log=log_copy))
+    services = Services(SessionPaths(logs=[log_copy], db=tmp_path / "routing.duckdb", write_log=log_copy),
+                        embedder=embedder)
     services.cwd = work
     return services
 

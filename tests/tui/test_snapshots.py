@@ -15,6 +15,7 @@ import pytest
 from textual.widgets import DataTable, Input
 from tui_support import wait_for_workers
 
+from router.embedding import shared_embedder
 from tui.app import CodexRouterApp
 from tui.services import Services, SessionPaths
 
@@ -28,7 +29,8 @@ def sample_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CodexRouterAp
     shutil.copy(SAMPLE_LOG, tmp_path / "routing_log.jsonl")
     monkeypatch.chdir(tmp_path)
     log = Path("routing_log.jsonl")
-    services = Services(SessionPaths(logs=[log], db=Path("routing.duckdb"), write_log=log), clock=lambda: CLOCK)
+    services = Services(SessionPaths(logs=[log], db=Path("routing.duckdb"), write_log=log), clock=lambda: CLOCK,
+                        embedder=shared_embedder())  # in-process: loaded only by the tests that ask for it
     return CodexRouterApp(services, watch=False, load_embedder=False)
 
 

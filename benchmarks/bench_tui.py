@@ -75,8 +75,9 @@ async def measure(log: Path, db: Path) -> dict[str, float]:
     started = time.perf_counter()
     from analytics.logwriter import append_event
     from tui.app import CodexRouterApp
+    from tui.live_services import LiveServices
     from tui.messages import DashboardRefreshed, FeedRefreshed
-    from tui.services import Services, SessionPaths
+    from tui.session import SessionPaths
 
     live_id = f"bench-live-{uuid.uuid4().hex[:8]}"
     framed, painted, updated = asyncio.Event(), asyncio.Event(), asyncio.Event()
@@ -96,7 +97,7 @@ async def measure(log: Path, db: Path) -> dict[str, float]:
                 self.call_after_refresh(updated.set)
 
     session = SessionPaths(logs=[log], db=db, write_log=log)
-    app = BenchApp(Services(session), load_embedder=False)
+    app = BenchApp(LiveServices(session), load_embedder=False)
     async with app.run_test(size=(160, 45)):
         await asyncio.wait_for(framed.wait(), 120)
         await asyncio.wait_for(painted.wait(), 120)
@@ -201,7 +202,8 @@ async def measure_screens(work: Path, size: tuple[int, int]) -> dict[str, float]
     from textual.widgets import DataTable, Input, Static
 
     from tui.app import CodexRouterApp
-    from tui.services import Services, SessionPaths
+    from tui.live_services import LiveServices
+    from tui.session import SessionPaths
 
     paints = Paints()
 
@@ -219,7 +221,7 @@ async def measure_screens(work: Path, size: tuple[int, int]) -> dict[str, float]
             await pilot.pause(0.005)
         return time.perf_counter() - t0
 
-    services = Services(SessionPaths(logs=[log], db=work / "routing.duckdb", write_log=log))
+    services = LiveServices(SessionPaths(logs=[log], db=work / "routing.duckdb", write_log=log))
     app = BenchApp(services, watch=False)
     out: dict[str, float] = {}
     paints.watch(dashboard_probe)
@@ -254,8 +256,8 @@ async def measure_screens(work: Path, size: tuple[int, int]) -> dict[str, float]
         task = "tests in app/invoices.py fail intermittently with AssertionError in test_invoices"
         services.decide(task)  # the first one builds the router's memory
         out["decision_ms"] = median_ms(lambda: services.decide(task), 5)
-        features = services._extractor().extract(task)
-        router = services._router_state().router()
+        features = services.router.extractor().extract(task)
+        router = services.router.state().router()
         out["router_decide_ms"] = median_ms(lambda: router.decide(features), 20)
         await pilot.press("f3")
         await until(pilot, lambda: app.screen.query("#set-eps_cost"))

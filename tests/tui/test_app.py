@@ -14,11 +14,12 @@ from tui_support import FIXTURE_LOG, FakeServices, wait_for_workers
 from analytics.logwriter import append_event
 from tui.app import CodexRouterApp
 from tui.config import TuiConfig
+from tui.errors import ServiceError
 from tui.messages import DashboardRefreshed, FeedRefreshed
 from tui.screens.composer import ComposerScreen
 from tui.screens.router import RouterScreen
 from tui.screens.sprint import SprintScreen, default_export_folder
-from tui.services import ServiceError, SessionPaths, resolve_paths
+from tui.session import SessionPaths, resolve_paths
 from tui.widgets.panels import RecentFeed, WinRateTable
 
 

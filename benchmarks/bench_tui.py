@@ -80,7 +80,7 @@ async def measure(log: Path, db: Path) -> dict[str, float]:
     from tui.session import SessionPaths
 
     live_id = f"bench-live-{uuid.uuid4().hex[:8]}"
-    framed, painted, updated = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    framed, fed, painted, updated = asyncio.Event(), asyncio.Event(), asyncio.Event(), asyncio.Event()
     first_frame: list[float] = []
 
     class BenchApp(CodexRouterApp):
@@ -88,10 +88,11 @@ async def measure(log: Path, db: Path) -> dict[str, float]:
             self.call_after_refresh(lambda: (first_frame.append(time.perf_counter() - started), framed.set()))
 
         def on_dashboard_refreshed(self, message: DashboardRefreshed) -> None:
-            if self.last_feed is not None:
+            if fed.is_set():
                 self.call_after_refresh(painted.set)
 
         def on_feed_refreshed(self, message: FeedRefreshed) -> None:
+            fed.set()
             feed = message.data.recent
             if feed.height and feed["task_id"][0] == live_id:
                 self.call_after_refresh(updated.set)

@@ -1,6 +1,8 @@
 """The Textual app: owns the services object, the log watcher and the ingest/embedding workers.
 
-Workers only call ``Services`` and post messages; the handlers here and on each screen own widget state.
+Workers only call ``Services`` and post messages to the screen whose data they carry (the dashboard's panels
+to the dashboard); each screen's handlers own its widgets, and the messages bubble on to the app for what is
+app-wide (notifications, starting the embedding model, telling the router screen what was learned).
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from typing import TypeVar
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from tui.config import TuiConfig
+from tui.errors import ServiceError
 from tui.messages import (
+    BannerChanged,
     DashboardRefreshed,
     EmbedderState,
     FeedRefreshed,
@@ -30,6 +35,7 @@ from tui.messages import (
     RegretRefreshed,
     RouterLearned,
     ServiceFailed,
+    StatusChanged,
 )
 from tui.screens.composer import ComposerScreen
 from tui.screens.dashboard import DashboardScreen
@@ -37,8 +43,7 @@ from tui.screens.detail import RouteDetailScreen, WinRatesScreen
 from tui.screens.help import HelpScreen
 from tui.screens.router import RouterScreen
 from tui.screens.sprint import SprintScreen
-from tui.services import ServiceError, Services
-from tui.viewdata import DashboardData, FeedData, RegretData
+from tui.services import Services
 from tui.watch import LogWatcher
 
 T = TypeVar("T")
@@ -71,9 +76,10 @@ class CodexRouterApp(App):
         Binding("f5", "refresh", "Refresh", id="refresh"),
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
+    SCREENS = {"dashboard": DashboardScreen, "router": RouterScreen}  # installed: workers post to them by name
     MODES = {
-        "dashboard": DashboardScreen,  # registers itself as ``app.dashboard`` when mounted
-        "router": RouterScreen,
+        "dashboard": "dashboard",
+        "router": "router",
         "composer": ComposerScreen,
         "sprint": SprintScreen,
     }
@@ -96,18 +102,11 @@ class CodexRouterApp(App):
         self.embedder_state = "loading" if load_embedder else "not loaded"
         self.watch_files = watch
         self.watcher: LogWatcher | None = None
-        self._jobs: dict[str, list[bool]] = {"ingest": [False, False], "regret": [False, False]}  # running, pending
-        self.last_regret: RegretData | None = None
-        self.last_feed: FeedData | None = None
+        self._rerun: set[str] = set()  # worker groups to run once more when their running worker ends
         self._have_aggregates = False
         self._regret_next = 0.0
         self._regret_timer: Timer | None = None
-        self.last_data: DashboardData | None = None
         self._embedder_timer: Timer | None = None
-        self.dashboard: DashboardScreen | None = None
-        self.router_screen: RouterScreen | None = None
-        self.banner_text = ""
-        self.status_text = ""
         session = services.session
         self.sub_title = (f"DEMO — sample_logs/ ({session.reason}); writes go to a temp folder"
                           if session.demo else ", ".join(str(p) for p in session.logs))
@@ -155,7 +154,8 @@ class CodexRouterApp(App):
     def binding_groups(self) -> list[tuple[str, list[Binding]]]:
         """Bindings by where they work: everywhere, then each screen (the same key may differ by screen)."""
         groups = [("Everywhere", [b for b in self.BINDINGS if isinstance(b, Binding)])]
-        for screen in (*self.MODES.values(), RouteDetailScreen, WinRatesScreen):
+        for screen in (DashboardScreen, RouterScreen, ComposerScreen, SprintScreen, RouteDetailScreen,
+                       WinRatesScreen):
             bindings = [b for b in getattr(screen, "BINDINGS", []) if isinstance(b, Binding)]
             if bindings:
                 groups.append((screen_label(screen), bindings))
@@ -180,11 +180,9 @@ class CodexRouterApp(App):
 
         A burst of file events thus costs at most two ingests, and slow queries never pile up threads.
         """
-        job = self._jobs[group]
-        if job[0]:
-            job[1] = True
+        if any(worker.group == group and not worker.is_finished for worker in self.workers):
+            self._rerun.add(group)
             return
-        job[0] = True
         (self.ingest if group == "ingest" else self.refresh_regret)()
 
     def action_refresh(self) -> None:
@@ -196,12 +194,12 @@ class CodexRouterApp(App):
         feed = self.call_service(self, "ingest", lambda s: s.ingest())
         if feed is None:
             return
-        self.post_message(FeedRefreshed(feed))
+        self._post_to("dashboard", FeedRefreshed(feed))
         if feed.new_events or not self._have_aggregates:
             data = self.call_service(self, "ingest", lambda s: s.aggregates())
             if data is not None:
                 self._have_aggregates = True
-                self.post_message(DashboardRefreshed(data))
+                self._post_to("dashboard", DashboardRefreshed(data))
 
     @work(thread=True, exclusive=True, group="regret")
     def refresh_regret(self) -> None:
@@ -210,7 +208,7 @@ class CodexRouterApp(App):
         data = self.call_service(self, "regret", lambda s: s.regret())
         self._regret_next = time.monotonic() + max(REGRET_MIN_GAP_S, 2 * (time.monotonic() - started))
         if data is not None:
-            self.post_message(RegretRefreshed(data))
+            self._post_to("dashboard", RegretRefreshed(data))
 
     def call_service(self, target: MessagePump, where: str, call: Callable[[Services], T]) -> T | None:
         """Run ``call`` (in a worker thread); a failure becomes a ServiceFailed message to ``target``.
@@ -228,15 +226,21 @@ class CodexRouterApp(App):
         target.post_message(ServiceFailed(where, text))
         return None
 
+    @property
+    def dashboard(self) -> DashboardScreen:
+        return self.get_screen("dashboard")  # type: ignore[return-value]
+
+    def _post_to(self, name: str, message: Message) -> None:
+        """Post to an installed screen (from any thread); at exit the screens are gone and a late message with them."""
+        if self.is_screen_installed(name):
+            self.get_screen(name).post_message(message)
+
     @on(FeedRefreshed)
-    def _show_feed(self, message: FeedRefreshed) -> None:
-        self.last_feed = message.data
-        self.banner_text = ""
-        if self.dashboard is not None:
-            self.dashboard.show_feed(message.data)
-            self.dashboard.set_banner("")
+    def _fed(self, message: FeedRefreshed) -> None:
+        """After the dashboard showed the feed: a good refresh clears the banner; say what else happened."""
+        self._post_to("dashboard", BannerChanged(""))
         if message.data.learned:
-            self.post_message(RouterLearned())
+            self._router_learned()
         if message.data.new_malformed:
             self.notify(f"{message.data.new_malformed} malformed log line(s) skipped", severity="warning")
 
@@ -247,11 +251,8 @@ class CodexRouterApp(App):
             self.load_embedder()
 
     @on(DashboardRefreshed)
-    def _show_dashboard(self, message: DashboardRefreshed) -> None:
+    def _dashboard_shown(self) -> None:
         self.call_after_refresh(self._start_embedder)
-        self.last_data = message.data
-        if self.dashboard is not None:
-            self.dashboard.show(message.data)
         self._want_regret()
 
     def _want_regret(self) -> None:
@@ -267,27 +268,17 @@ class CodexRouterApp(App):
         self._regret_timer = None
         self._request("regret")
 
-    @on(RegretRefreshed)
-    def _show_regret(self, message: RegretRefreshed) -> None:
-        self.last_regret = message.data
-        if self.dashboard is not None:
-            self.dashboard.show_regret(message.data)
-
     @on(Worker.StateChanged)
     def _worker_done(self, event: Worker.StateChanged) -> None:
-        job = self._jobs.get(event.worker.group)
-        if job is None or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            return
-        job[0] = False
-        if job[1]:
-            job[1] = False
-            self._request(event.worker.group)
+        group = event.worker.group
+        if event.worker.is_finished and group in self._rerun:
+            self._rerun.discard(group)
+            self._request(group)
 
-    @on(RouterLearned)
     def _router_learned(self) -> None:
-        """The router screen (once it exists) shows the new counts."""
-        if self.router_screen is not None:
-            self.router_screen.load_view()
+        """The router screen, once it has been opened, shows the new counts."""
+        if self.is_screen_installed("router") and self.get_screen("router").is_mounted:
+            self._post_to("router", RouterLearned())
 
     @on(ServiceFailed)
     def _service_failed(self, message: ServiceFailed) -> None:
@@ -296,9 +287,7 @@ class CodexRouterApp(App):
     def report_error(self, text: str) -> None:
         """A notification now and a banner that stays on the dashboard until the next good refresh."""
         self.notify(text, severity="error", timeout=8)
-        self.banner_text = text
-        if self.dashboard is not None:
-            self.dashboard.set_banner(text)
+        self._post_to("dashboard", BannerChanged(text))
 
     # -- embedding model -----------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="embedder")
@@ -311,7 +300,7 @@ class CodexRouterApp(App):
             return
         self.post_message(EmbedderState("ready"))
         self.call_service(self, "router memory", lambda s: s.ensure_memory())
-        self.post_message(RouterLearned())
+        self.call_from_thread(self._router_learned)
 
     @on(EmbedderState)
     def _embedder_state(self, message: EmbedderState) -> None:
@@ -325,9 +314,7 @@ class CodexRouterApp(App):
         label = {"loading": "loading…", "ready": "ready", "failed": "failed"}.get(self.embedder_state,
                                                                                    self.embedder_state)
         logs = f"{len(session.logs)} logs" if len(session.logs) > 1 else str(session.logs[0])
-        self.status_text = f"embedding model {label} · following {logs} · DB {session.db}"
-        if self.dashboard is not None:
-            self.dashboard.set_status(self.status_text)
+        self._post_to("dashboard", StatusChanged(f"embedding model {label} · following {logs} · DB {session.db}"))
 
     # -- navigation ----------------------------------------------------------------------------------
     def action_show_mode(self, mode: str) -> None:

@@ -7,10 +7,10 @@ routes) in a temporary folder, never in sample_logs/ or your real database.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import replace
 
+from analytics.cli_options import add_db, add_log
 from hooks.cli import package_version
 from tui.config import ConfigError, TuiConfig, load_config
 
@@ -21,10 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Keys: ? shows every key and its id; remap them in [keymap] of tui.toml in the config dir.",
     )
-    parser.add_argument("--log", action="append", metavar="PATH",
-                        help="routing log to follow (repeatable; default $CODEX_HOME/routing_log.jsonl)")
+    add_log(parser, "to follow", repeatable=True)
     parser.add_argument("--codex-home", metavar="DIR", help="Codex home (default $CODEX_HOME or ~/.codex)")
-    parser.add_argument("--db", metavar="PATH", help="DuckDB file (default: the data dir's routing.duckdb)")
+    add_db(parser)
     parser.add_argument("--demo", action="store_true",
                         help="open the bundled sample logs with a temporary DB (nothing of yours is written)")
     parser.add_argument("--poll", type=float, metavar="SECONDS",
@@ -39,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         print("codex-router-tui: --poll must be between 0.05 and 60 seconds", file=sys.stderr)
         return 2
     for flag, given in (("--log", args.log or []), ("--db", [args.db] if args.db else [])):
-        for path in map(os.path.expanduser, given):
-            if os.path.exists(path) and not os.path.isfile(path):  # a log not there yet is created on first write
+        for path in (p.expanduser() for p in given):
+            if path.exists() and not path.is_file():  # a log not there yet is created on first write
                 print(f"codex-router-tui: {flag} {path} is not a file", file=sys.stderr)
                 return 2
     config_error = ""
@@ -50,21 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         config, config_error = TuiConfig(), str(exc)
     if args.poll is not None:
         config = replace(config, poll=args.poll)
+    from tui.app import CodexRouterApp  # Textual and the services load after the arguments are checked
+    from tui.live_services import LiveServices
+    from tui.session import resolve_paths
 
-    # The terminal is the dashboard's: the embedding model's loading bars (stderr) would draw over it.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    from tui.app import CodexRouterApp
-    from tui.services import Services, resolve_paths
-
+    # A demo's router state and launched routes stay in its temp folder (SessionPaths), not in your config.
     session = resolve_paths(args.log, args.codex_home, args.db, args.demo)
-    if session.demo and session.scratch is not None:
-        # Router state, memory and launched routes of a demo stay in its temp folder, not in your config.
-        for name, sub in (("CODEX_ROUTER_CONFIG_DIR", "config"), ("CODEX_ROUTER_DATA_DIR", "data")):
-            (session.scratch / sub).mkdir(exist_ok=True)
-            os.environ[name] = str(session.scratch / sub)
-    app = CodexRouterApp(Services(session), config=config, config_error=config_error)
+    app = CodexRouterApp(LiveServices(session), config=config, config_error=config_error)
     app.run()
     return app.return_code or 0
 

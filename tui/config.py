@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analytics.errors import CodexRouterError
 from analytics.paths import config_dir
 from analytics.tomlfile import read_toml
 
@@ -22,7 +23,7 @@ DEFAULT_SPRINT_DAYS = 14
 KNOWN_KEYS = ("poll", "sprint_days", "keymap")
 
 
-class ConfigError(ValueError):
+class ConfigError(CodexRouterError, ValueError):
     """A bad tui.toml: the message names the file and the key."""
 
 

@@ -39,6 +39,22 @@ class RegretRefreshed(Message):
         self.data = data
 
 
+class BannerChanged(Message):
+    """The dashboard's error banner: a problem's text, or empty after a good refresh."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class StatusChanged(Message):
+    """The dashboard's status line: the embedding model's state, the followed logs, the DB."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
 class ServiceFailed(Message):
     """A worker hit a problem the user can act on; shown as a notification, never a traceback."""
 
@@ -60,10 +76,14 @@ class RouterLearned(Message):
 
 
 class RouterViewChanged(Message):
-    def __init__(self, view: RouterView, note: str = "") -> None:
+    """A new router view; ``edited``: an unsaved edit (its what-if is due), ``saved``: just saved."""
+
+    def __init__(self, view: RouterView, note: str = "", *, edited: bool = False, saved: bool = False) -> None:
         super().__init__()
         self.view = view
         self.note = note
+        self.edited = edited
+        self.saved = saved
 
 
 class WhatIfReady(Message):

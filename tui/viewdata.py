@@ -1,4 +1,4 @@
-"""Plain data the screens render. `tui.services` fills these from analytics/router/hooks; widgets only draw them.
+"""Plain data the screens render. `tui.live_services` fills these from analytics/router/hooks; widgets only draw them.
 
 Keeping the shapes here (and not the domain objects themselves) lets every widget and its Pilot test run
 against a fake service, and keeps the UI free of SQL, cost arithmetic and routing math.

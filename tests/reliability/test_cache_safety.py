@@ -119,7 +119,8 @@ def test_the_dashboard_does_not_show_another_logs_runs(capsys) -> None:
     own: the dashboard's cache holds (and so shows) none of the sample's runs or spend."""
     from analytics.paths import default_log_path, sample_log_dir
     from analytics.queries import totals
-    from tui.services import Services, resolve_paths
+    from tui.live_services import LiveServices
+    from tui.session import resolve_paths
 
     code, out, _ = report(capsys, "--log", str(sample_log_dir() / "routing_log.jsonl"))
     assert code == 0 and out["totals"]["runs"] > 0
@@ -127,7 +128,7 @@ def test_the_dashboard_does_not_show_another_logs_runs(capsys) -> None:
     own.write_bytes(b"")
     session = resolve_paths(None, None, None, demo=False)
     assert not session.demo
-    services = Services(session)
+    services = LiveServices(session)
     try:
         services.ingest()
     finally:

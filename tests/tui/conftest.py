@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tui_support import FIXTURE_LOG, FakeServices
 
-from tui.services import SessionPaths
+from tui.session import SessionPaths
 
 
 @pytest.fixture

@@ -14,11 +14,13 @@ from tui_support import FIXTURE_LOG, FakeServices, wait_for_workers
 from analytics.logwriter import append_event
 from tui.app import CodexRouterApp
 from tui.config import TuiConfig
-from tui.messages import DashboardRefreshed, FeedRefreshed
+from tui.errors import ServiceError
+from tui.messages import DashboardRefreshed, FeedRefreshed, LogChanged
 from tui.screens.composer import ComposerScreen
 from tui.screens.router import RouterScreen
 from tui.screens.sprint import SprintScreen, default_export_folder
-from tui.services import ServiceError, SessionPaths, resolve_paths
+from tui.session import SessionPaths, resolve_paths
+from tui.viewdata import FeedData
 from tui.widgets.panels import RecentFeed, WinRateTable
 
 
@@ -361,3 +363,30 @@ async def test_feed_pause_filter_and_route_detail(fake_services: FakeServices, l
         assert "Decision" in text and "Outcome" in text and "qwen3.5-plus" in text
         await pilot.press("escape")
         assert app.screen is app.dashboard
+
+
+async def test_a_burst_of_log_events_costs_at_most_two_ingests(fake_services: FakeServices) -> None:
+    """While an ingest runs, any number of file events queue exactly one more, never a second thread beside it."""
+    gate = threading.Event()
+    ingest = fake_services.ingest
+    running: list[int] = []
+
+    def slow_ingest() -> FeedData:
+        running.append(1)
+        assert len(running) == 1, "two ingests at once"
+        gate.wait(10)
+        running.pop()
+        return ingest()
+
+    fake_services.ingest = slow_ingest
+    app = CodexRouterApp(fake_services, watch=False, load_embedder=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert any(w.group == "ingest" and not w.is_finished for w in app.workers)  # the first, held at the gate
+        for _ in range(5):
+            app.post_message(LogChanged())
+            await pilot.pause()
+        gate.set()
+        await wait_for_workers(pilot)
+        assert not any(n.severity == "error" for n in app._notifications)
+    assert fake_services.refreshes == 2

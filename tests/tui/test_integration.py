@@ -1,4 +1,4 @@
-"""The same flows on the real Services (analytics Store/LogIngester/queries, router what-if, launcher)."""
+"""The same flows on the real LiveServices (analytics Store/LogIngester/queries, router what-if, launcher)."""
 
 from __future__ import annotations
 
@@ -14,19 +14,21 @@ from textual.widgets import DataTable, Static
 from tui_support import FIXED_NOW, wait_for_workers
 
 from analytics.logwriter import append_event
+from router.embedding import shared_embedder
 from tui.config import TuiConfig
-from tui.services import Services, SessionPaths
+from tui.live_services import LiveServices
+from tui.session import SessionPaths
 
 SAMPLE_LOG = Path(__file__).resolve().parents[2] / "sample_logs" / "routing_log.jsonl"  # committed
 
 
 @pytest.fixture
-def real_services(log_copy: Path, tmp_path: Path) -> Services:
+def real_services(log_copy: Path, tmp_path: Path) -> LiveServices:
     session = SessionPaths(logs=[log_copy], db=tmp_path / "db" / "routing.duckdb", write_log=log_copy)
-    return Services(session, clock=lambda: FIXED_NOW)
+    return LiveServices(session, clock=lambda: FIXED_NOW, embedder=shared_embedder())  # in-process, loaded on use
 
 
-async def test_real_dashboard_and_live_append(real_services: Services, log_copy: Path) -> None:
+async def test_real_dashboard_and_live_append(real_services: LiveServices, log_copy: Path) -> None:
     app = RecordingApp(real_services, config=TuiConfig(poll=0.2), load_embedder=False)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for_workers(pilot)
@@ -47,7 +49,7 @@ async def test_real_dashboard_and_live_append(real_services: Services, log_copy:
         assert "25" in str(app.dashboard.query_one("#totals", Static).render())
 
 
-def test_real_sprint_and_export(real_services: Services, tmp_path: Path) -> None:
+def test_real_sprint_and_export(real_services: LiveServices, tmp_path: Path) -> None:
     data = real_services.sprint("custom", "2026-11-12", "20261112")
     assert data.totals.runs == 8 and (data.label, data.since, data.until) == ("Custom", "2026-11-12", "2026-11-12")
     assert set(data.by_model["model"]) == {"gpt-5.4", "claude-sonnet-4-6", "qwen3.5-plus"}
@@ -73,8 +75,8 @@ def test_real_whatif_of_a_settings_edit_has_support_on_the_sample_log(tmp_path: 
     """Unedited, today's setting is estimated (not refused as thin); a settings edit is estimated beside it."""
     log = tmp_path / "routing_log.jsonl"
     shutil.copy(SAMPLE_LOG, log)
-    services = Services(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
-                        clock=lambda: FIXED_NOW)
+    services = LiveServices(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
+                        clock=lambda: FIXED_NOW, embedder=embedder)
     services.open()
     unedited = {row.metric: row for row in services.whatif().rows}
     assert unedited["avg_perf"].saved.value is not None and unedited["avg_perf"].edited["dr"] == unedited["avg_perf"].saved
@@ -87,7 +89,7 @@ def test_real_whatif_of_a_settings_edit_has_support_on_the_sample_log(tmp_path: 
     services.close()
 
 
-async def test_locked_db_is_a_banner(real_services: Services) -> None:
+async def test_locked_db_is_a_banner(real_services: LiveServices) -> None:
     db = real_services.session.db
     db.parent.mkdir(parents=True, exist_ok=True)
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
@@ -106,7 +108,7 @@ async def test_locked_db_is_a_banner(real_services: Services) -> None:
         holder.wait(timeout=10)
 
 
-async def test_router_learns_outcomes_appended_to_the_followed_log(real_services: Services, log_copy: Path) -> None:
+async def test_router_learns_outcomes_appended_to_the_followed_log(real_services: LiveServices, log_copy: Path) -> None:
     """Outcomes a hook or another process appends reach the router's priors (and the router screen says so)."""
     app = RecordingApp(real_services, watch=False, load_embedder=False)
     async with app.run_test(size=(200, 50)) as pilot:
@@ -143,8 +145,8 @@ async def test_cold_start_says_there_is_no_evidence(tmp_path: Path, embedder, mo
     monkeypatch.setattr(router.state, "default_priors", lambda strength=10.0: Priors(strength))  # none shipped
     log = tmp_path / "routing_log.jsonl"
     log.touch()
-    services = Services(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
-                        clock=lambda: FIXED_NOW)
+    services = LiveServices(SessionPaths(logs=[log], db=tmp_path / "routing.duckdb", write_log=log),
+                        clock=lambda: FIXED_NOW, embedder=embedder)
     app = RecordingApp(services, watch=False, load_embedder=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f3")
@@ -161,7 +163,7 @@ async def test_cold_start_says_there_is_no_evidence(tmp_path: Path, embedder, mo
         assert "no data" in table_text(composer.query_one("#candidates", DataTable))
 
 
-async def test_router_memory_is_built_once_the_model_is_loaded(real_services: Services, embedder) -> None:
+async def test_router_memory_is_built_once_the_model_is_loaded(real_services: LiveServices, embedder) -> None:
     """The priors show without the embedding model; the log's tasks enter the memory as soon as it is loaded."""
     app = RecordingApp(real_services, watch=False, load_embedder=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -171,3 +173,23 @@ async def test_router_memory_is_built_once_the_model_is_loaded(real_services: Se
         await wait_for_workers(pilot)
         note = str(app.screen.query_one("#router-note", Static).render())
         assert "memory: 24 past tasks" in note and "waits" not in note
+
+
+def test_demo_keeps_the_router_state_in_its_temp_folder(monkeypatch) -> None:
+    """A demo's router.toml and memory go to its scratch folder through SessionPaths, not through os.environ."""
+    import os
+
+    from tui.session import resolve_paths
+
+    before = dict(os.environ)
+    session = resolve_paths(None, None, None, demo=True)
+    services = LiveServices(session, embedder=shared_embedder())
+    try:
+        state = services.router.state()
+        assert session.scratch is not None
+        assert state.config_dir == session.scratch / "config" and state.data_dir == session.scratch / "data"
+        assert state.save().is_relative_to(session.scratch)
+        assert dict(os.environ) == before
+    finally:
+        services.close()
+    assert not session.scratch.exists()

@@ -10,16 +10,18 @@ from test_app import RecordingApp, table_text
 from textual.widgets import DataTable, Input, Log, Select
 from tui_support import wait_for_workers
 
-from tui.services import Services, SessionPaths
+from tui.live_services import LiveServices
+from tui.session import SessionPaths
 
 FAKE_CODEX = Path(__file__).resolve().parents[1] / "fake_codex" / "codex"
 
 
 @pytest.fixture
-def launch_services(log_copy: Path, tmp_path: Path, embedder) -> Services:
+def launch_services(log_copy: Path, tmp_path: Path, embedder) -> LiveServices:
     work = tmp_path / "work"
     work.mkdir()
-    services = Services(SessionPaths(logs=[log_copy], db=tmp_path / "routing.duckdb", write_log=log_copy))
+    services = LiveServices(SessionPaths(logs=[log_copy], db=tmp_path / "routing.duckdb", write_log=log_copy),
+                        embedder=embedder)
     services.cwd = work
     return services
 
@@ -38,7 +40,7 @@ def events(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
-async def test_override_launch_against_fake_codex(launch_services: Services, log_copy: Path,
+async def test_override_launch_against_fake_codex(launch_services: LiveServices, log_copy: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODEX_BIN", str(FAKE_CODEX))
     app = RecordingApp(launch_services, watch=False)
@@ -65,7 +67,7 @@ async def test_override_launch_against_fake_codex(launch_services: Services, log
         assert written[1]["task"] in table_text(feed)  # the outcome row shows its route's task, not its id
 
 
-async def test_launch_without_codex_is_a_clear_message(launch_services: Services, log_copy: Path,
+async def test_launch_without_codex_is_a_clear_message(launch_services: LiveServices, log_copy: Path,
                                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("CODEX_BIN", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))

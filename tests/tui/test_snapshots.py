@@ -15,8 +15,10 @@ import pytest
 from textual.widgets import DataTable, Input
 from tui_support import wait_for_workers
 
+from router.embedding import shared_embedder
 from tui.app import CodexRouterApp
-from tui.services import Services, SessionPaths
+from tui.live_services import LiveServices
+from tui.session import SessionPaths
 
 SAMPLE_LOG = Path(__file__).resolve().parents[2] / "sample_logs" / "routing_log.jsonl"
 CLOCK = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)  # after the sample's last day: the review shows its last sprint
@@ -28,7 +30,8 @@ def sample_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CodexRouterAp
     shutil.copy(SAMPLE_LOG, tmp_path / "routing_log.jsonl")
     monkeypatch.chdir(tmp_path)
     log = Path("routing_log.jsonl")
-    services = Services(SessionPaths(logs=[log], db=Path("routing.duckdb"), write_log=log), clock=lambda: CLOCK)
+    services = LiveServices(SessionPaths(logs=[log], db=Path("routing.duckdb"), write_log=log), clock=lambda: CLOCK,
+                        embedder=shared_embedder())  # in-process: loaded only by the tests that ask for it
     return CodexRouterApp(services, watch=False, load_embedder=False)
 
 

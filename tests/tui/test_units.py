@@ -10,7 +10,9 @@ import pytest
 
 from analytics.logwriter import append_event
 from tui.config import ConfigError, load_config
-from tui.services import ServiceError, review_range, write_export
+from tui.errors import ServiceError
+from tui.export import write_export
+from tui.review_range import review_range
 from tui.watch import LogWatcher
 
 NOW = datetime(2026, 11, 12, 18, 0, tzinfo=UTC)
@@ -103,3 +105,21 @@ def test_dollar_columns_are_money_and_ratios_per_dollar_are_not() -> None:
     assert format_value("cost_usd", 0.0067) == "$0.0067" and format_value("cost_usd", 0.000123) == "$0.00012"
     assert format_value("perf_per_usd", 13.18) == "13.2" and format_value("points_per_usd", 1013.56) == "1,014"
     assert str(format_value("cost_usd", None)) == "unpriced" and format_value("perf_per_usd", None) == "—"
+
+
+@pytest.mark.parametrize("implementation", ["LiveServices", "FakeServices"])
+def test_services_implementations_match_the_protocol(implementation: str) -> None:
+    """Both implement every method of the ``Services`` protocol with its parameters (neither subclasses it)."""
+    import inspect
+
+    from tui_support import FakeServices
+
+    from tui.live_services import LiveServices
+    from tui.services import Services
+
+    cls = {"LiveServices": LiveServices, "FakeServices": FakeServices}[implementation]
+    assert Services not in cls.__mro__
+    for name, member in vars(Services).items():
+        if callable(member) and not name.startswith("_"):
+            expected = list(inspect.signature(member).parameters)
+            assert list(inspect.signature(getattr(cls, name)).parameters) == expected, name

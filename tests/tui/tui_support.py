@@ -7,7 +7,9 @@ deterministically (snapshots); ``test_integration.py`` runs the same flows on th
 from __future__ import annotations
 
 import json
+import shutil
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +17,11 @@ import polars as pl
 from textual.worker import WorkerCancelled
 
 from router.settings import RouterSettings, SettingsError
-from tui.services import ServiceError, Services, SessionPaths, decision_view, review_range, write_export
+from tui.errors import ServiceError
+from tui.export import write_export
+from tui.review_range import review_range
+from tui.session import SessionPaths
+from tui.view_builders import decision_view
 from tui.viewdata import (
     CandidateView,
     DashboardData,
@@ -41,11 +47,13 @@ MODELS = ["claude-sonnet-4-6", "gpt-5.4", "qwen3.5-plus"]
 KAPPA = {"claude-sonnet-4-6": 0.5, "gpt-5.4": 0.0, "qwen3.5-plus": -1.5}  # relative log cost per model
 
 
-class FakeServices(Services):
-    """Reads the log incrementally (like the real ingester) and aggregates it with a few Polars calls."""
+class FakeServices:
+    """Implements ``tui.services.Services``: reads the log incrementally (like the real ingester) and
+    aggregates it with a few Polars calls."""
 
     def __init__(self, session: SessionPaths, embed_gate: threading.Event | None = None) -> None:
-        super().__init__(session, clock=lambda: FIXED_NOW)
+        self.session = session
+        self.clock: Callable[[], datetime] = lambda: FIXED_NOW
         self.embed_gate = embed_gate
         self.offsets: dict[Path, int] = {}
         self.events: list[dict] = []
@@ -56,8 +64,9 @@ class FakeServices(Services):
         self.launches: list[tuple[str, str]] = []
         self.refreshes = 0
 
-    def open(self) -> None:
-        return None
+    def close(self) -> None:
+        if self.session.scratch is not None:
+            shutil.rmtree(self.session.scratch, ignore_errors=True)
 
     def ingest(self) -> FeedData:
         new = 0
@@ -115,6 +124,9 @@ class FakeServices(Services):
     def load_embedder(self) -> None:
         if self.embed_gate is not None:
             self.embed_gate.wait(10)
+
+    def ensure_memory(self) -> None:
+        return None
 
     def router_view(self) -> RouterView:
         cells = [PriorCell(d, m, v[0], v[1], v[2], v[3]) for (d, m), v in sorted(self.cells.items())]

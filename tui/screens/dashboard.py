@@ -10,8 +10,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from analytics.metrics import WIN_THRESHOLD
+from tui.messages import BannerChanged, DashboardRefreshed, FeedRefreshed, RegretRefreshed, StatusChanged
 from tui.screens.detail import RouteDetailScreen, WinRatesScreen
-from tui.viewdata import DashboardData, FeedData, RegretData
 from tui.widgets.panels import (
     WIN_RULE,
     PerfPerDollarBars,
@@ -59,20 +59,13 @@ class DashboardScreen(Screen):
         for widget_id, title in titles.items():
             self.query_one(f"#{widget_id}").border_title = title
         self.query_one("#feed-filter").display = False
-        app = self.app
-        app.dashboard = self
-        self.set_status(app.status_text)
-        self.set_banner(app.banner_text)
-        if app.last_data is not None:
-            self.show(app.last_data)
-        if app.last_feed is not None:
-            self.show_feed(app.last_feed)
-        if app.last_regret is not None:
-            self.show_regret(app.last_regret)
+        self.query_one("#banner").display = False
 
-    # Data can arrive while the screen is being torn down at exit: ``query`` (not ``query_one``) makes
-    # a late message a no-op instead of an error.
-    def show(self, data: DashboardData) -> None:
+    # The app's workers post these here; they bubble on to the app afterwards. Data can arrive while the
+    # screen is being torn down at exit: ``query`` (not ``query_one``) makes a late message a no-op.
+    @on(DashboardRefreshed)
+    def _show(self, message: DashboardRefreshed) -> None:
+        data = message.data
         for totals in self.query(TotalsPanel):
             totals.update_data(data.totals)
         for table in self.query(WinRateTable):
@@ -82,25 +75,30 @@ class DashboardScreen(Screen):
         for spend in self.query(SpendChart):
             spend.update_data(data.spend)
 
-    def show_feed(self, data: FeedData) -> None:
+    @on(FeedRefreshed)
+    def _show_feed(self, message: FeedRefreshed) -> None:
         for feed in self.query(RecentFeed):
-            feed.update_data(data.recent)
+            feed.update_data(message.data.recent)
             self._show_task(feed)
 
-    def show_regret(self, data: RegretData) -> None:
+    @on(RegretRefreshed)
+    def _show_regret(self, message: RegretRefreshed) -> None:
+        data = message.data
         for totals in self.query(TotalsPanel):
             totals.update_regret(data)
         for chart in self.query(RegretChart):
             chart.update_data(data.frame, data.kind)
 
-    def set_status(self, text: str) -> None:
+    @on(StatusChanged)
+    def _status(self, message: StatusChanged) -> None:
         for status in self.query("#status").results(Static):
-            status.update(text)
+            status.update(message.text)
 
-    def set_banner(self, text: str) -> None:
+    @on(BannerChanged)
+    def _banner(self, message: BannerChanged) -> None:
         for banner in self.query("#banner").results(Static):
-            banner.update(text)
-            banner.display = bool(text)
+            banner.update(message.text)
+            banner.display = bool(message.text)
 
     # -- keys ----------------------------------------------------------------------------------------
     def action_focus_panel(self, panel_id: str) -> None:

@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sta
 from textual_plotext import PlotextPlot
 
 from tui.format import interval, metric_value, num, usd
-from tui.messages import RouterViewChanged, ServiceFailed, WhatIfReady
+from tui.messages import RouterLearned, RouterViewChanged, ServiceFailed, WhatIfReady
 from tui.viewdata import RouterView, WhatIfView
 
 PRIORS_CAPTION = "Priors: expected score, cost per task, n outcomes; pinned = your edit"
@@ -85,26 +85,31 @@ class RouterScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.router_screen = self
+        self.load_view()
+
+    @on(RouterLearned)
+    def _learned(self) -> None:
+        """Outcomes were learned, or the memory built, outside this screen: show the new counts."""
         self.load_view()
 
     # -- workers -------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="router")
     def load_view(self) -> None:
-        self._run(lambda s: s.router_view(), "")
+        self._run(lambda s: s.router_view())
 
     @work(thread=True, exclusive=True, group="memory")
     def build_memory(self) -> None:
         """The model loaded before this state was built: embed the log's tasks now, then show the new count."""
-        self._run(lambda s: (s.ensure_memory(), s.router_view())[1], "")
+        self._run(lambda s: (s.ensure_memory(), s.router_view())[1])
 
     @work(thread=True, exclusive=True, group="router")
     def apply_setting(self, name: str, text: str) -> None:
-        self._run(lambda s: s.set_setting(name, text), f"{name} = {text.strip()} (unsaved)")
+        self._run(lambda s: s.set_setting(name, text), f"{name} = {text.strip()} (unsaved)", edited=True)
 
     @work(thread=True, exclusive=True, group="router")
     def pin_cell(self, dimension: str, model: str, score: str, cost: str) -> None:
-        self._run(lambda s: s.set_cell(dimension, model, score, cost), f"pinned {dimension} × {model} (unsaved)")
+        self._run(lambda s: s.set_cell(dimension, model, score, cost), f"pinned {dimension} × {model} (unsaved)",
+                  edited=True)
 
     @work(thread=True, exclusive=True, group="router")
     def reset_priors(self) -> None:
@@ -114,20 +119,18 @@ class RouterScreen(Screen):
     def save(self) -> None:
         saved = self.app.call_service(self, "router", lambda s: (s.save_router(), s.router_view()))
         if saved is not None:
-            self.post_message(RouterViewChanged(saved[1], f"saved to {saved[0]}"))
+            self.post_message(RouterViewChanged(saved[1], f"saved to {saved[0]}", saved=True))
 
     @work(thread=True, exclusive=True, group="whatif")
     def run_whatif(self) -> None:
         view = self.app.call_service(self, "what-if", lambda s: s.whatif())
-        if view is None:
-            return
         if view is not None:
             self.post_message(WhatIfReady(view))
 
-    def _run(self, call, note: str) -> None:
+    def _run(self, call, note: str = "", edited: bool = False) -> None:
         view = self.app.call_service(self, "router", call)
         if view is not None:
-            self.post_message(RouterViewChanged(view, note))
+            self.post_message(RouterViewChanged(view, note, edited=edited))
 
     # -- handlers ------------------------------------------------------------------------------------
     @on(RouterViewChanged)
@@ -139,9 +142,9 @@ class RouterScreen(Screen):
         self.query_one("#router-note", Static).update(note)
         if message.view.memory_pending and self.app.embedder_state == "ready":
             self.build_memory()
-        if message.note.startswith("saved"):
+        if message.saved:
             self.notify(message.note)
-        if message.note and "unsaved" in message.note:
+        if message.edited:
             self.run_whatif()
 
     def on_resize(self) -> None:

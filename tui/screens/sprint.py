@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sel
 
 from tui.format import num, pct, ratio, usd
 from tui.messages import ExportDone, ServiceFailed, SprintReady
-from tui.services import RANGES
+from tui.review_range import RANGES
 from tui.viewdata import SprintData
 from tui.widgets.tables import fill_table
 

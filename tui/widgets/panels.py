@@ -10,8 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
-from analytics.metrics import WIN_THRESHOLD
-from analytics.queries import MIN_RUNS
+from analytics.metrics import MIN_RUNS, WIN_THRESHOLD
 from tui.format import num, pct, rate_cell, ratio, usd
 from tui.viewdata import PerfBars, RegretData, Totals
 

@@ -16,11 +16,14 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analytics import cli_options
 from analytics.errors import CommandError
 from analytics.metrics import WIN_THRESHOLD
+
+if TYPE_CHECKING:
+    from analytics.rollouts import RolloutPrefetch
 
 
 def _day_or_moment(text: str) -> str:
@@ -188,6 +191,20 @@ def render(report: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     logs = _check_inputs(args)
+    from analytics.paths import codex_home, default_db_path
+    from analytics.rollouts import RolloutPrefetch
+
+    db = args.db or default_db_path(logs, args.codex_home)
+    # a new cache reads every rollout: start on them before DuckDB is even loaded
+    prefetch = None if db.exists() else RolloutPrefetch(codex_home(args.codex_home))
+    try:
+        return _run(args, logs, db, prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
+
+
+def _run(args: argparse.Namespace, logs: list[Path], db: Path, prefetch: RolloutPrefetch | None) -> int:
     from analytics.prices import PriceBook, PriceFileError, import_in_background
 
     if args.view:
@@ -203,12 +220,10 @@ def run(args: argparse.Namespace) -> int:
         book = PriceBook.load()
     except PriceFileError as exc:
         raise CommandError(str(exc), 2) from exc
-    from analytics.paths import default_db_path
-
-    store = _open_store(args.db or default_db_path(logs, args.codex_home))
+    store = _open_store(db)
 
     def collect() -> dict[str, Any]:
-        rollouts = RolloutIngester(store, codex_home(args.codex_home), prices=book).poll()
+        rollouts = RolloutIngester(store, codex_home(args.codex_home), prices=book, prefetch=prefetch).poll()
         from analytics.ingest import LogIngester
 
         LogIngester(store, logs, prices=book).poll()

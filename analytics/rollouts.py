@@ -34,9 +34,10 @@ import operator
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,9 @@ _SKIP = re.compile(rb'\{"timestamp":"[^"\\\n]*","type":"(?:response_item"|event_
 FORK_COPY_GAP = timedelta(seconds=1)
 PARALLEL_BYTES = 32 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 _BATCH_BYTES = 8 * 1024 * 1024  # files handed to a worker at once
+# an Arrow UTC timestamp as the naive UTC the tables hold, whatever the connection's TimeZone (a cast would
+# use it; converting in Arrow would load pyarrow.compute), in a SELECT * REPLACE
+_NAIVE_UTC = "make_timestamp(epoch_us({0})) AS {0}"
 
 Usage = tuple[int, int, int, int, int]
 
@@ -117,18 +121,20 @@ def _rollout_entries(codex_home: Path) -> list[tuple[str, os.stat_result]]:
     return found
 
 
-def _read(path: Path) -> bytes | mmap.mmap:
+def _read(path: str | Path) -> bytes | mmap.mmap:
     """The file's bytes: mapped, not copied (only the few usage lines are ever sliced out), or decompressed."""
-    if path.name.endswith(".zst"):
+    if str(path).endswith(".zst"):
         import zstandard
 
-        with zstandard.ZstdDecompressor().stream_reader(path.read_bytes()) as reader:
+        with zstandard.ZstdDecompressor().stream_reader(Path(path).read_bytes()) as reader:
             return reader.read()
-    with path.open("rb") as file:
-        try:
-            return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:  # an empty file cannot be mapped
-            return b""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except ValueError:  # an empty file cannot be mapped
+        return b""
+    finally:
+        os.close(fd)
 
 
 def _wanted_lines(data: bytes | mmap.mmap) -> Iterator[bytes]:
@@ -250,7 +256,7 @@ def _is_fork(payload: _Payload) -> str | None:
     return None
 
 
-def parse_rollout(path: Path) -> Session:
+def parse_rollout(path: str | Path) -> Session:
     """Session facts and the deduplicated calls of one rollout file."""
     data = _read(path)
     try:
@@ -347,19 +353,22 @@ def _parse_batch(paths: list[str]) -> list[tuple[Session | None, str | None]]:
     out: list[tuple[Session | None, str | None]] = []
     for name in paths:
         try:
-            out.append((parse_rollout(Path(name)), None))
+            out.append((parse_rollout(name), None))
         except (OSError, ValueError) as exc:  # zstd errors are ValueErrors
             out.append((None, f"{type(exc).__name__}: {exc}"))
     return out
 
 
-def _parse_all(changed: list[tuple[str, os.stat_result]]) -> list[tuple[Session | None, str | None]]:
-    """Parse ``changed`` in order, on every core when there is enough to read (a fresh interpreter per worker,
-    never a fork of a process holding DuckDB's threads)."""
+Parsed = list[tuple[Session | None, str | None]]
+
+
+def _start_parse(changed: list[tuple[str, os.stat_result]]) -> tuple[Callable[[], Parsed], Callable[[], None]]:
+    """Start parsing ``changed``, on every core when there is enough to read (a fresh interpreter per worker,
+    never a fork of a process holding DuckDB's threads): (collect the results in order, give them up)."""
     total = sum(st.st_size for _, st in changed)
     workers = min(os.cpu_count() or 1, 8)
     if total < PARALLEL_BYTES or workers < 2:
-        return _parse_batch([path for path, _ in changed])
+        return (lambda: _parse_batch([path for path, _ in changed])), (lambda: None)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -371,8 +380,43 @@ def _parse_all(changed: list[tuple[str, os.stat_result]]) -> list[tuple[Session 
             size = 0
         batches[-1].append(path)
         size += st.st_size
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return [result for batch in pool.map(_parse_batch, batches) for result in batch]
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    results = pool.map(_parse_batch, batches)
+
+    def collect() -> Parsed:
+        with pool:
+            return [result for batch in results for result in batch]
+
+    return collect, lambda: pool.shutdown(wait=False, cancel_futures=True)
+
+
+class RolloutPrefetch:
+    """Every rollout file of ``codex_home``, their parse started at once: for a cache that does not exist yet,
+    whose first poll reads them all, so that the parse overlaps loading DuckDB and creating the cache. The
+    first poll of an empty cache takes the files and their results (a file that changed meanwhile is seen as
+    changed by the next poll); ``close()`` gives up what was not taken."""
+
+    def __init__(self, codex_home: Path) -> None:
+        self._entries = sorted(_rollout_entries(Path(codex_home)))
+        self._collect: Callable[[], Parsed] | None
+        self._collect, self._cancel = _start_parse(self._entries)
+
+    def take(self) -> tuple[list[tuple[str, os.stat_result]], Callable[[], Parsed]] | None:
+        """(the files, collect their results), once."""
+        if self._collect is None:
+            return None
+        taken, self._collect = (self._entries, self._collect), None
+        return taken
+
+    def close(self) -> None:
+        if self._collect is not None:
+            self._collect = None
+            self._cancel()
+
+
+def _parse_all(changed: list[tuple[str, os.stat_result]]) -> Parsed:
+    """Parse ``changed`` in order (see ``_start_parse``)."""
+    return _start_parse(changed)[0]()
 
 
 @dataclass
@@ -385,23 +429,32 @@ class RolloutResult:
 class RolloutIngester:
     """Keeps the store's ``sessions``/``session_usage`` in step with ``codex_home``'s rollout files."""
 
-    def __init__(self, store: Store, codex_home: Path, prices: PriceBook | None = None) -> None:
+    def __init__(self, store: Store, codex_home: Path, prices: PriceBook | None = None,
+                 prefetch: RolloutPrefetch | None = None) -> None:
         self.store = store
         self.codex_home = Path(codex_home)
         self.prices = prices
+        self.prefetch = prefetch
 
     def poll(self) -> RolloutResult:
         result = RolloutResult()
         known = {row[0]: (row[1], row[2]) for row in
                  self.store.execute("SELECT path, size, mtime_ns FROM rollout_files").fetchall()}
-        changed = [(path, st) for path, st in sorted(_rollout_entries(self.codex_home))
-                   if known.get(path) != (st.st_size, st.st_mtime_ns)]
+        prefetched = self.prefetch.take() if self.prefetch is not None and not known else None
+        if prefetched is not None:
+            changed, collect = prefetched
+        else:
+            changed = [(path, st) for path, st in sorted(_rollout_entries(self.codex_home))
+                       if known.get(path) != (st.st_size, st.st_mtime_ns)]
+            collect = partial(_parse_all, changed)
         if not changed:
             return result
-        from analytics.prices import PriceBook, import_catalogue_in_background
+        from analytics.prices import PriceBook, import_catalogue_in_background, import_in_background
 
-        catalogue = import_catalogue_in_background()  # while the files are parsed (in other processes if many)
-        parsed = _parse_all(changed)
+        # while the files are parsed (in other processes if many): genai-prices, and pyarrow for the write
+        catalogue = import_catalogue_in_background()
+        import_in_background("pyarrow")
+        parsed = collect()
         files, by_session = [], defaultdict(list)
         for (path, st), (session, error) in zip(changed, parsed, strict=True):
             result.files_read += 1
@@ -441,8 +494,8 @@ class RolloutIngester:
         keep = {sid: pair for sid, pair in best.items() if (held.get(sid) or 0) <= pair[1].weight()}
 
         def utc(moments: list[datetime | None]) -> pa.Array:
-            """Aware datetimes as the naive UTC the tables store, converted by Arrow (not one by one)."""
-            return pa.array(moments, pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+            """Aware datetimes, converted by Arrow (not one by one); ``_NAIVE_UTC`` stores them as naive UTC."""
+            return pa.array(moments, pa.timestamp("us", "UTC"))
 
         tables = {
             "rollout_files": pa.table(dict(zip(("path", "size", "mtime_ns", "session_id", "error"),
@@ -468,8 +521,10 @@ class RolloutIngester:
             con.execute("INSERT OR REPLACE INTO rollout_files SELECT * FROM _new_rollout_files")
             con.execute("DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM _new_sessions)")
             con.execute("DELETE FROM session_usage WHERE session_id IN (SELECT session_id FROM _new_sessions)")
-            con.execute("INSERT INTO sessions BY NAME SELECT * FROM _new_sessions")
-            con.execute("INSERT INTO session_usage BY NAME SELECT *, ts::DATE AS day FROM _new_session_usage")
+            con.execute(f"INSERT INTO sessions BY NAME SELECT * REPLACE ({_NAIVE_UTC.format('started_at')}) "
+                        "FROM _new_sessions")
+            con.execute(f"INSERT INTO session_usage BY NAME SELECT *, ts::DATE AS day FROM "
+                        f"(SELECT * REPLACE ({_NAIVE_UTC.format('ts')}) FROM _new_session_usage)")
         finally:
             for name in tables:
                 con.unregister(f"_new_{name}")

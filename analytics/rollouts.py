@@ -34,9 +34,9 @@ import operator
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -137,17 +137,19 @@ def _read(path: str | Path) -> bytes | mmap.mmap:
         os.close(fd)
 
 
-def _wanted_lines(data: bytes | mmap.mmap) -> Iterator[bytes]:
+def _wanted_lines(data: bytes | mmap.mmap) -> list[bytes]:
     """The complete lines that hold one of the quoted type names we read, in file order, without parsing the
     rest. A line that starts as Codex writes a response item or an event other than a token count is passed
     over unread; any other line is searched for the names (a match inside a message text is parsed too and
     then ignored by its type)."""
     skip, search, find = _SKIP.match, _MARKERS.search, data.find
+    lines: list[bytes] = []
     start = 0
     while (end := find(b"\n", start)) >= 0:  # an unterminated last line: Codex is still writing it
         if not skip(data, start) and search(data, start, end):
-            yield data[start:end]
+            lines.append(data[start:end])
         start = end + 1
+    return lines
 
 
 class _Counts(msgspec.Struct):
@@ -185,7 +187,7 @@ class _Payload(msgspec.Struct):
 
 class _Line(msgspec.Struct):
     type: Any
-    timestamp: Any = None
+    timestamp: datetime | None = None  # decoded by msgspec (RFC 3339); ``_utc`` makes it what parse_ts gives
     payload: _Payload | None = None
 
 
@@ -195,8 +197,9 @@ _decode_line = msgspec.json.Decoder(_Line).decode
 
 def _decode(line: bytes) -> _Line | None:
     """One line as a ``_Line``, None if it is not a JSON object with a ``type``. The typed decoder reads only
-    the fields above; a line it refuses (NaN, or an object where another value stands, e.g. a list for
-    ``info``) is read as before it: by ``json``, each misshapen part taken as absent."""
+    the fields above; a line it refuses (NaN, a time that is not RFC 3339, or an object where another value
+    stands, e.g. a list for ``info``) is read as before it: by ``json``, the time by ``parse_ts``, each
+    misshapen part taken as absent."""
     try:
         return _decode_line(line)
     except msgspec.DecodeError:
@@ -215,7 +218,7 @@ def _decode(line: bytes) -> _Line | None:
     if info is not None:
         info = {key: _object(info.get(key)) for key in ("total_token_usage", "last_token_usage")}
     payload["info"] = info
-    return msgspec.convert({**item, "payload": payload}, _Line)
+    return msgspec.convert({**item, "timestamp": _moment(item.get("timestamp")), "payload": payload}, _Line)
 
 
 def _object(value: object) -> dict | None:
@@ -234,6 +237,13 @@ def _usage(counts: _Counts | None) -> Usage | None:
         if type(value) is not int or value < 0:
             return None
     return values
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A decoded time as ``parse_ts`` gives it: aware, in UTC (one without an offset is taken as UTC)."""
+    if moment is None or moment.tzinfo is UTC:
+        return moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _moment(value: object) -> datetime | None:
@@ -288,7 +298,7 @@ def parse_lines(lines: Iterable[bytes]) -> Session:
         if kind not in _KINDS:
             continue
         payload = item.payload or _EMPTY
-        moment = _moment(item.timestamp) if copying or kind != "turn_context" else None
+        moment = _utc(item.timestamp) if copying or kind != "turn_context" else None
         if copying and moment is not None and burst_end is not None:
             if moment - burst_end > FORK_COPY_GAP:
                 copying = False  # a model round trip later: the child's own work

@@ -115,11 +115,15 @@ def test_misshapen_lines_are_read_as_the_json_module_reads_them(tmp_path: Path) 
                  "payload": {"type": "token_count", "info": [t2]}}
     bool_total = token_event("2026-11-03T09:00:05Z", {**t2, "input_tokens": True}, t2)
     odd_last = token_event("2026-11-03T09:00:06Z", t2, [1, 2])  # a call; last_token_usage is not needed
+    offset = token_event("2026-11-03T23:30:00-02:00", usage(2000, 200, 200), t2)  # 01:30 UTC the next day
+    basic = token_event("20261105T090000Z", usage(2100, 200, 210), t2)  # ISO 8601 but not RFC 3339
     lines = [*rollout_lines("sess-odd")[:2], nan_limits, list_info, bool_total, odd_last,
-             {"timestamp": "2026-11-03T09:00:07Z", "type": "turn_context", "payload": []}, ["token_count"]]
+             {"timestamp": "2026-11-03T09:00:07Z", "type": "turn_context", "payload": []}, ["token_count"],
+             offset, basic]
     path = write_rollout(tmp_path / "rollout-odd.jsonl", lines)
     session = parse_rollout(path)
-    assert session.usage == {("gpt-5.4", "2026-11-03"): [1600, 200, 160, 0]}
+    assert session.usage == {("gpt-5.4", "2026-11-03"): [1600, 200, 160, 0],
+                             ("gpt-5.4", "2026-11-04"): [400, 0, 40, 0], ("gpt-5.4", "2026-11-05"): [100, 0, 10, 0]}
     assert session.bad_lines == 1
 
 

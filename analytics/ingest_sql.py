@@ -102,9 +102,8 @@ _TOKEN_OK = " AND ".join(f"(t.{k} IS NULL OR (regexp_full_match(t.{k}::VARCHAR, 
 
 # NaN / Infinity spelled as a value anywhere in the line (DuckDB's parser takes them in any case): Python has the
 # last word on such lines (they are not JSON). A match inside a string only costs that line the slower path.
-# The regex runs only on lines that hold "nan" or "inf" in some case at all, found by plain substring searches
-# in the lowered line (half the CPU of two ILIKEs, which cost as much as the regex itself).
-_NON_FINITE = ("CASE WHEN contains(lower(raw), 'nan') OR contains(lower(raw), 'inf') "
+# The regex runs only on lines that hold "nan" or "inf" in some case at all: two ILIKEs cost a third of it.
+_NON_FINITE = ("CASE WHEN raw ILIKE '%nan%' OR raw ILIKE '%inf%' "
                "THEN regexp_matches(raw, '[:,\\[]\\s*-?(?i:nan|inf)') ELSE false END")
 
 

@@ -5,10 +5,11 @@ The tree (``analytics.rollout_tree``) holds forks, sub-agents, resumes, re-sent 
 midnight crossings, archived and ``.jsonl.zst`` files. ccusage skips ``.zst`` files, so timings are compared
 like with like on a copy of the tree without them (hard links to the same ``.jsonl`` files); our totals are
 checked on the full tree as well. Our time is the whole ``codex-router report --json`` process (cold: a new
-cache; warm: run again on it), as ccusage's is the whole ``ccusage codex daily --json --offline`` process;
-``ingest_*_s`` is the rollout poll alone, in this process. Each pair is run back to back, the order
-alternating, and the medians compared (the machine may be shared). Targets (issue 14): cold within 2x of
-ccusage; warm <= 0.5 s.
+cache; warm: run again on it), as ccusage's is the whole ``ccusage codex daily --json --offline`` process:
+start-up, imports and all, as a user sees it; ``ingest_*_s`` is the rollout poll alone, in this process, for
+reference only. Each pair is run back to back, the order alternating, and the medians compared (the machine
+may be shared: the load average is printed). Targets (issue 14): cold within 2x of ccusage; warm <= 0.5 s
+for the whole process.
 
 ccusage comes from the npm registry, pinned (20.0.24 ships its Linux x64 binary, 20.0.26 did not), installed
 once into a cache folder outside the repository (``--cache-dir``).
@@ -116,6 +117,7 @@ def main() -> int:
     from analytics.store import Store
 
     ccusage = None if args.no_ccusage else ensure_ccusage(args.ccusage_version, args.cache_dir.expanduser())
+    load_start = [round(x, 1) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="bench-rollouts-") as tmp:
         work = Path(tmp)
         started = time.perf_counter()
@@ -174,7 +176,7 @@ def main() -> int:
         "bench": "rollouts", "sessions": tree.sessions, "forks": tree.forks, "subagents": tree.subagents,
         "resumes": tree.resumes, "files": tree.files, "zst_files": tree.zst_files, "mb": round(tree.bytes / 1e6, 1),
         "plain_mb": round(plain_bytes / 1e6, 1), "generate_s": round(generate_s, 1), "cpus": os.cpu_count(),
-        "load_avg": [round(x, 1) for x in os.getloadavg()],
+        "load_avg_start": load_start, "load_avg": [round(x, 1) for x in os.getloadavg()],
         "ours_cold_s": round(median["ours_cold"], 3), "ours_warm_s": round(median["ours_warm"], 3),
         "ours_cold_cpu_s": round(median["ours_cold_cpu"], 3), "ours_warm_cpu_s": round(median["ours_warm_cpu"], 3),
         "ours_full_tree_cold_s": round(median["ours_full_cold"], 3),
@@ -198,7 +200,9 @@ def main() -> int:
             "ccusage_off_by_pct": {k: v for k, v in off_by(ccu, truth_plain).items() if k != "cost_usd"},
             "note": "timings on the tree without .zst files (ccusage skips them); ccusage prices with its own table",
         })
-    result["ok"] = (median["ours_warm"] <= WARM_TARGET_S or ingest_warm <= WARM_TARGET_S) and (
+    result["warm_target_s"] = WARM_TARGET_S
+    result["warm_note"] = "ours_warm_s and ccusage_s are whole processes (start-up included); ingest_* is in-process"
+    result["ok"] = median["ours_warm"] <= WARM_TARGET_S and (
         median["ccusage"] is None or median["ours_cold"] / median["ccusage"] <= COLD_RATIO_TARGET)
     print(json.dumps(result, allow_nan=False))
     return 0

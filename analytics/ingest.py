@@ -190,14 +190,14 @@ class LogIngester:
         ``source`` differs from ``state.path`` while a rotated file is drained; the saved state then still
         names the old inode, so a crash mid-drain resumes the drain rather than repeating it.
         """
-        from analytics.log_blocks import read_block
-
         result = IngestResult()
         if not self._priced and self._catalogue is None:  # the new lines' models are priced after the read
             self._catalogue = import_catalogue_in_background()
         with open(source, "rb") as handle:
             fd = handle.fileno()
             while (available := os.fstat(fd).st_size - state.offset) > 0:
+                from analytics.log_blocks import read_block  # numpy and pyarrow: only when there are bytes
+
                 want = min(available, self.chunk_bytes)
                 data, ends = read_block(fd, state.offset, want)
                 while not len(ends) and want < available:  # one line longer than a chunk

@@ -57,9 +57,6 @@ _SKIP = re.compile(rb'\{"timestamp":"[^"\\\n]*","type":"(?:response_item"|event_
 FORK_COPY_GAP = timedelta(seconds=1)
 PARALLEL_BYTES = 32 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 _BATCH_BYTES = 8 * 1024 * 1024  # files handed to a worker at once
-# an Arrow UTC timestamp as the naive UTC the tables hold, whatever the connection's TimeZone (a cast would
-# use it; converting in Arrow would load pyarrow.compute), in a SELECT * REPLACE
-_NAIVE_UTC = "make_timestamp(epoch_us({0})) AS {0}"
 
 Usage = tuple[int, int, int, int, int]
 
@@ -459,11 +456,9 @@ class RolloutIngester:
             collect = partial(_parse_all, changed)
         if not changed:
             return result
-        from analytics.prices import PriceBook, import_catalogue_in_background, import_in_background
+        from analytics.prices import PriceBook, import_catalogue_in_background
 
-        # while the files are parsed (in other processes if many): genai-prices, and pyarrow for the write
-        catalogue = import_catalogue_in_background()
-        import_in_background("pyarrow")
+        catalogue = import_catalogue_in_background()  # while the files are parsed (in other processes if many)
         parsed = collect()
         files, by_session = [], defaultdict(list)
         for (path, st), (session, error) in zip(changed, parsed, strict=True):
@@ -494,48 +489,53 @@ class RolloutIngester:
 
     def _write(self, files: list[tuple], best: dict[str, tuple[str, Session]]) -> int:
         """Upsert the files read and replace each session by its better copy, all as bulk inserts."""
-        import pyarrow as pa
-
         con = self.store.con
         held = dict(con.execute(
             "SELECT session_id, sum(input + output) FROM session_usage WHERE session_id IN (SELECT unnest(?)) "
             "GROUP BY ALL", [list(best)]).fetchall())
         # an older, shorter copy of a session we already hold (e.g. an archived snapshot) does not replace it
         keep = {sid: pair for sid, pair in best.items() if (held.get(sid) or 0) <= pair[1].weight()}
-
-        def utc(moments: list[datetime | None]) -> pa.Array:
-            """Aware datetimes, converted by Arrow (not one by one); ``_NAIVE_UTC`` stores them as naive UTC."""
-            return pa.array(moments, pa.timestamp("us", "UTC"))
-
+        copies = [session for _, session in keep.values()]
+        calls = [(sid, call) for sid, (_, session) in keep.items() for call in session.calls]
+        columns = list(zip(*[call for _, call in calls], strict=True)) if calls else [[] for _ in range(7)]
         tables = {
-            "rollout_files": pa.table(dict(zip(("path", "size", "mtime_ns", "session_id", "error"),
-                                               map(list, zip(*files, strict=True)), strict=True))),
-            "sessions": pa.table({
-                "session_id": list(keep), "file": [p for p, _ in keep.values()],
-                "started_at": utc([s.started_at for _, s in keep.values()]),
-                **{name: pa.array([getattr(s, name) for _, s in keep.values()], pa.string())
-                   for name in ("cwd", "cli_version", "source", "originator", "model_provider", "model")}}),
+            "rollout_files": dict(zip(_FILE_COLUMNS, map(list, zip(*files, strict=True)), strict=True)),
+            "sessions": {"session_id": list(keep), "file": [path for path, _ in keep.values()],
+                         **{name: [getattr(s, name) for s in copies] for name in list(_SESSION_COLUMNS)[2:]}},
+            "session_usage": {"session_id": [sid for sid, _ in calls],
+                              **dict(zip(list(_USAGE_COLUMNS)[1:], columns, strict=True))},
         }
-        calls = [(sid, c) for sid, (_, s) in keep.items() for c in s.calls]
-        columns = list(zip(*[c for _, c in calls], strict=True)) if calls else [[] for _ in range(7)]
-        tables["session_usage"] = pa.table({
-            "session_id": pa.array([sid for sid, _ in calls], pa.string()),
-            "model": pa.array(columns[0], pa.string()),
-            "ts": utc(columns[1]),
-            **{name: pa.array(values, pa.int64()) for name, values in
-               zip(("input", "cached_input", "output", "reasoning", "cache_write"), columns[2:], strict=True)},
-        })
-        for name, table in tables.items():
-            con.register(f"_new_{name}", table)
         try:
+            for name, data in tables.items():
+                _new_table(con, f"_new_{name}", data, _TYPES[name])
             con.execute("INSERT OR REPLACE INTO rollout_files SELECT * FROM _new_rollout_files")
             con.execute("DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM _new_sessions)")
             con.execute("DELETE FROM session_usage WHERE session_id IN (SELECT session_id FROM _new_sessions)")
-            con.execute(f"INSERT INTO sessions BY NAME SELECT * REPLACE ({_NAIVE_UTC.format('started_at')}) "
-                        "FROM _new_sessions")
-            con.execute(f"INSERT INTO session_usage BY NAME SELECT *, ts::DATE AS day FROM "
-                        f"(SELECT * REPLACE ({_NAIVE_UTC.format('ts')}) FROM _new_session_usage)")
+            con.execute("INSERT INTO sessions BY NAME SELECT * FROM _new_sessions")
+            con.execute("INSERT INTO session_usage BY NAME SELECT *, ts::DATE AS day FROM _new_session_usage")
         finally:
             for name in tables:
-                con.unregister(f"_new_{name}")
+                con.execute(f"DROP TABLE IF EXISTS _new_{name}")
         return len(keep)
+
+
+_FILE_COLUMNS = {"path": "VARCHAR", "size": "UBIGINT", "mtime_ns": "UBIGINT", "session_id": "VARCHAR",
+                 "error": "VARCHAR"}
+_SESSION_COLUMNS = {"session_id": "VARCHAR", "file": "VARCHAR", "started_at": "TIMESTAMPTZ", "cwd": "VARCHAR",
+                    "cli_version": "VARCHAR", "source": "VARCHAR", "originator": "VARCHAR",
+                    "model_provider": "VARCHAR", "model": "VARCHAR"}
+_USAGE_COLUMNS = {"session_id": "VARCHAR", "model": "VARCHAR", "ts": "TIMESTAMPTZ",
+                  **dict.fromkeys(("input", "cached_input", "output", "reasoning", "cache_write"), "BIGINT")}
+_TYPES = {"rollout_files": _FILE_COLUMNS, "sessions": _SESSION_COLUMNS, "session_usage": _USAGE_COLUMNS}
+
+
+def _new_table(con: Any, name: str, data: dict[str, list], types: dict[str, str]) -> None:
+    """A temporary table of ``data``'s columns, handed to DuckDB as one JSON document: msgspec encodes it in
+    one call, DuckDB's ``from_json`` unpacks it (no row by row, and no pyarrow to load). Times are aware
+    datetimes, stored as the naive UTC the tables hold whatever the connection's TimeZone (a cast uses it)."""
+    spec = msgspec.json.encode({column: [kind] for column, kind in types.items()}).decode()
+    picks = ", ".join(f'unnest(j."{column}") AS "{column}"' for column in types)
+    naive = ", ".join(f'make_timestamp(epoch_us("{c}")) AS "{c}"' for c, kind in types.items() if kind == "TIMESTAMPTZ")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *{f' REPLACE ({naive})' if naive else ''} "
+                f"FROM (SELECT {picks} FROM (SELECT from_json(?, ?) AS j))",
+                [msgspec.json.encode(data).decode(), spec])

@@ -16,6 +16,7 @@ to spend by day / model / project, never to AvgPerf (they have no score).
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from analytics.metrics import (
@@ -354,7 +355,7 @@ def _token_columns(prefix: str) -> str:
 
 
 def usage_by_period(source: Any, period: str = "day", since: Moment = None, until: Moment = None,
-                    tz: str = "UTC", logs: Logs = None) -> pl.DataFrame:
+                    tz: str = "UTC", logs: Logs = None, rows: bool = False) -> pl.DataFrame:
     """Tokens and cost per period (a day, week or month in ``tz``) and model, or per Codex session and model.
 
     Routed runs (``outcome`` events) and Codex rollouts that never passed through the router count together
@@ -373,52 +374,59 @@ def usage_by_period(source: Any, period: str = "day", since: Moment = None, unti
     Routed runs are bucketed exactly; Codex usage by each ``session_usage`` row's timestamp, so as finely as
     those rows are kept: exact with a row per call; a row that sums a (model, UTC day) lands, in another
     zone, on the local day of its first call, which is then also what ``last_activity`` shows.
+    Each time is turned into ``tz``'s day in SQL (DuckDB's ICU), so ``rows=True`` needs no Polars.
     """
-    import polars as pl
-
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
     bounds = date_range(since, until, time_zone(tz))
     where, params = _where(*bounds, logs=logs)
     where_codex, _ = _where(*bounds, "u.ts", logs)
     routed, codex = _token_columns("tokens_"), _token_columns("u.")
-    # Grouping in SQL by 15-minute UTC slots keeps the rows few; every zone's offset is a multiple of 15
-    # minutes, so a slot falls wholly within one local day and Polars can bucket it in the zone exactly.
-    key, group = (("COALESCE(session_id, task_id)", "u.session_id") if period == "session"
-                  else ("time_bucket(INTERVAL 15 MINUTES, ts)", "time_bucket(INTERVAL 15 MINUTES, u.ts)"))
+    key, group = ("COALESCE(session_id, task_id)", "u.session_id") if period == "session" else ("ts", "u.ts")
     sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in _TOKENS)
-    sql = f"""
+    total = "(input + cached_input + cache_write + output) AS total_tokens"
+    usage = f"""
     WITH usage AS (
         SELECT {key} AS k, model, 'router' AS source, task_id AS item, cwd, file, ts, {routed}, cost, unpriced
         FROM priced_events WHERE event = 'outcome' AND {where}
         UNION ALL
         SELECT {group}, u.model, 'codex', u.session_id, u.cwd, s.file, u.ts, {codex}, u.cost, u.unpriced
         FROM session_spend u LEFT JOIN sessions s USING (session_id) WHERE {where_codex}
-    )
-    SELECT k, model, any_value(source) AS source, arg_max(cwd, ts) AS directory, arg_max(file, ts) AS file,
-           max(ts) AS last_activity, {sums}, sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced,
-           count(*) FILTER (WHERE source = 'router') AS runs,
-           list(DISTINCT item) FILTER (WHERE source = 'codex') AS codex_ids
-    FROM usage GROUP BY k, model
-    """
-    frame = _frame(source, sql, params + params)
-    local = pl.col("last_activity").dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
-    total = (pl.col("input") + pl.col("cached_input") + pl.col("cache_write") + pl.col("output")).alias("total_tokens")
+    )"""
+    runs = "count(*) FILTER (WHERE source = 'router') AS runs"
+    tokens = ", ".join(_TOKENS)
     if period == "session":
-        return (frame.with_columns(local, total).rename({"k": "session_id"})
-                .select("session_id", "model", "source", "directory", "file", "last_activity", *_TOKENS,
-                        "total_tokens", "cost_usd", "unpriced", "runs")
-                .sort("last_activity", "session_id", "model", nulls_last=True))
-    day = pl.col("k").dt.replace_time_zone("UTC").dt.convert_time_zone(tz).dt.date()
-    start = {"day": day, "week": day.dt.truncate("1w"), "month": day.dt.month_start()}[period]
-    cost = pl.col("cost_usd")
-    return (frame.with_columns(start.alias("period"))
-            .group_by("period", "model")
-            .agg(*(pl.col(name).sum() for name in _TOKENS),
-                 pl.when(cost.is_not_null().any()).then(cost.sum()).alias("cost_usd"),
-                 pl.col("unpriced").any(), pl.col("runs").sum(),
-                 pl.col("codex_ids").list.explode(keep_nulls=False, empty_as_null=False).n_unique()
-                 .alias("codex_sessions"))
-            .with_columns(total)
-            .select("period", "model", *_TOKENS, "total_tokens", "cost_usd", "unpriced", "runs", "codex_sessions")
-            .sort("period", "model", nulls_last=True))
+        sql = f"""{usage}
+        SELECT session_id, model, source, directory, file, last_activity, {tokens}, {total}, cost_usd, unpriced, runs
+        FROM (SELECT k AS session_id, model, any_value(source) AS source, arg_max(cwd, ts) AS directory,
+                     arg_max(file, ts) AS file, max(ts) AS last_activity, {sums}, sum(cost) AS cost_usd,
+                     bool_or(unpriced) AS unpriced, {runs}
+              FROM usage GROUP BY k, model)
+        ORDER BY last_activity NULLS LAST, session_id NULLS LAST, model NULLS LAST
+        """
+        return _in_zone(_frame(source, sql, params + params, rows), "last_activity", tz, rows)
+    day = "timezone(?, k AT TIME ZONE 'UTC')::DATE"
+    start = {"day": day, "week": f"date_trunc('week', {day})::DATE", "month": f"date_trunc('month', {day})::DATE"}
+    sql = f"""{usage}
+    SELECT period, model, {tokens}, {total}, cost_usd, unpriced, runs, codex_sessions
+    FROM (SELECT period, model, {sums}, sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced, {runs},
+                 count(DISTINCT item) FILTER (WHERE source = 'codex') AS codex_sessions
+          FROM (SELECT *, {start[period]} AS period FROM usage) GROUP BY period, model)
+    ORDER BY period NULLS LAST, model NULLS LAST
+    """
+    return _frame(source, sql, params + params + [tz], rows)
+
+
+def _in_zone(found: Any, column: str, tz: str, rows: bool) -> Any:
+    """``column`` (naive UTC) as aware times in ``tz``: in the frame, or in each row."""
+    if not rows:
+        import polars as pl
+
+        return found.with_columns(pl.col(column).dt.replace_time_zone("UTC").dt.convert_time_zone(tz))
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    for row in found:
+        if row[column] is not None:
+            row[column] = row[column].replace(tzinfo=UTC).astimezone(zone)
+    return found

@@ -205,14 +205,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, logs: list[Path], db: Path, prefetch: RolloutPrefetch | None) -> int:
-    from analytics.prices import PriceBook, PriceFileError, import_in_background
-
-    if args.view:
-        import_in_background("polars")  # what the views' periods are bucketed with: loaded while the rollouts are read
-
     import duckdb
 
     from analytics.paths import codex_home
+    from analytics.prices import PriceBook, PriceFileError
     from analytics.rollouts import RolloutIngester
     from analytics.store import MEMORY, Store, is_corruption
 

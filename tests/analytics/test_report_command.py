@@ -135,13 +135,14 @@ def test_report_rows_are_the_dashboard_frames(loaded) -> None:
         assert totals == {**summary, "cumulative": pytest.approx(summary["cumulative"])} and totals["runs"] > 0
 
 
-def test_a_warm_report_loads_neither_polars_nor_pyarrow(fixture_log: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("view", [[], ["daily"], ["session"]])
+def test_a_warm_report_loads_neither_polars_nor_pyarrow(fixture_log: Path, tmp_path: Path, view: list[str]) -> None:
     """What a warm report costs is mostly imports: with nothing new to read, only DuckDB's are paid."""
     import subprocess
     import sys
 
-    argv = ["report", "--log", str(fixture_log), "--db", str(tmp_path / "c.duckdb"), "--codex-home", str(tmp_path),
-            "--json"]
+    argv = ["report", *view, "--log", str(fixture_log), "--db", str(tmp_path / "c.duckdb"), "--codex-home",
+            str(tmp_path), "--json", *(["--timezone", "Europe/Berlin"] if view else [])]
     check = ("import sys; from hooks.cli import main; assert main(sys.argv[1:]) == 0; "
              "sys.stdout.flush(); print(sorted({'polars', 'pyarrow', 'numpy'} & set(sys.modules)), file=sys.stderr)")
     runs = [subprocess.run([sys.executable, "-c", check, *argv], capture_output=True, text=True, check=True,

@@ -495,16 +495,14 @@ class RolloutIngester:
             "GROUP BY ALL", [list(best)]).fetchall())
         # an older, shorter copy of a session we already hold (e.g. an archived snapshot) does not replace it
         keep = {sid: pair for sid, pair in best.items() if (held.get(sid) or 0) <= pair[1].weight()}
-        copies = [session for _, session in keep.values()]
-        calls = [(sid, call) for sid, (_, session) in keep.items() for call in session.calls]
-        columns = list(zip(*[call for _, call in calls], strict=True)) if calls else [[] for _ in range(7)]
-        tables = {
-            "rollout_files": dict(zip(_FILE_COLUMNS, map(list, zip(*files, strict=True)), strict=True)),
-            "sessions": {"session_id": list(keep), "file": [path for path, _ in keep.values()],
-                         **{name: [getattr(s, name) for s in copies] for name in list(_SESSION_COLUMNS)[2:]}},
-            "session_usage": {"session_id": [sid for sid, _ in calls],
-                              **dict(zip(list(_USAGE_COLUMNS)[1:], columns, strict=True))},
-        }
+        facts = operator.attrgetter(*list(_SESSION_COLUMNS)[2:])
+        sessions = [(sid, path, *facts(session)) for sid, (path, session) in keep.items()]
+        calls: list[tuple] = []
+        for sid, (_, session) in keep.items():
+            calls += [(sid, *call) for call in session.calls]
+        tables = {name: dict(zip(_TYPES[name], map(list, zip(*rows, strict=True)), strict=True)) if rows
+                  else dict.fromkeys(_TYPES[name], [])
+                  for name, rows in (("rollout_files", files), ("sessions", sessions), ("session_usage", calls))}
         try:
             for name, data in tables.items():
                 _new_table(con, f"_new_{name}", data, _TYPES[name])

@@ -37,28 +37,28 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
-from analytics.ingest_rows import ROW_COLUMNS, ROW_SCHEMA, judge_line
 from analytics.ingest_sql import FAST_SQL, REJECTED_SQL, TOLERANT_SQL
-from analytics.line_readback import find_inode
-from analytics.log_blocks import line_table, lines_at, read_block
 from analytics.prices import PriceBook, import_catalogue_in_background
 from analytics.store import Store
+
+if TYPE_CHECKING:  # numpy, pyarrow and what needs them load only when a poll reads bytes (not on a stat-only poll)
+    import numpy as np
+    import pyarrow as pa
 
 CHUNK_BYTES = 512 * 1024 * 1024  # a transaction; each chunk ends with one core idle on its last row group
 SMALL_BATCH = 5000  # lines; below this Python is faster than planning the bulk query
 FIRST_LINE_LIMIT = 1024 * 1024
 MALFORMED_TEXT_LIMIT = 2000
-_MALFORMED_SCHEMA = pa.schema([("log", pa.string()), ("file", pa.string()), ("inode", pa.uint64()),
-                               ("line", pa.int64()), ("error", pa.string()), ("text", pa.string())])
 
 
 def _insert(con: duckdb.DuckDBPyConnection, rows: list[tuple], schema: pa.Schema, sql: str) -> None:
     """Append row tuples as one Arrow batch named ``_rows`` in ``sql`` (executemany costs ~1 ms a row)."""
+    import pyarrow as pa
+
     table = pa.Table.from_arrays([pa.array(column, type=field.type) for column, field
                                   in zip(zip(*rows, strict=True), schema, strict=True)], schema=schema)
     con.register("_rows", table)
@@ -169,6 +169,8 @@ class LogIngester:
             state = FileState(path, st.st_dev, st.st_ino, 0, 0, first_hash, 0, 0)
         elif (state.device, state.inode) != (st.st_dev, st.st_ino):
             if not (first_hash == state.first_hash and st.st_size >= state.offset and state.first_hash):
+                from analytics.line_readback import find_inode
+
                 old = find_inode(Path(path).parent, state.device, state.inode)
                 if old is not None:
                     result += self._read(str(old), state)
@@ -194,6 +196,8 @@ class LogIngester:
         with open(source, "rb") as handle:
             fd = handle.fileno()
             while (available := os.fstat(fd).st_size - state.offset) > 0:
+                from analytics.log_blocks import read_block  # numpy and pyarrow: only when there are bytes
+
                 want = min(available, self.chunk_bytes)
                 data, ends = read_block(fd, state.offset, want)
                 while not len(ends) and want < available:  # one line longer than a chunk
@@ -210,6 +214,8 @@ class LogIngester:
         commit together, so a crash never loses or repeats a line. Only the lines up to the last of ``ends``
         are taken; the partial line after it is read again by the next poll.
         """
+        from analytics.log_blocks import line_table, lines_at
+
         con = self.store.con
         first_line = state.lines + 1
         size, count = int(ends[-1]), len(ends)
@@ -256,6 +262,10 @@ class LogIngester:
     def _slow_path(self, source: str, state: FileState, lines: list[tuple[int, int, bytes]]) -> IngestResult:
         """Python's verdict per (line number, file offset, line without its newline): malformed ones are kept
         aside, accepted ones appended as Arrow."""
+        import pyarrow as pa
+
+        from analytics.ingest_rows import ROW_COLUMNS, ROW_SCHEMA, judge_line
+
         rows, malformed = [], []
         for line, pos, raw in lines:
             if not raw.strip():
@@ -271,7 +281,9 @@ class LogIngester:
             _insert(con, rows, ROW_SCHEMA, f"INSERT INTO events ({', '.join(ROW_COLUMNS[:-1])}, byte_length, "
                     "line_hash) SELECT * EXCLUDE (text), strlen(text), hash(text) FROM _rows")
         if malformed:
-            _insert(con, malformed, _MALFORMED_SCHEMA, "INSERT INTO malformed SELECT * FROM _rows")
+            schema = pa.schema([("log", pa.string()), ("file", pa.string()), ("inode", pa.uint64()),
+                                ("line", pa.int64()), ("error", pa.string()), ("text", pa.string())])
+            _insert(con, malformed, schema, "INSERT INTO malformed SELECT * FROM _rows")
         return IngestResult(len(rows), len(malformed))
 
     def _save_state(self, state: FileState) -> None:

@@ -16,11 +16,9 @@ to spend by day / model / project, never to AvgPerf (they have no score).
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
-from analytics.line_readback import LINE_GONE, original_lines
 from analytics.metrics import (
     MIN_RUNS,
     WIN_THRESHOLD,
@@ -33,6 +31,9 @@ from analytics.metrics import (
 from analytics.query_scope import Logs, Moment, connection, date_range, time_zone
 from analytics.query_scope import frame as _frame
 from analytics.query_scope import where_clause as _where
+
+if TYPE_CHECKING:
+    import polars as pl
 
 UNITS = {
     "perf_per_dollar": "AvgPerf% / total USD of the runs (the paper's Perf/$, for a whole set of tasks); "
@@ -54,8 +55,10 @@ def _with_route(outcomes: str, columns: str) -> str:
 
 
 def dimension_model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
-                          win_threshold: float = WIN_THRESHOLD, min_runs: int = MIN_RUNS) -> pl.DataFrame:
+                          win_threshold: float = WIN_THRESHOLD, min_runs: int = MIN_RUNS,
+                          rows: bool = False) -> pl.DataFrame:
     """Per dimension x model: runs, avg score, win rate, cost, points per $; ``leader`` marks each dimension's best.
+    (``rows`` here and below: a list of dicts instead, see ``query_scope.frame``.)
 
     The leader has the best average score among models with at least ``min_runs`` runs there (one lucky
     run should not lead a dimension); when no model has that many, among all of them.
@@ -75,11 +78,11 @@ def dimension_model_stats(source: Any, since: Moment = None, until: Moment = Non
                                  win_rate DESC NULLS LAST, cost_usd ASC NULLS LAST, model) = 1 AS leader
     FROM s ORDER BY dimension, avg_score DESC NULLS LAST, model
     """
-    return _frame(source, sql, [win_threshold, *params, int(min_runs)])
+    return _frame(source, sql, [win_threshold, *params, int(min_runs)], rows)
 
 
 def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
-                min_runs: int = MIN_RUNS) -> pl.DataFrame:
+                min_runs: int = MIN_RUNS, rows: bool = False) -> pl.DataFrame:
     """Per model: runs, avg score, AvgPerf%, cost of the runs, priced runs and points per $ (null under
     ``min_runs`` scored and priced runs, or without spend)."""
     where, params = _where(since, until, logs=logs)
@@ -90,10 +93,11 @@ def model_stats(source: Any, since: Moment = None, until: Moment = None, logs: L
     FROM priced_events WHERE {RUN} AND {where}
     GROUP BY model ORDER BY runs DESC, model
     """
-    return _frame(source, sql, params)
+    return _frame(source, sql, params, rows)
 
 
-def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
+def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
+           rows: bool = False) -> pl.DataFrame:
     """One row: events, runs, avg score, AvgPerf%, run cost, Perf/$ (null under ``MIN_RUNS`` scored, priced
     runs: 100 / the cost of one run is not a figure), plus Codex-only spend, malformed lines, failed starts and
     the first/last run's time."""
@@ -118,11 +122,11 @@ def totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs =
            runs.first_run, runs.last_run
     FROM runs, codex
     """
-    return _frame(source, sql, params + params + bad_params)
+    return _frame(source, sql, params + params + bad_params, rows)
 
 
-def regret_over_time(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
-    """Per scored run in time order: best score, regret, its ``kind`` and the running total.
+def _regret_sql(since: Moment, until: Moment, logs: Logs) -> tuple[str, list[Any]]:
+    """Per scored run in time order: best score, regret and its ``kind``.
 
     ``oracle`` when the outcome carries every model's score (``oracle_scores``, benchmark replays):
     best − achieved. Otherwise ``estimated`` from the route's ``decision.candidates``: the best expected
@@ -151,21 +155,42 @@ def regret_over_time(source: Any, since: Moment = None, until: Moment = None, lo
            kind
     FROM k ORDER BY ts, file, line
     """
+    return sql, params
+
+
+def regret_over_time(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
+    """Per scored run in time order (``_regret_sql``) with the running total of regret."""
+    import polars as pl
+
     # The running total in Polars over the sorted rows: a SQL window would sort them a second time.
-    frame = _frame(source, sql, params)
+    frame = _frame(source, *_regret_sql(since, until, logs))
     return frame.with_columns(cumulative=pl.col("regret").fill_null(0.0).cum_sum())
 
 
+def _regret_label(kinds: set[str]) -> str:
+    """oracle only if every counted run was oracle, else estimated (none without any)."""
+    return "none" if not kinds else ("oracle" if kinds == {"oracle"} else "estimated")
+
+
 def regret_summary(frame: pl.DataFrame) -> dict[str, Any]:
-    """Cumulative regret and its label: oracle only if every counted run was oracle, else estimated."""
+    """Cumulative regret and its label from ``regret_over_time``."""
     kinds = set(frame.get_column("kind").drop_nulls().to_list()) if frame.height else set()
-    kind = "none" if not kinds else ("oracle" if kinds == {"oracle"} else "estimated")
     cumulative = float(frame.get_column("cumulative")[-1]) if frame.height else 0.0
-    return {"cumulative": cumulative, "kind": kind, "runs": int(frame.get_column("regret").drop_nulls().len())
-            if frame.height else 0}
+    return {"cumulative": cumulative, "kind": _regret_label(kinds),
+            "runs": int(frame.get_column("regret").drop_nulls().len()) if frame.height else 0}
 
 
-def spend_by_day(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
+def regret_totals(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> dict[str, Any]:
+    """``regret_summary`` summed in SQL, for a caller that needs no row of it (the report)."""
+    sql, params = _regret_sql(since, until, logs)
+    cumulative, kinds, runs = connection(source).execute(
+        f"SELECT COALESCE(sum(regret), 0.0), list(DISTINCT kind) FILTER (WHERE kind IS NOT NULL), count(regret) "
+        f"FROM ({sql})", params).fetchall()[0]
+    return {"cumulative": float(cumulative), "kind": _regret_label(set(kinds or [])), "runs": runs}
+
+
+def spend_by_day(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
+                 rows: bool = False) -> pl.DataFrame:
     """Spend per UTC day per model, router runs and Codex-only sessions together."""
     where, params = _where(since, until, logs=logs)
     sql = f"""
@@ -174,7 +199,7 @@ def spend_by_day(source: Any, since: Moment = None, until: Moment = None, logs: 
            bool_or(unpriced) AS unpriced
     FROM spend WHERE {where} GROUP BY ALL ORDER BY day, model
     """
-    return _frame(source, sql, params)
+    return _frame(source, sql, params, rows)
 
 
 def spend_by_project(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
@@ -249,6 +274,10 @@ def range_events(source: Any, since: Moment = None, until: Moment = None, logs: 
     ``raw`` is null and ``raw_error`` says why. The regret inputs typed at ingest are left out: ``raw`` holds
     them, and a nested column cannot go to CSV.
     """
+    import polars as pl
+
+    from analytics.line_readback import LINE_GONE, original_lines
+
     where, params = _where(since, until, logs=logs)
     sql = (f"SELECT * EXCLUDE (est_scores, oracle_best) FROM priced_events WHERE {where} "
            "ORDER BY ts, file, line")
@@ -267,6 +296,8 @@ def route_detail(source: Any, task_id: str, logs: Logs = None) -> dict[str, Any]
     The nested parts come from the log lines themselves (the store keeps where they are); a line rotated
     away or rewritten since gives ``raw_error`` instead of its nested parts.
     """
+    from analytics.line_readback import LINE_GONE, original_lines
+
     where, params = _where(None, None, logs=logs)
     sql = (f"SELECT * EXCLUDE (est_scores, oracle_best) FROM priced_events WHERE task_id = ? "
            f"AND event IN ('route', 'override', 'outcome') AND {where} ORDER BY ts, file, line")
@@ -301,7 +332,8 @@ def route_detail(source: Any, task_id: str, logs: Logs = None) -> dict[str, Any]
     }
 
 
-def unpriced_models(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None) -> pl.DataFrame:
+def unpriced_models(source: Any, since: Moment = None, until: Moment = None, logs: Logs = None,
+                    rows: bool = False) -> pl.DataFrame:
     """Models whose runs or sessions could not be priced (no logged cost, no price anywhere)."""
     where, params = _where(since, until, logs=logs)
     sql = f"""
@@ -309,7 +341,7 @@ def unpriced_models(source: Any, since: Moment = None, until: Moment = None, log
            count(DISTINCT task_id) FILTER (WHERE source = 'codex') AS codex_sessions
     FROM spend WHERE unpriced AND {where} GROUP BY model ORDER BY model
     """
-    return _frame(source, sql, params)
+    return _frame(source, sql, params, rows)
 
 
 _TOKENS = ("input", "cached_input", "cache_write", "output", "reasoning")
@@ -323,7 +355,7 @@ def _token_columns(prefix: str) -> str:
 
 
 def usage_by_period(source: Any, period: str = "day", since: Moment = None, until: Moment = None,
-                    tz: str = "UTC", logs: Logs = None) -> pl.DataFrame:
+                    tz: str = "UTC", logs: Logs = None, rows: bool = False) -> pl.DataFrame:
     """Tokens and cost per period (a day, week or month in ``tz``) and model, or per Codex session and model.
 
     Routed runs (``outcome`` events) and Codex rollouts that never passed through the router count together
@@ -342,6 +374,7 @@ def usage_by_period(source: Any, period: str = "day", since: Moment = None, unti
     Routed runs are bucketed exactly; Codex usage by each ``session_usage`` row's timestamp, so as finely as
     those rows are kept: exact with a row per call; a row that sums a (model, UTC day) lands, in another
     zone, on the local day of its first call, which is then also what ``last_activity`` shows.
+    Each time is turned into ``tz``'s day in SQL (DuckDB's ICU), so ``rows=True`` needs no Polars.
     """
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
@@ -349,43 +382,51 @@ def usage_by_period(source: Any, period: str = "day", since: Moment = None, unti
     where, params = _where(*bounds, logs=logs)
     where_codex, _ = _where(*bounds, "u.ts", logs)
     routed, codex = _token_columns("tokens_"), _token_columns("u.")
-    # Grouping in SQL by 15-minute UTC slots keeps the rows few; every zone's offset is a multiple of 15
-    # minutes, so a slot falls wholly within one local day and Polars can bucket it in the zone exactly.
-    key, group = (("COALESCE(session_id, task_id)", "u.session_id") if period == "session"
-                  else ("time_bucket(INTERVAL 15 MINUTES, ts)", "time_bucket(INTERVAL 15 MINUTES, u.ts)"))
+    key, group = ("COALESCE(session_id, task_id)", "u.session_id") if period == "session" else ("ts", "u.ts")
     sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in _TOKENS)
-    sql = f"""
+    total = "(input + cached_input + cache_write + output) AS total_tokens"
+    usage = f"""
     WITH usage AS (
         SELECT {key} AS k, model, 'router' AS source, task_id AS item, cwd, file, ts, {routed}, cost, unpriced
         FROM priced_events WHERE event = 'outcome' AND {where}
         UNION ALL
         SELECT {group}, u.model, 'codex', u.session_id, u.cwd, s.file, u.ts, {codex}, u.cost, u.unpriced
         FROM session_spend u LEFT JOIN sessions s USING (session_id) WHERE {where_codex}
-    )
-    SELECT k, model, any_value(source) AS source, arg_max(cwd, ts) AS directory, arg_max(file, ts) AS file,
-           max(ts) AS last_activity, {sums}, sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced,
-           count(*) FILTER (WHERE source = 'router') AS runs,
-           list(DISTINCT item) FILTER (WHERE source = 'codex') AS codex_ids
-    FROM usage GROUP BY k, model
-    """
-    frame = _frame(source, sql, params + params)
-    local = pl.col("last_activity").dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
-    total = (pl.col("input") + pl.col("cached_input") + pl.col("cache_write") + pl.col("output")).alias("total_tokens")
+    )"""
+    runs = "count(*) FILTER (WHERE source = 'router') AS runs"
+    tokens = ", ".join(_TOKENS)
     if period == "session":
-        return (frame.with_columns(local, total).rename({"k": "session_id"})
-                .select("session_id", "model", "source", "directory", "file", "last_activity", *_TOKENS,
-                        "total_tokens", "cost_usd", "unpriced", "runs")
-                .sort("last_activity", "session_id", "model", nulls_last=True))
-    day = pl.col("k").dt.replace_time_zone("UTC").dt.convert_time_zone(tz).dt.date()
-    start = {"day": day, "week": day.dt.truncate("1w"), "month": day.dt.month_start()}[period]
-    cost = pl.col("cost_usd")
-    return (frame.with_columns(start.alias("period"))
-            .group_by("period", "model")
-            .agg(*(pl.col(name).sum() for name in _TOKENS),
-                 pl.when(cost.is_not_null().any()).then(cost.sum()).alias("cost_usd"),
-                 pl.col("unpriced").any(), pl.col("runs").sum(),
-                 pl.col("codex_ids").list.explode(keep_nulls=False, empty_as_null=False).n_unique()
-                 .alias("codex_sessions"))
-            .with_columns(total)
-            .select("period", "model", *_TOKENS, "total_tokens", "cost_usd", "unpriced", "runs", "codex_sessions")
-            .sort("period", "model", nulls_last=True))
+        sql = f"""{usage}
+        SELECT session_id, model, source, directory, file, last_activity, {tokens}, {total}, cost_usd, unpriced, runs
+        FROM (SELECT k AS session_id, model, any_value(source) AS source, arg_max(cwd, ts) AS directory,
+                     arg_max(file, ts) AS file, max(ts) AS last_activity, {sums}, sum(cost) AS cost_usd,
+                     bool_or(unpriced) AS unpriced, {runs}
+              FROM usage GROUP BY k, model)
+        ORDER BY last_activity NULLS LAST, session_id NULLS LAST, model NULLS LAST
+        """
+        return _in_zone(_frame(source, sql, params + params, rows), "last_activity", tz, rows)
+    day = "timezone(?, k AT TIME ZONE 'UTC')::DATE"
+    start = {"day": day, "week": f"date_trunc('week', {day})::DATE", "month": f"date_trunc('month', {day})::DATE"}
+    sql = f"""{usage}
+    SELECT period, model, {tokens}, {total}, cost_usd, unpriced, runs, codex_sessions
+    FROM (SELECT period, model, {sums}, sum(cost) AS cost_usd, bool_or(unpriced) AS unpriced, {runs},
+                 count(DISTINCT item) FILTER (WHERE source = 'codex') AS codex_sessions
+          FROM (SELECT *, {start[period]} AS period FROM usage) GROUP BY period, model)
+    ORDER BY period NULLS LAST, model NULLS LAST
+    """
+    return _frame(source, sql, params + params + [tz], rows)
+
+
+def _in_zone(found: Any, column: str, tz: str, rows: bool) -> Any:
+    """``column`` (naive UTC) as aware times in ``tz``: in the frame, or in each row."""
+    if not rows:
+        import polars as pl
+
+        return found.with_columns(pl.col(column).dt.replace_time_zone("UTC").dt.convert_time_zone(tz))
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    for row in found:
+        if row[column] is not None:
+            row[column] = row[column].replace(tzinfo=UTC).astimezone(zone)
+    return found

@@ -77,6 +77,12 @@ def connection(source: Any) -> Any:
     return source.con if hasattr(source, "con") else source
 
 
-def frame(source: Any, sql: str, params: list[Any]) -> Any:
-    """The answer of ``sql`` as a Polars frame, from a ``Store`` or a DuckDB connection/cursor."""
-    return connection(source).sql(sql, params=params).pl()
+def frame(source: Any, sql: str, params: list[Any], rows: bool = False) -> Any:
+    """The answer of ``sql`` as a Polars frame, from a ``Store`` or a DuckDB connection/cursor; with ``rows``,
+    as a list of dicts straight from DuckDB (what the CLI prints needs neither Polars nor pyarrow, whose
+    imports cost more than a warm report's queries)."""
+    if not rows:
+        return connection(source).sql(sql, params=params).pl()
+    cursor = connection(source).execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -16,11 +16,14 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analytics import cli_options
 from analytics.errors import CommandError
 from analytics.metrics import WIN_THRESHOLD
+
+if TYPE_CHECKING:
+    from analytics.rollouts import RolloutPrefetch
 
 
 def _day_or_moment(text: str) -> str:
@@ -109,32 +112,35 @@ def _open_store(db: Path | None):
 
 def build_report(store: Any, since: str | None, until: str | None, win_threshold: float = WIN_THRESHOLD,
                  logs: list[Path] | None = None) -> dict[str, Any]:
-    """The --json object (also what the tables print): plain JSON values only."""
+    """The --json object (also what the tables print): plain JSON values only. Asked as rows, not Polars
+    frames: importing Polars and pyarrow would cost a warm report more than its queries."""
     from analytics import malformed
     from analytics import queries as q
 
-    total = q.totals(store, since, until, logs).row(0, named=True)
-    models = q.model_stats(store, since, until, logs)
-    dims = q.dimension_model_stats(store, since, until, logs, win_threshold=win_threshold)
-    regret = q.regret_summary(q.regret_over_time(store, since, until, logs))
-    days = q.spend_by_day(store, since, until, logs)
+    def pick(rows: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
+        return [{name: row[name] for name in names} for row in rows]
+
+    total = q.totals(store, since, until, logs, rows=True)[0]
     return {
         "events": total["events"],
         "malformed": total["malformed"],
-        "malformed_note": malformed.malformed_note(malformed.malformed_lines(store, limit=3, logs=logs), total["malformed"]),
+        "malformed_note": malformed.malformed_note(malformed.malformed_lines(store, limit=3, logs=logs, rows=True),
+                                                   total["malformed"]),
         "totals": {"runs": total["runs"], "cost_usd": total["cost_usd"], "avg_perf": total["avg_perf"],
                    "perf_per_dollar": total["perf_per_dollar"], "unpriced_runs": total["unpriced_runs"],
                    "codex_sessions": total["codex_sessions"], "codex_cost_usd": total["codex_cost_usd"],
                    "total_spend_usd": total["total_spend_usd"]},
-        "models": models.select("model", "runs", "avg_score", "cost_usd", "priced_runs", "points_per_usd",
-                                "unpriced_runs").to_dicts(),
-        "dimensions": dims.select("dimension", "model", "runs", "win_rate", "avg_score", "cost_usd",
-                                  "points_per_usd", "leader").to_dicts(),
+        "models": pick(q.model_stats(store, since, until, logs, rows=True), "model", "runs", "avg_score",
+                       "cost_usd", "priced_runs", "points_per_usd", "unpriced_runs"),
+        "dimensions": pick(q.dimension_model_stats(store, since, until, logs, win_threshold=win_threshold, rows=True),
+                           "dimension", "model", "runs", "win_rate", "avg_score", "cost_usd", "points_per_usd",
+                           "leader"),
         "units": q.UNITS,
-        "regret": regret,
+        "regret": q.regret_totals(store, since, until, logs),
         "spend_by_day": [{**row, "day": row["day"].isoformat() if isinstance(row["day"], date) else row["day"]}
-                         for row in days.select("day", "model", "cost_usd", "unpriced").to_dicts()],
-        "unpriced_models": q.unpriced_models(store, since, until, logs).get_column("model").to_list(),
+                         for row in pick(q.spend_by_day(store, since, until, logs, rows=True),
+                                         "day", "model", "cost_usd", "unpriced")],
+        "unpriced_models": [row["model"] for row in q.unpriced_models(store, since, until, logs, rows=True)],
     }
 
 
@@ -186,13 +192,24 @@ def render(report: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     logs = _check_inputs(args)
-    from analytics.prices import PriceBook, PriceFileError, import_in_background
+    from analytics.paths import codex_home, default_db_path
+    from analytics.rollouts import RolloutPrefetch
 
-    import_in_background("analytics.queries")  # Polars, pyarrow, numpy: loaded while the rollouts are read
+    db = args.db or default_db_path(logs, args.codex_home)
+    # a new cache reads every rollout: start on them before DuckDB is even loaded
+    prefetch = None if db.exists() else RolloutPrefetch(codex_home(args.codex_home))
+    try:
+        return _run(args, logs, db, prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
 
+
+def _run(args: argparse.Namespace, logs: list[Path], db: Path, prefetch: RolloutPrefetch | None) -> int:
     import duckdb
 
     from analytics.paths import codex_home
+    from analytics.prices import PriceBook, PriceFileError
     from analytics.rollouts import RolloutIngester
     from analytics.store import MEMORY, Store, is_corruption
 
@@ -200,12 +217,10 @@ def run(args: argparse.Namespace) -> int:
         book = PriceBook.load()
     except PriceFileError as exc:
         raise CommandError(str(exc), 2) from exc
-    from analytics.paths import default_db_path
-
-    store = _open_store(args.db or default_db_path(logs, args.codex_home))
+    store = _open_store(db)
 
     def collect() -> dict[str, Any]:
-        rollouts = RolloutIngester(store, codex_home(args.codex_home), prices=book).poll()
+        rollouts = RolloutIngester(store, codex_home(args.codex_home), prices=book, prefetch=prefetch).poll()
         from analytics.ingest import LogIngester
 
         LogIngester(store, logs, prices=book).poll()

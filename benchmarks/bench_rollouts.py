@@ -5,10 +5,12 @@ The tree (``analytics.rollout_tree``) holds forks, sub-agents, resumes, re-sent 
 midnight crossings, archived and ``.jsonl.zst`` files. ccusage skips ``.zst`` files, so timings are compared
 like with like on a copy of the tree without them (hard links to the same ``.jsonl`` files); our totals are
 checked on the full tree as well. Our time is the whole ``codex-router report --json`` process (cold: a new
-cache; warm: run again on it), as ccusage's is the whole ``ccusage codex daily --json --offline`` process;
-``ingest_*_s`` is the rollout poll alone, in this process. Each pair is run back to back, the order
-alternating, and the medians compared (the machine may be shared). Targets (issue 14): cold within 2x of
-ccusage; warm <= 0.5 s.
+cache; warm: run again on it; ``ours_daily_warm_s``: ``report daily --json``, ccusage's own view, warm), as
+ccusage's is the whole ``ccusage codex daily --json --offline`` process:
+start-up, imports and all, as a user sees it; ``ingest_*_s`` is the rollout poll alone, in this process, for
+reference only. Each pair is run back to back, the order alternating, and the medians compared (the machine
+may be shared: the load average is printed). Targets (issue 14): cold within 2x of ccusage; warm <= 0.5 s
+for the whole process.
 
 ccusage comes from the npm registry, pinned (20.0.24 ships its Linux x64 binary, 20.0.26 did not), installed
 once into a cache folder outside the repository (``--cache-dir``).
@@ -116,6 +118,7 @@ def main() -> int:
     from analytics.store import Store
 
     ccusage = None if args.no_ccusage else ensure_ccusage(args.ccusage_version, args.cache_dir.expanduser())
+    load_start = [round(x, 1) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="bench-rollouts-") as tmp:
         work = Path(tmp)
         started = time.perf_counter()
@@ -129,12 +132,13 @@ def main() -> int:
         base_env = {**os.environ, "CODEX_ROUTER_CONFIG_DIR": str(work / "config"),
                     "CODEX_ROUTER_DATA_DIR": str(work / "data"), "TZ": "UTC", "PYTHONPATH": str(ROOT)}
 
-        def ours(home: Path, db: Path) -> tuple[float, float, str]:
-            return timed([sys.executable, "-m", "hooks.cli", "report", "--codex-home", str(home), "--log",
+        def ours(home: Path, db: Path, *view: str) -> tuple[float, float, str]:
+            return timed([sys.executable, "-m", "hooks.cli", "report", *view, "--codex-home", str(home), "--log",
                           str(empty_log), "--db", str(db), "--json"], {**base_env, "CODEX_HOME": str(home)})
 
         runs: dict[str, list[float]] = {k: [] for k in ("ours_cold", "ours_warm", "ours_cold_cpu", "ours_warm_cpu",
-                                                        "ccusage", "ccusage_cpu", "ours_full_cold")}
+                                                        "ours_daily_warm", "ccusage", "ccusage_cpu",
+                                                        "ours_full_cold")}
         ccusage_out = ""
         for repeat in range(args.repeats):
             db = work / f"plain-{repeat}.duckdb"
@@ -147,6 +151,7 @@ def main() -> int:
                     wall, cpu, _ = ours(work / "plain", db)
                     runs["ours_warm"].append(wall)
                     runs["ours_warm_cpu"].append(cpu)
+                    runs["ours_daily_warm"].append(ours(work / "plain", db, "daily")[0])
                 elif ccusage is not None:
                     wall, cpu, ccusage_out = timed([str(ccusage), "codex", "daily", "--json", "--offline"],
                                                    {**base_env, "CODEX_HOME": str(work / "plain")})
@@ -174,9 +179,10 @@ def main() -> int:
         "bench": "rollouts", "sessions": tree.sessions, "forks": tree.forks, "subagents": tree.subagents,
         "resumes": tree.resumes, "files": tree.files, "zst_files": tree.zst_files, "mb": round(tree.bytes / 1e6, 1),
         "plain_mb": round(plain_bytes / 1e6, 1), "generate_s": round(generate_s, 1), "cpus": os.cpu_count(),
-        "load_avg": [round(x, 1) for x in os.getloadavg()],
+        "load_avg_start": load_start, "load_avg": [round(x, 1) for x in os.getloadavg()],
         "ours_cold_s": round(median["ours_cold"], 3), "ours_warm_s": round(median["ours_warm"], 3),
         "ours_cold_cpu_s": round(median["ours_cold_cpu"], 3), "ours_warm_cpu_s": round(median["ours_warm_cpu"], 3),
+        "ours_daily_warm_s": round(median["ours_daily_warm"], 3),
         "ours_full_tree_cold_s": round(median["ours_full_cold"], 3),
         "ingest_cold_s": round(ingest_cold, 3), "ingest_warm_s": round(ingest_warm, 3),
         "ours_cold_each": [round(t, 3) for t in runs["ours_cold"]],
@@ -198,7 +204,9 @@ def main() -> int:
             "ccusage_off_by_pct": {k: v for k, v in off_by(ccu, truth_plain).items() if k != "cost_usd"},
             "note": "timings on the tree without .zst files (ccusage skips them); ccusage prices with its own table",
         })
-    result["ok"] = (median["ours_warm"] <= WARM_TARGET_S or ingest_warm <= WARM_TARGET_S) and (
+    result["warm_target_s"] = WARM_TARGET_S
+    result["warm_note"] = "ours_warm_s and ccusage_s are whole processes (start-up included); ingest_* is in-process"
+    result["ok"] = median["ours_warm"] <= WARM_TARGET_S and (
         median["ccusage"] is None or median["ours_cold"] / median["ccusage"] <= COLD_RATIO_TARGET)
     print(json.dumps(result, allow_nan=False))
     return 0

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     out = report.to_dict()
     out["logs"] = [str(p) for p in paths]
     out["malformed_lines"] = malformed.height
-    out["malformed_note"] = malformed_note(malformed)
+    out["malformed_note"] = malformed_note(malformed.to_dicts())
     if curve is not None:
         out["frontier"] = curve.to_dict()
     if args.json:

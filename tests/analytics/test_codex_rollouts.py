@@ -10,7 +10,7 @@ import zstandard
 
 from analytics import queries as q
 from analytics.ingest import LogIngester
-from analytics.rollouts import RolloutIngester, parse_rollout
+from analytics.rollouts import RolloutIngester, _wanted_lines, parse_rollout
 from analytics.store import Store
 
 
@@ -104,3 +104,47 @@ def test_session_that_went_through_the_router_is_not_counted_twice(tmp_path: Pat
         RolloutIngester(store, home).poll()
         LogIngester(store, [fixture_log]).poll()
         assert q.totals(store).row(0, named=True)["codex_sessions"] == 0
+
+
+def test_misshapen_lines_are_read_as_the_json_module_reads_them(tmp_path: Path) -> None:
+    """The typed decoder refuses these lines; each is then read leniently, its odd parts taken as absent."""
+    t1, t2 = usage(1000, 200, 100), usage(1600, 200, 160)
+    nan_limits = token_event("2026-11-03T09:00:03Z", t1, t1)
+    nan_limits["payload"]["rate_limits"] = {"used_percent": float("nan")}  # json writes NaN; still a call
+    list_info = {"timestamp": "2026-11-03T09:00:04Z", "type": "event_msg",
+                 "payload": {"type": "token_count", "info": [t2]}}
+    bool_total = token_event("2026-11-03T09:00:05Z", {**t2, "input_tokens": True}, t2)
+    odd_last = token_event("2026-11-03T09:00:06Z", t2, [1, 2])  # a call; last_token_usage is not needed
+    offset = token_event("2026-11-03T23:30:00-02:00", usage(2000, 200, 200), t2)  # 01:30 UTC the next day
+    basic = token_event("20261105T090000Z", usage(2100, 200, 210), t2)  # ISO 8601 but not RFC 3339
+    lines = [*rollout_lines("sess-odd")[:2], nan_limits, list_info, bool_total, odd_last,
+             {"timestamp": "2026-11-03T09:00:07Z", "type": "turn_context", "payload": []}, ["token_count"],
+             offset, basic]
+    path = write_rollout(tmp_path / "rollout-odd.jsonl", lines)
+    session = parse_rollout(path)
+    assert session.usage == {("gpt-5.4", "2026-11-03"): [1600, 200, 160, 0],
+                             ("gpt-5.4", "2026-11-04"): [400, 0, 40, 0], ("gpt-5.4", "2026-11-05"): [100, 0, 10, 0]}
+    assert session.bad_lines == 1
+
+
+def test_a_record_name_in_a_message_does_not_hide_the_token_counts(tmp_path: Path) -> None:
+    """Only real ``token_usage_record`` lines make their file charged by records."""
+    lines = rollout_lines("sess-b")
+    lines.insert(2, {"timestamp": "2026-11-03T09:00:02Z", "type": "response_item",
+                     "payload": {"type": "function_call", "name": "token_usage_record"}})
+    session = parse_rollout(write_rollout(tmp_path / "rollout-b.jsonl", lines))
+    assert session.usage == {("gpt-5.4", "2026-11-03"): [1500, 300, 150, 60],
+                             ("glm-5", "2026-11-04"): [1000, 0, 100, 0]}
+
+
+def test_lines_codex_writes_without_usage_are_passed_over_unread() -> None:
+    """A response item or a non-usage event, in Codex's compact key order, is not parsed even when its text
+    names a usage line; anything else holding a name is."""
+    lines = [b'{"timestamp":"2026-11-03T09:00:00Z","type":"response_item","payload":{"text":"\\"token_count\\"",'
+             b'"name":"token_count"}}',
+             b'{"timestamp":"2026-11-03T09:00:00Z","type":"event_msg","payload":{"type":"user_message",'
+             b'"message":"turn_context","kind":"session_meta"}}',
+             b'{"timestamp":"2026-11-03T09:00:01Z","type":"event_msg","payload":{"type":"token_count"}}',
+             b'{"type":"response_item","name":"token_count"}',
+             b'{"timestamp":"2026-11-03T09:00:02Z","type":"turn_context","payload":{"model":"m"}}']
+    assert list(_wanted_lines(b"\n".join(lines) + b"\n")) == lines[2:]

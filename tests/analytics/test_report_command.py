@@ -130,3 +130,33 @@ def test_report_covers_only_the_logs_asked_for(capsys, fixture_log: Path, tmp_pa
     assert (both["totals"]["runs"], both["malformed"]) == (6, 3)
     assert (only_other["events"], only_other["totals"]["runs"], only_other["malformed"]) == (1, 1, 1)
     assert only_other["totals"]["cost_usd"] == pytest.approx(0.5)
+
+
+def test_report_rows_are_the_dashboard_frames(loaded) -> None:
+    """The report asks the same queries as rows (no Polars); they hold what the dashboard's frames hold."""
+    from analytics import queries as q
+    from analytics.malformed import malformed_lines
+
+    for ask in (q.totals, q.model_stats, q.dimension_model_stats, q.spend_by_day, q.unpriced_models, malformed_lines):
+        assert ask(loaded, rows=True) == ask(loaded).to_dicts(), ask.__name__
+    for since in (None, "2026-11-02"):
+        summary = q.regret_summary(q.regret_over_time(loaded, since=since))
+        totals = q.regret_totals(loaded, since=since)
+        assert totals == {**summary, "cumulative": pytest.approx(summary["cumulative"])} and totals["runs"] > 0
+
+
+@pytest.mark.parametrize("view", [[], ["daily"], ["session"]])
+def test_a_warm_report_loads_neither_polars_nor_pyarrow(fixture_log: Path, tmp_path: Path, view: list[str]) -> None:
+    """What a warm report costs is mostly imports: with nothing new to read, only DuckDB's are paid."""
+    import subprocess
+    import sys
+
+    argv = ["report", *view, "--log", str(fixture_log), "--db", str(tmp_path / "c.duckdb"), "--codex-home",
+            str(tmp_path), "--json", *(["--timezone", "Europe/Berlin"] if view else [])]
+    check = ("import sys; from hooks.cli import main; assert main(sys.argv[1:]) == 0; "
+             "sys.stdout.flush(); print(sorted({'polars', 'pyarrow', 'numpy'} & set(sys.modules)), file=sys.stderr)")
+    runs = [subprocess.run([sys.executable, "-c", check, *argv], capture_output=True, text=True, check=True,
+                           cwd=repo_root()) for _ in range(2)]
+    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
+    assert runs[0].stderr.strip() != "[]"  # the first run read the log in bulk (pyarrow)
+    assert runs[1].stderr.strip() == "[]"

@@ -118,11 +118,11 @@ class SprintScreen(Screen):
         t = d.totals
         unpriced = f" (+{t.unpriced_runs} unpriced)" if t.unpriced_runs else ""
         failed = f" · {num(t.failed_starts)} failed starts (not runs)" if t.failed_starts else ""
-        spend = "$0 (no runs)" if not t.runs and not t.spend_usd else usd(t.spend_usd) + unpriced
+        spend = "$0 (no runs)" if not t.runs and not t.total_spend_usd else usd(t.total_spend_usd) + unpriced
         regret = f"{num(t.regret)} tasks ({t.regret_kind})" if t.regret is not None else "—"
         self.query_one("#sprint-totals", Static).update(
             f"{d.label}: {d.since} → {d.until} (UTC days)\n{num(t.runs)} runs{failed} · spend {spend} · "
-            f"AvgPerf {pct(t.avg_perf)} · Perf/$ {ratio(t.perf_per_usd)} (AvgPerf% ÷ run $) · regret {regret} · "
+            f"AvgPerf {pct(t.avg_perf)} · Perf/$ {ratio(t.perf_per_dollar)} (AvgPerf% ÷ run $) · regret {regret} · "
             f"{num(d.events)} events")
         for table_id, _caption in TABLES:
             empty = "no estimate: no routed tasks in range" if table_id == "always" else "nothing in this range"

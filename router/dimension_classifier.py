@@ -21,6 +21,7 @@ import tomllib
 import weakref
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -218,10 +219,13 @@ _PROTOTYPE_LOCK = threading.Lock()
 
 
 class DimensionClassifier:
-    """Keyword + prototype classifier. Prototype embeddings are computed once per embedder, on first use."""
+    """Keyword + prototype classifier. Prototype embeddings are computed once per embedder, on first use, and
+    cached on disk in ``data_dir`` (None is the user's data dir; see ``encode_fixed``)."""
 
-    def __init__(self, embedder: Embedder | None = None, prototypes: dict[str, list[str]] | None = None):
+    def __init__(self, embedder: Embedder | None = None, prototypes: dict[str, list[str]] | None = None,
+                 data_dir: Path | None = None):
         self.embedder = embedder
+        self.data_dir = data_dir
         self.prototypes = prototypes if prototypes is not None else load_prototypes()
         self._sentences = tuple(s for d in DIMENSIONS for s in self.prototypes[d])
         self._labels = np.asarray([i for i, d in enumerate(DIMENSIONS) for _ in self.prototypes[d]])
@@ -235,7 +239,8 @@ class DimensionClassifier:
             per_embedder = _PROTOTYPE_CACHE.setdefault(self.embedder, {})
             matrix = per_embedder.get(self._sentences)
             if matrix is None:
-                matrix = per_embedder[self._sentences] = encode_fixed(self.embedder, self._sentences)
+                matrix = per_embedder[self._sentences] = encode_fixed(self.embedder, self._sentences,
+                                                                       self.data_dir)
         return matrix
 
     def prototype_similarities(self, embedding: np.ndarray) -> np.ndarray:

@@ -154,15 +154,16 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def encode_fixed(embedder: Any, texts: Sequence[str]) -> np.ndarray:
+def encode_fixed(embedder: Any, texts: Sequence[str], folder: Path | None = None) -> np.ndarray:
     """Vectors of a fixed set of texts (the classifier's prototypes), cached on disk per model: encoding them
-    again in every process was a quarter of a `codex-router route` start. An embedder without an ``identity``
-    (a test double) just encodes; a cache that cannot be read or written only costs the encoding."""
+    again in every process was a quarter of a `codex-router route` start. The cache is in ``folder`` (the
+    router's data dir; None is the user's: a demo passes its temporary one). An embedder without an
+    ``identity`` (a test double) just encodes; a cache that cannot be read or written only costs the encoding."""
     identity = getattr(embedder, "identity", None)
     if identity is None:
         return embedder.encode(list(texts))
     digest = hashlib.sha256(json.dumps([identity, *texts]).encode("utf-8")).hexdigest()[:32]
-    path = data_dir() / "embeddings" / f"{digest}.npy"
+    path = (folder or data_dir()) / "embeddings" / f"{digest}.npy"
     try:
         cached = np.load(path, allow_pickle=False)
         if cached.dtype == np.float32 and cached.ndim == 2 and cached.shape[0] == len(texts):

@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -81,11 +82,13 @@ class FeatureExtractor:
 
     ``embed=False`` never touches the embedding model (no torch import): the classifier then runs on
     keywords alone and ``embedding`` is None. With ``embed=True`` the model is loaded on first use, from
-    ``embedder`` or the process-wide shared one.
+    ``embedder`` or the process-wide shared one. ``data_dir`` is where the classifier caches its prototypes'
+    vectors (None is the user's data dir).
     """
 
-    def __init__(self, embedder: Embedder | None = None, *, embed: bool = True) -> None:
+    def __init__(self, embedder: Embedder | None = None, *, embed: bool = True, data_dir: Path | None = None) -> None:
         self.embed = embed
+        self.data_dir = data_dir
         self._embedder = embedder
         self._classifier: DimensionClassifier | None = None
         self._lock = threading.Lock()
@@ -105,7 +108,7 @@ class FeatureExtractor:
         if self._classifier is None:
             with self._lock:
                 if self._classifier is None:
-                    self._classifier = DimensionClassifier(self.embedder)
+                    self._classifier = DimensionClassifier(self.embedder, data_dir=self.data_dir)
         return self._classifier
 
     def extract(self, text: str | None, metadata: Mapping[str, Any] | None = None) -> TaskFeatures:

@@ -32,6 +32,7 @@ from tui.messages import (
     EmbedderState,
     FeedRefreshed,
     LogChanged,
+    Operation,
     RegretRefreshed,
     RouterLearned,
     ServiceFailed,
@@ -191,12 +192,12 @@ class CodexRouterApp(App):
     @work(thread=True, exclusive=True, group="ingest")
     def ingest(self) -> None:
         """Feed first (the cheap query), then the aggregates only when something new arrived."""
-        feed = self.call_service(self, "ingest", lambda s: s.ingest())
+        feed = self.call_service(self, Operation.INGEST, lambda s: s.ingest())
         if feed is None:
             return
         self._post_to("dashboard", FeedRefreshed(feed))
         if feed.new_events or not self._have_aggregates:
-            data = self.call_service(self, "ingest", lambda s: s.aggregates())
+            data = self.call_service(self, Operation.INGEST, lambda s: s.aggregates())
             if data is not None:
                 self._have_aggregates = True
                 self._post_to("dashboard", DashboardRefreshed(data))
@@ -205,12 +206,12 @@ class CodexRouterApp(App):
     def refresh_regret(self) -> None:
         """The slowest query, off the ingest path so new lines reach the other panels without waiting."""
         started = time.monotonic()
-        data = self.call_service(self, "regret", lambda s: s.regret())
+        data = self.call_service(self, Operation.REGRET, lambda s: s.regret())
         self._regret_next = time.monotonic() + max(REGRET_MIN_GAP_S, 2 * (time.monotonic() - started))
         if data is not None:
             self._post_to("dashboard", RegretRefreshed(data))
 
-    def call_service(self, target: MessagePump, where: str, call: Callable[[Services], T]) -> T | None:
+    def call_service(self, target: MessagePump, operation: Operation, call: Callable[[Services], T]) -> T | None:
         """Run ``call`` (in a worker thread); a failure becomes a ServiceFailed message to ``target``.
 
         Unexpected exceptions are reported the same way (and logged with their traceback to the Textual
@@ -223,7 +224,7 @@ class CodexRouterApp(App):
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback on screen
             self.log.error(traceback.format_exc())
             text = f"unexpected {type(exc).__name__}: {exc}"
-        target.post_message(ServiceFailed(where, text))
+        target.post_message(ServiceFailed(operation, text))
         return None
 
     @property
@@ -282,7 +283,7 @@ class CodexRouterApp(App):
 
     @on(ServiceFailed)
     def _service_failed(self, message: ServiceFailed) -> None:
-        self.report_error(f"{message.where}: {message.message}")
+        self.report_error(f"{message.operation.label}: {message.message}")
 
     def report_error(self, text: str) -> None:
         """A notification now and a banner that stays on the dashboard until the next good refresh."""
@@ -299,7 +300,7 @@ class CodexRouterApp(App):
             self.post_message(EmbedderState("failed", str(exc)))
             return
         self.post_message(EmbedderState("ready"))
-        self.call_service(self, "router memory", lambda s: s.ensure_memory())
+        self.call_service(self, Operation.ROUTER_MEMORY, lambda s: s.ensure_memory())
         self.call_from_thread(self._router_learned)
 
     @on(EmbedderState)

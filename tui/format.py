@@ -64,13 +64,13 @@ def strength_style(value: float | None) -> str:
     return "red"
 
 
-def rate_cell(value: float | None, n: int | None, leader: bool) -> Text:
+def rate_cell(value: float | None, runs: int | None, leader: bool) -> Text:
     if value is None:
         return Text("·", style="dim")
     label = f"{'★' if leader else ' '}{value * 100:3.0f}%"
     text = Text(label, style=strength_style(value) + (" bold underline" if leader else ""))
-    if n is not None:
-        text.append(f" n={n}", style="dim")
+    if runs is not None:
+        text.append(f" n={runs}", style="dim")
     return text
 
 

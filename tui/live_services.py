@@ -118,9 +118,9 @@ class LiveServices:
             spend = queries.spend_by_day(store)
             return DashboardData(
                 totals=totals_view(queries.totals(store)),
-                win_rates=queries.dimension_model_stats(store).rename({"runs": "n"}),
+                win_rates=queries.dimension_model_stats(store),
                 perf=perf_bars(queries.model_stats(store)),
-                spend=spend.rename({"cost_usd": "spend_usd"}),
+                spend=spend,
             )
 
     def route_detail(self, task_id: str) -> RouteDetail:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from textual.message import Message
 
 from tui.viewdata import (
@@ -55,12 +57,32 @@ class StatusChanged(Message):
         self.text = text
 
 
+class Operation(Enum):
+    """What a worker was doing: screens decide what a failure means by this, never by the label shown."""
+
+    INGEST = "ingest"
+    REGRET = "regret"
+    ROUTER_MEMORY = "router memory"
+    ROUTER = "router"
+    WHATIF = "what-if"
+    DECIDE = "decide"
+    LAUNCH = "launch"
+    SPRINT = "sprint"
+    EXPORT = "export"
+    DETAIL = "detail"
+
+    @property
+    def label(self) -> str:
+        """The words shown to the user (a notification's title, the banner)."""
+        return self.value
+
+
 class ServiceFailed(Message):
     """A worker hit a problem the user can act on; shown as a notification, never a traceback."""
 
-    def __init__(self, where: str, message: str) -> None:
+    def __init__(self, operation: Operation, message: str) -> None:
         super().__init__()
-        self.where = where
+        self.operation = operation
         self.message = message
 
 

@@ -231,8 +231,9 @@ class RouterControl:
 
     # -- composer ------------------------------------------------------------------------------------
     def extractor(self) -> FeatureExtractor:
+        """One per run; its classifier caches vectors in the session's data dir (a demo's temporary one)."""
         if self._features is None:
-            self._features = FeatureExtractor(self.embedder)
+            self._features = FeatureExtractor(self.embedder, data_dir=self.session.data_dir)
         return self._features
 
     def decide(self, task: str, cwd: Path) -> DecisionView:

@@ -36,14 +36,14 @@ def totals_view(frame: pl.DataFrame, regret: dict[str, Any] | None = None) -> To
     first, last = row.get("first_run"), row.get("last_run")
     return Totals(
         runs=int(row.get("runs") or 0),
-        spend_usd=row.get("total_spend_usd", row.get("cost_usd")),
+        total_spend_usd=row.get("total_spend_usd", row.get("cost_usd")),
         avg_perf=row.get("avg_perf"),
-        perf_per_usd=row.get("perf_per_dollar"),
+        perf_per_dollar=row.get("perf_per_dollar"),
         since=None if first is None else str(first)[:16],
         until=None if last is None else str(last)[:16],
         unpriced_runs=int(row.get("unpriced_runs") or 0),
         failed_starts=int(row.get("failed_starts") or 0),
-        spend_runs_usd=row.get("cost_usd"),
+        cost_usd=row.get("cost_usd"),
         regret=regret["cumulative"] if regret and regret["kind"] != "none" else None,
         regret_kind=regret["kind"] if regret and regret["kind"] != "none" else "no data",
     )

@@ -15,16 +15,16 @@ import polars as pl
 @dataclass(frozen=True)
 class Totals:
     runs: int = 0
-    spend_usd: float | None = 0.0
+    total_spend_usd: float | None = 0.0  # the runs and Codex-only sessions together
     avg_perf: float | None = None  # AvgPerf% (0..100)
-    perf_per_usd: float | None = None
+    perf_per_dollar: float | None = None
     regret: float | None = None
     regret_kind: str = "estimated"  # "oracle" | "estimated" | "no data"
     since: str | None = None
     until: str | None = None
     unpriced_runs: int = 0
     failed_starts: int = 0  # launches that never ran (codex_missing): not runs, shown apart
-    spend_runs_usd: float | None = None  # what the runs cost (Perf/$ divides by this; spend adds Codex sessions)
+    cost_usd: float | None = None  # what the runs cost (Perf/$ divides by this)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class PerfBars:
 class DashboardData:
     """One refresh of every main-screen panel, posted by the ingest worker as a single message.
 
-    Frames: ``win_rates`` (dimension, model, win_rate 0..1, n, leader), ``spend`` (day, model, spend_usd);
+    Frames: ``win_rates`` (dimension, model, win_rate 0..1, runs, leader), ``spend`` (day, model, cost_usd);
     ``perf`` the per-model efficiency bars. The feed (``FeedData``) comes first, regret
     (``RegretData``) last: new lines reach the screen without waiting for the slower aggregates.
     """

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from textual.widgets import DataTable, Input, Log, Select, Static
+from textual.widgets import Button, DataTable, Input, Log, Select, Static
 from tui_support import FIXTURE_LOG, FakeServices, wait_for_workers
 
 from analytics.logwriter import append_event
@@ -245,6 +245,53 @@ async def test_sprint_default_shows_the_latest_data_when_today_has_none(fake_ser
         await wait_for_workers(pilot)
         totals = str(app.screen.query_one("#sprint-totals", Static).render())
         assert "Last sprint" in totals and "→ 2026-11-12" in totals and "24 runs" in totals
+
+
+def failing(text: str):
+    def fail(*_args, **_kwargs) -> None:
+        raise ServiceError(text)
+    return fail
+
+
+async def test_a_failed_launch_keeps_the_decision_and_a_failed_decide_says_so(fake_services: FakeServices) -> None:
+    """The composer tells the two failures apart by their operation (not by the label it shows)."""
+    app = CodexRouterApp(fake_services, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("f4")
+        composer = app.screen
+        await pilot.press(*"fix the bug", "enter")
+        await wait_for_workers(pilot)
+        fake_services.launch = failing("codex is not installed")
+        await pilot.press("ctrl+l")
+        await wait_for_workers(pilot)
+        assert not composer.running and not composer.query_one("#launch", Button).disabled
+        assert composer.query_one("#cancel", Button).disabled
+        assert "No decision" not in str(composer.query_one("#decision-summary", Static).render())
+        assert "launch failed: codex is not installed" in "\n".join(composer.query_one("#progress", Log).lines)
+        fake_services.decide = failing("the router state is unreadable")
+        composer.query_one("#task", Input).focus()
+        await pilot.press("enter")
+        await wait_for_workers(pilot)
+        assert "No decision: the router state is unreadable" in str(
+            composer.query_one("#decision-summary", Static).render())
+
+
+async def test_a_failed_export_keeps_the_review_and_a_failed_review_says_so(fake_services: FakeServices,
+                                                                          tmp_path: Path) -> None:
+    app = CodexRouterApp(fake_services, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("f6")
+        await wait_for_workers(pilot)
+        sprint = app.screen
+        fake_services.export = failing("cannot export: disk full")
+        sprint.export(sprint.data, tmp_path, "csv")
+        await wait_for_workers(pilot)
+        assert "runs" in str(sprint.query_one("#sprint-totals", Static).render())
+        assert any(n.title == "export" and "disk full" in n.message for n in app._notifications)
+        fake_services.sprint = failing("the database is locked")
+        sprint.action_show_range()
+        await wait_for_workers(pilot)
+        assert "No review: the database is locked" in str(sprint.query_one("#sprint-totals", Static).render())
 
 
 @pytest.mark.parametrize(("size", "narrow"), [((60, 30), True), ((200, 50), False)])

@@ -193,3 +193,23 @@ def test_demo_keeps_the_router_state_in_its_temp_folder(monkeypatch) -> None:
     finally:
         services.close()
     assert not session.scratch.exists()
+
+
+def test_demo_caches_the_classifier_vectors_in_its_temp_folder(tmp_path: Path, embedder, monkeypatch) -> None:
+    """A demo decision's classifier caches its prototypes' vectors in the demo's folder, not the user's data dir."""
+    import weakref
+
+    from analytics.paths import data_dir
+    from router import dimension_classifier
+    from tui.session import resolve_paths
+
+    monkeypatch.setattr(dimension_classifier, "_PROTOTYPE_CACHE", weakref.WeakKeyDictionary())  # not in memory yet
+    session = resolve_paths(None, None, None, demo=True)
+    services = LiveServices(session, clock=lambda: FIXED_NOW, embedder=embedder)
+    try:
+        assert services.router.decide("fix the failing unit test in the parser", tmp_path).chosen
+        assert session.scratch is not None
+        assert list((session.scratch / "data" / "embeddings").glob("*.npy"))
+        assert not (data_dir() / "embeddings").exists()
+    finally:
+        services.close()

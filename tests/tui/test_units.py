@@ -103,8 +103,8 @@ def test_dollar_columns_are_money_and_ratios_per_dollar_are_not() -> None:
 
     assert format_value("cost_usd", 1.5) == "$1.50" and format_value("spend", 0.25) == "$0.25"
     assert format_value("cost_usd", 0.0067) == "$0.0067" and format_value("cost_usd", 0.000123) == "$0.00012"
-    assert format_value("perf_per_usd", 13.18) == "13.2" and format_value("points_per_usd", 1013.56) == "1,014"
-    assert str(format_value("cost_usd", None)) == "unpriced" and format_value("perf_per_usd", None) == "—"
+    assert format_value("perf_per_dollar", 13.18) == "13.2" and format_value("points_per_usd", 1013.56) == "1,014"
+    assert str(format_value("cost_usd", None)) == "unpriced" and format_value("perf_per_dollar", None) == "—"
 
 
 @pytest.mark.parametrize("implementation", ["LiveServices", "FakeServices"])

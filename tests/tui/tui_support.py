@@ -94,18 +94,18 @@ class FakeServices:
         runs = outcomes.height
         spend = float(outcomes["cost_usd"].sum()) if runs else 0.0
         avg = float(outcomes["score"].mean()) * 100 if runs else None
-        totals = Totals(runs=runs, spend_usd=spend, avg_perf=avg, perf_per_usd=(avg / spend) if runs else None,
-                        spend_runs_usd=spend,
+        totals = Totals(runs=runs, total_spend_usd=spend, avg_perf=avg, perf_per_dollar=(avg / spend) if runs else None,
+                        cost_usd=spend,
                         since=outcomes["ts"].min()[:16] if runs else None,
                         until=outcomes["ts"].max()[:16] if runs else None)
         win = (outcomes.group_by("dimension", "model").agg(pl.col("score").mean().alias("win_rate"),
-                                                         pl.len().alias("n"))
+                                                         pl.len().alias("runs"))
                .with_columns((pl.col("win_rate") == pl.col("win_rate").max().over("dimension")).alias("leader"))
                .sort("dimension", "model"))
         per_model = outcomes.group_by("model").agg((pl.col("score").sum() / pl.col("cost_usd").sum()).alias("value"),
                                                    pl.len().alias("runs")).sort("model")
         spend_frame = (outcomes.with_columns(pl.col("ts").str.slice(0, 10).alias("day"))
-                       .group_by("day", "model").agg(pl.col("cost_usd").sum().alias("spend_usd")).sort("day", "model"))
+                       .group_by("day", "model").agg(pl.col("cost_usd").sum()).sort("day", "model"))
         return DashboardData(totals, win, PerfBars(per_model, "points/$"), spend_frame)
 
     def route_detail(self, task_id: str) -> RouteDetail:
@@ -207,9 +207,9 @@ class FakeServices:
                      default=None)
         first, last, label = review_range(key, start, end, self.clock(), latest, sprint_days)
         frame = self._range_frame(first.isoformat(), last.isoformat())
-        by_model = frame.group_by("model").agg(pl.col("cost_usd").sum().alias("spend_usd")).sort("model")
+        by_model = frame.group_by("model").agg(pl.col("cost_usd").sum()).sort("model")
         return SprintData(label, first.isoformat(), last.isoformat(),
-                          Totals(runs=frame.height, spend_usd=float(frame["cost_usd"].sum())), by_model,
+                          Totals(runs=frame.height, total_spend_usd=float(frame["cost_usd"].sum())), by_model,
                           by_model.rename({"model": "dimension"}), by_model.rename({"model": "cwd"}),
                           by_model.rename({"model": "day"}), by_model.with_columns(pl.lit(True).alias("estimated")),
                           frame.head(5), frame.height)

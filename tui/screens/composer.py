@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Log, Select, Static
 
 from tui.format import num, usd
-from tui.messages import DecisionReady, LaunchFinished, LaunchProgress, ServiceFailed
+from tui.messages import DecisionReady, LaunchFinished, LaunchProgress, Operation, ServiceFailed
 from tui.viewdata import DecisionView
 
 
@@ -65,7 +65,7 @@ class ComposerScreen(Screen):
 
     @work(thread=True, exclusive=True, group="decide")
     def decide(self, task: str) -> None:
-        decision = self.app.call_service(self, "decide", lambda s: s.decide(task))
+        decision = self.app.call_service(self, Operation.DECIDE, lambda s: s.decide(task))
         if decision is None:
             return
         self.post_message(DecisionReady(decision))
@@ -148,7 +148,7 @@ class ComposerScreen(Screen):
         def progress(line: str) -> None:
             self.post_message(LaunchProgress(line))
 
-        outcome = self.app.call_service(self, "launch", lambda s: s.launch(decision, model, progress, cancel))
+        outcome = self.app.call_service(self, Operation.LAUNCH, lambda s: s.launch(decision, model, progress, cancel))
         if outcome is None:
             return
         self.post_message(LaunchFinished(outcome))
@@ -168,12 +168,12 @@ class ComposerScreen(Screen):
     @on(ServiceFailed)
     def _failed(self, message: ServiceFailed) -> None:
         message.stop()
-        if message.where == "launch":
+        if message.operation is Operation.LAUNCH:
             self._done()
         else:
             self.query_one("#decision-summary", Static).update(f"No decision: {message.message}")
-        self.query_one("#progress", Log).write_line(f"{message.where} failed: {message.message}")
-        self.notify(message.message, title=message.where, severity="error", timeout=8)
+        self.query_one("#progress", Log).write_line(f"{message.operation.label} failed: {message.message}")
+        self.notify(message.message, title=message.operation.label, severity="error", timeout=8)
 
     def _done(self) -> None:
         self.running = False

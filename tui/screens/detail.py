@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.format import num, seconds, usd
-from tui.messages import RouteDetailReady, ServiceFailed
+from tui.messages import Operation, RouteDetailReady, ServiceFailed
 from tui.viewdata import RouteDetail
 from tui.widgets.panels import WinRateTable
 
@@ -46,7 +46,7 @@ class RouteDetailScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="detail")
     def load(self) -> None:
-        detail = self.app.call_service(self, "detail", lambda s: s.route_detail(self.task_id))
+        detail = self.app.call_service(self, Operation.DETAIL, lambda s: s.route_detail(self.task_id))
         if detail is not None:
             self.post_message(RouteDetailReady(detail))
 

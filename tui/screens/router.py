@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sta
 from textual_plotext import PlotextPlot
 
 from tui.format import interval, metric_value, num, usd
-from tui.messages import RouterLearned, RouterViewChanged, ServiceFailed, WhatIfReady
+from tui.messages import Operation, RouterLearned, RouterViewChanged, ServiceFailed, WhatIfReady
 from tui.viewdata import RouterView, WhatIfView
 
 PRIORS_CAPTION = "Priors: expected score, cost per task, n outcomes; pinned = your edit"
@@ -117,18 +117,18 @@ class RouterScreen(Screen):
 
     @work(thread=True, exclusive=True, group="router")
     def save(self) -> None:
-        saved = self.app.call_service(self, "router", lambda s: (s.save_router(), s.router_view()))
+        saved = self.app.call_service(self, Operation.ROUTER, lambda s: (s.save_router(), s.router_view()))
         if saved is not None:
             self.post_message(RouterViewChanged(saved[1], f"saved to {saved[0]}", saved=True))
 
     @work(thread=True, exclusive=True, group="whatif")
     def run_whatif(self) -> None:
-        view = self.app.call_service(self, "what-if", lambda s: s.whatif())
+        view = self.app.call_service(self, Operation.WHATIF, lambda s: s.whatif())
         if view is not None:
             self.post_message(WhatIfReady(view))
 
     def _run(self, call, note: str = "", edited: bool = False) -> None:
-        view = self.app.call_service(self, "router", call)
+        view = self.app.call_service(self, Operation.ROUTER, call)
         if view is not None:
             self.post_message(RouterViewChanged(view, note, edited=edited))
 
@@ -159,7 +159,7 @@ class RouterScreen(Screen):
     @on(ServiceFailed)
     def _failed(self, message: ServiceFailed) -> None:
         message.stop()
-        self.notify(f"{message.where}: {message.message}", severity="error", timeout=8)
+        self.notify(f"{message.operation.label}: {message.message}", severity="error", timeout=8)
         self.query_one("#router-note", Static).update(f"refused: {message.message}")
         if self.view is not None:
             self._render_settings(self.view)

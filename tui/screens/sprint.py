@@ -15,7 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from tui.format import num, pct, ratio, usd
-from tui.messages import ExportDone, ServiceFailed, SprintReady
+from tui.messages import ExportDone, Operation, ServiceFailed, SprintReady
 from tui.review_range import RANGES
 from tui.viewdata import SprintData
 from tui.widgets.tables import fill_table
@@ -107,7 +107,7 @@ class SprintScreen(Screen):
     @work(thread=True, exclusive=True, group="sprint")
     def load(self, key: str, start: str | None, end: str | None) -> None:
         days = self.app.config.sprint_days
-        data = self.app.call_service(self, "sprint", lambda s: s.sprint(key, start, end, days))
+        data = self.app.call_service(self, Operation.SPRINT, lambda s: s.sprint(key, start, end, days))
         if data is None:
             return
         self.post_message(SprintReady(data))
@@ -118,11 +118,11 @@ class SprintScreen(Screen):
         t = d.totals
         unpriced = f" (+{t.unpriced_runs} unpriced)" if t.unpriced_runs else ""
         failed = f" · {num(t.failed_starts)} failed starts (not runs)" if t.failed_starts else ""
-        spend = "$0 (no runs)" if not t.runs and not t.spend_usd else usd(t.spend_usd) + unpriced
+        spend = "$0 (no runs)" if not t.runs and not t.total_spend_usd else usd(t.total_spend_usd) + unpriced
         regret = f"{num(t.regret)} tasks ({t.regret_kind})" if t.regret is not None else "—"
         self.query_one("#sprint-totals", Static).update(
             f"{d.label}: {d.since} → {d.until} (UTC days)\n{num(t.runs)} runs{failed} · spend {spend} · "
-            f"AvgPerf {pct(t.avg_perf)} · Perf/$ {ratio(t.perf_per_usd)} (AvgPerf% ÷ run $) · regret {regret} · "
+            f"AvgPerf {pct(t.avg_perf)} · Perf/$ {ratio(t.perf_per_dollar)} (AvgPerf% ÷ run $) · regret {regret} · "
             f"{num(d.events)} events")
         for table_id, _caption in TABLES:
             empty = "no estimate: no routed tasks in range" if table_id == "always" else "nothing in this range"
@@ -140,7 +140,7 @@ class SprintScreen(Screen):
 
     @work(thread=True, exclusive=True, group="export")
     def export(self, data: SprintData, folder: Path, fmt: str) -> None:
-        paths = self.app.call_service(self, "export", lambda s: s.export(data, folder, fmt))
+        paths = self.app.call_service(self, Operation.EXPORT, lambda s: s.export(data, folder, fmt))
         if paths is None:
             return
         self.post_message(ExportDone([str(p) for p in paths]))
@@ -154,9 +154,9 @@ class SprintScreen(Screen):
     @on(ServiceFailed)
     def _failed(self, message: ServiceFailed) -> None:
         message.stop()
-        if message.where == "sprint":
+        if message.operation is Operation.SPRINT:
             self.query_one("#sprint-totals", Static).update(f"No review: {message.message}")
-        self.notify(message.message, title=message.where, severity="error", timeout=8)
+        self.notify(message.message, title=message.operation.label, severity="error", timeout=8)
 
 
 class ExportDialog(ModalScreen[tuple[Path, str] | None]):

@@ -39,10 +39,10 @@ class TotalsPanel(Static):
         regret = self.regret
         unpriced = f" (+{totals.unpriced_runs} unpriced)" if totals.unpriced_runs else ""
         failed = f" (+{totals.failed_starts} failed starts)" if totals.failed_starts else ""
-        if totals.perf_per_usd is None:
+        if totals.perf_per_dollar is None:
             perf = "— (no priced, scored runs)" if totals.runs else "— (no runs yet)"
         else:
-            perf = f"{ratio(totals.perf_per_usd)} = {pct(totals.avg_perf)} ÷ {usd(totals.spend_runs_usd)}"
+            perf = f"{ratio(totals.perf_per_dollar)} = {pct(totals.avg_perf)} ÷ {usd(totals.cost_usd)}"
         if regret is None:
             regret_text = "computing…"
         elif regret.cumulative is None:
@@ -51,7 +51,7 @@ class TotalsPanel(Static):
             regret_text = f"{num(regret.cumulative)} tasks"
         rows = [
             ("Runs", num(totals.runs) + failed),
-            ("Spend", usd(totals.spend_usd) + unpriced),
+            ("Spend", usd(totals.total_spend_usd) + unpriced),
             ("AvgPerf", pct(totals.avg_perf) if totals.avg_perf is not None else "— (no scored runs)"),
             ("Perf/$", perf),
             ("Regret", regret_text + (f", {regret.kind}" if regret and regret.cumulative is not None else "")),
@@ -113,11 +113,11 @@ class WinRateTable(DataTable):
             self.add_column("no outcomes yet")
             self.pages = (0, 0, 0)
             return
-        runs = frame.group_by("model").agg(pl.col("n").sum()).sort(["n", "model"], descending=[True, False])
+        runs = frame.group_by("model").agg(pl.col("runs").sum()).sort(["runs", "model"], descending=[True, False])
         models = runs["model"].to_list()
         dimensions = sorted(frame["dimension"].unique().to_list())
         cells = {(r["dimension"], r["model"]): r for r in frame.iter_rows(named=True)}
-        columns = {m: [rate_cell(cells[(d, m)]["win_rate"], cells[(d, m)].get("n"), bool(cells[(d, m)].get("leader")))
+        columns = {m: [rate_cell(cells[(d, m)]["win_rate"], cells[(d, m)].get("runs"), bool(cells[(d, m)].get("leader")))
                        if (d, m) in cells else rate_cell(None, None, False) for d in dimensions] for m in models}
         dim_width = max(len("dimension"), *map(len, dimensions))
         widths = {m: max(*(len(part) for part in _header(m).split("\n")), *(c.cell_len for c in columns[m]))
@@ -256,13 +256,13 @@ class SpendChart(Vertical):
         if frame.height:
             days = sorted(frame["day"].cast(pl.String).unique().to_list())
             index = {d: i for i, d in enumerate(days)}
-            totals = frame.group_by("model").agg(pl.col("spend_usd").sum()).sort("spend_usd", descending=True,
+            totals = frame.group_by("model").agg(pl.col("cost_usd").sum()).sort("cost_usd", descending=True,
                                                                                   nulls_last=True)
             for i, model in enumerate(totals["model"].to_list()):
                 colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
                 rows = frame.filter(pl.col("model") == model).sort("day")
                 xs = [index[str(d)] for d in rows["day"].cast(pl.String).to_list()]
-                plt.plot(xs, rows["spend_usd"].fill_null(0.0).to_list(), marker="braille", color=colour)
+                plt.plot(xs, rows["cost_usd"].fill_null(0.0).to_list(), marker="braille", color=colour)
                 legend.append("■ ", style=colour.replace("orange", "dark_orange"))
                 legend.append(f"{model}  ")
             step = max(1, len(days) // 4)

@@ -12,7 +12,7 @@ from tui.format import num, pct, ratio, usd
 
 
 def _dollars(column: str) -> bool:
-    """A column of dollar amounts (cost, spend, cost_usd); a ratio per dollar (perf_per_usd) is not one."""
+    """A column of dollar amounts (cost, spend, cost_usd); a ratio per dollar (points_per_usd) is not one."""
     return column in ("cost", "spend") or (column.endswith("usd") and "_per_" not in column)
 
 
@@ -33,7 +33,7 @@ def format_value(column: str, value: Any) -> str | Text:
 
 
 LABELS = {"avg_perf": "AvgPerf", "cost_usd": "cost", "perf_per_dollar": "Perf/$", "points_per_usd": "pts/$",
-          "perf_per_usd": "Perf/$", "unpriced_runs": "unpriced", "avg_score": "score", "codex_sessions": "sessions",
+          "unpriced_runs": "unpriced", "avg_score": "score", "codex_sessions": "sessions",
           "cached_input": "cached", "cache_write": "cache write", "total_tokens": "total", "period": "day"}
 
 

@@ -12,6 +12,7 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from analytics import run_queries
+from analytics.paths import repo_root
 from analytics.prices import PriceBook
 from analytics.rollout_ingest import RolloutIngester
 from analytics.rollout_lines import rollout_files
@@ -111,6 +112,17 @@ def test_long_context_tier_applies_per_call(tmp_path: Path, book: PriceBook) -> 
     assert sum(book.cost("gpt-5.4", *call) for call in calls) == pytest.approx(expected)
     with ingest(home, tmp_path / "db.duckdb", book) as store:
         assert run_queries.totals(store).row(0, named=True)["codex_cost_usd"] == pytest.approx(expected)
+
+
+def test_a_parse_worker_imports_neither_duckdb_nor_polars() -> None:
+    """A spawned worker imports ``rollout_prefetch`` to find its task: what that pulls in, each worker pays."""
+    import subprocess
+    import sys
+
+    check = ("import sys, analytics.rollout_prefetch; "
+             "print(sorted({'duckdb', 'polars', 'pyarrow', 'numpy'} & set(sys.modules)))")
+    ran = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=repo_root())
+    assert ran.stdout.strip() == "[]"
 
 
 def test_a_new_cache_parsed_ahead_in_worker_processes_holds_the_same(tmp_path: Path, book: PriceBook,

@@ -1,8 +1,9 @@
-"""What a query covers: a date range (``since``/``until``) and a set of routing logs, as one SQL condition.
+"""What a query covers: a date range (``since``/``until``) and a set of routing logs, as one SQL condition;
+which events are runs (``RUN``) and which route a run belongs to (``with_route``).
 
-Why its own module: every query in ``analytics.queries`` takes the same ``since``/``until``/``logs``, and the
-report command parses dates with the same rules before it opens any store; this module needs only the
-standard library.
+Why its own module: every query module (``run_queries``, ``regret_queries``, ``spend_queries``,
+``event_queries``) takes the same ``since``/``until``/``logs`` and counts the same runs, and the report command
+parses dates with the same rules before it opens any store; this module needs only the standard library.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Any
 DAY_LENGTHS = (8, 10)  # a day is written YYYY-MM-DD or YYYYMMDD (as ccusage takes it)
 Moment = date | datetime | str | None
 Logs = Iterable[str | Path] | None
+# A run is an outcome of a launch that started: a `codex_missing` launch never ran (a failed start, counted apart).
+FAILED_START = "status = 'codex_missing'"
+RUN = f"event = 'outcome' AND NOT COALESCE({FAILED_START}, false)"
 
 
 def _bound(value: Moment, end: bool, zone: tzinfo = UTC) -> datetime | None:
@@ -86,3 +90,10 @@ def frame(source: Any, sql: str, params: list[Any], rows: bool = False) -> Any:
     cursor = connection(source).execute(sql, params)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def with_route(outcomes: str, columns: str) -> str:
+    """``outcomes`` (aliased ``o``) paired with their task's latest `route` before them (alias ``r``, the given
+    columns): the one rule that ties a route to its outcome in SQL (``router.logged_routes`` in Python)."""
+    return (f"{outcomes} ASOF LEFT JOIN (SELECT task_id, ts AS route_ts, {columns} FROM events "
+            f"WHERE event = 'route' AND task_id IS NOT NULL) r ON o.task_id = r.task_id AND o.ts >= r.route_ts")

@@ -23,7 +23,7 @@ from analytics.errors import CommandError
 from analytics.metrics import WIN_THRESHOLD
 
 if TYPE_CHECKING:
-    from analytics.rollouts import RolloutPrefetch
+    from analytics.rollout_prefetch import RolloutPrefetch
 
 
 def _day_or_moment(text: str) -> str:
@@ -114,13 +114,12 @@ def build_report(store: Any, since: str | None, until: str | None, win_threshold
                  logs: list[Path] | None = None) -> dict[str, Any]:
     """The --json object (also what the tables print): plain JSON values only. Asked as rows, not Polars
     frames: importing Polars and pyarrow would cost a warm report more than its queries."""
-    from analytics import malformed
-    from analytics import queries as q
+    from analytics import malformed, regret_queries, run_queries, spend_queries
 
     def pick(rows: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
         return [{name: row[name] for name in names} for row in rows]
 
-    total = q.totals(store, since, until, logs, rows=True)[0]
+    total = run_queries.totals(store, since, until, logs, rows=True)[0]
     return {
         "events": total["events"],
         "malformed": total["malformed"],
@@ -130,17 +129,19 @@ def build_report(store: Any, since: str | None, until: str | None, win_threshold
                    "perf_per_dollar": total["perf_per_dollar"], "unpriced_runs": total["unpriced_runs"],
                    "codex_sessions": total["codex_sessions"], "codex_cost_usd": total["codex_cost_usd"],
                    "total_spend_usd": total["total_spend_usd"]},
-        "models": pick(q.model_stats(store, since, until, logs, rows=True), "model", "runs", "avg_score",
+        "models": pick(run_queries.model_stats(store, since, until, logs, rows=True), "model", "runs", "avg_score",
                        "cost_usd", "priced_runs", "points_per_usd", "unpriced_runs"),
-        "dimensions": pick(q.dimension_model_stats(store, since, until, logs, win_threshold=win_threshold, rows=True),
+        "dimensions": pick(run_queries.dimension_model_stats(store, since, until, logs, win_threshold=win_threshold,
+                                                             rows=True),
                            "dimension", "model", "runs", "win_rate", "avg_score", "cost_usd", "points_per_usd",
                            "leader"),
-        "units": q.UNITS,
-        "regret": q.regret_totals(store, since, until, logs),
+        "units": run_queries.UNITS,
+        "regret": regret_queries.regret_totals(store, since, until, logs),
         "spend_by_day": [{**row, "day": row["day"].isoformat() if isinstance(row["day"], date) else row["day"]}
-                         for row in pick(q.spend_by_day(store, since, until, logs, rows=True),
+                         for row in pick(spend_queries.spend_by_day(store, since, until, logs, rows=True),
                                          "day", "model", "cost_usd", "unpriced")],
-        "unpriced_models": [row["model"] for row in q.unpriced_models(store, since, until, logs, rows=True)],
+        "unpriced_models": [row["model"]
+                            for row in spend_queries.unpriced_models(store, since, until, logs, rows=True)],
     }
 
 
@@ -193,7 +194,7 @@ def render(report: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     logs = _check_inputs(args)
     from analytics.paths import codex_home, default_db_path
-    from analytics.rollouts import RolloutPrefetch
+    from analytics.rollout_prefetch import RolloutPrefetch
 
     db = args.db or default_db_path(logs, args.codex_home)
     # a new cache reads every rollout: start on them before DuckDB is even loaded
@@ -210,7 +211,7 @@ def _run(args: argparse.Namespace, logs: list[Path], db: Path, prefetch: Rollout
 
     from analytics.paths import codex_home
     from analytics.prices import PriceBook, PriceFileError
-    from analytics.rollouts import RolloutIngester
+    from analytics.rollout_ingest import RolloutIngester
     from analytics.store import MEMORY, Store, is_corruption
 
     try:

@@ -1,6 +1,6 @@
 """`codex-router report daily|weekly|monthly|session`: tokens and cost as ccusage shows them, routed and Codex work together.
 
-The numbers come from ``queries.usage_by_period`` (the dashboard's review asks the same function); this module
+The numbers come from ``spend_queries.usage_by_period`` (the dashboard's review asks the same function); this module
 only turns its rows into the ``--json`` object and the tables. Periods are days, ISO weeks (from Monday) or
 months in ``--timezone`` (default: this machine's zone, as ccusage does).
 """
@@ -25,11 +25,11 @@ def local_zone() -> str:
 def build_view(store: Any, view: str, since: str | None, until: str | None, tz: str,
                logs: list | None = None) -> dict[str, Any]:
     """The --json object of one view: its rows, their totals and the models no price covers."""
-    from analytics import queries as q
+    from analytics import spend_queries
 
     period = VIEWS[view]
     rows = [{key: _plain(value, period) for key, value in row.items()}
-            for row in q.usage_by_period(store, period, since, until, tz, logs, rows=True)]
+            for row in spend_queries.usage_by_period(store, period, since, until, tz, logs, rows=True)]
     costs = [r["cost_usd"] for r in rows if r["cost_usd"] is not None]
     totals = {name: sum(r[name] for r in rows) for name in (*TOKEN_COLUMNS, "runs")}
     totals |= {"cost_usd": sum(costs) if costs else None, "unpriced": any(r["unpriced"] for r in rows)}

@@ -26,17 +26,17 @@ TARGET_S = 1.0
 
 
 def _queries():
-    from analytics import queries as q
+    from analytics import event_queries, regret_queries, run_queries, spend_queries
 
     return {
-        "totals": q.totals,
-        "model_stats": q.model_stats,
-        "dimension_model_stats": q.dimension_model_stats,
-        "regret_over_time": q.regret_over_time,
-        "spend_by_day": q.spend_by_day,
-        "recent_events": q.recent_events,
-        "usage_by_period_day_berlin": lambda store: q.usage_by_period(store, "day", tz="Europe/Berlin"),
-        "usage_by_period_session": lambda store: q.usage_by_period(store, "session"),
+        "totals": run_queries.totals,
+        "model_stats": run_queries.model_stats,
+        "dimension_model_stats": run_queries.dimension_model_stats,
+        "regret_over_time": regret_queries.regret_over_time,
+        "spend_by_day": spend_queries.spend_by_day,
+        "recent_events": event_queries.recent_events,
+        "usage_by_period_day_berlin": lambda store: spend_queries.usage_by_period(store, "day", tz="Europe/Berlin"),
+        "usage_by_period_session": lambda store: spend_queries.usage_by_period(store, "session"),
     }
 
 

@@ -113,8 +113,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from analytics.prices import PriceBook
+    from analytics.rollout_ingest import RolloutIngester
     from analytics.rollout_tree import generate
-    from analytics.rollouts import RolloutIngester
     from analytics.store import Store
 
     ccusage = None if args.no_ccusage else ensure_ccusage(args.ccusage_version, args.cache_dir.expanduser())

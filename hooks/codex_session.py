@@ -33,8 +33,9 @@ def tagged_sessions(log_path: Path, offset: int, task_id: str) -> list[str]:
 
 
 def session_usage(home: Path, session_id: str) -> tuple[dict[str, int] | None, str | None]:
-    """Deduplicated tokens and the latest model of one session, read from its rollout (analytics.rollouts)."""
-    from analytics.rollouts import parse_rollout, rollout_files
+    """Deduplicated tokens and the latest model of one session, read from its rollout (analytics.rollout_sessions)."""
+    from analytics.rollout_lines import rollout_files
+    from analytics.rollout_sessions import parse_rollout
 
     paths = [p for p in rollout_files(home) if session_id in p.name]
     if not paths:

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from analytics import queries
+from analytics import event_queries
 from analytics.ingest import LogIngester
 from analytics.malformed import malformed_lines
 from analytics.store import Store
@@ -34,7 +34,7 @@ def load_events(paths: Sequence[str | Path], db_path: str | Path | None = None
     with store:
         ingester = LogIngester(store, paths)
         ingester.poll()
-        frame = queries.range_events(store).filter(pl.col("file").is_in(ingester.paths)
+        frame = event_queries.range_events(store).filter(pl.col("file").is_in(ingester.paths)
                                                    & pl.col("event").is_in(_KINDS))
         malformed = malformed_lines(store).filter(pl.col("file").is_in(ingester.paths))
     return list(decode_events(frame)), malformed

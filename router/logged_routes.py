@@ -2,7 +2,7 @@
 
 Why its own module: decoding and pairing are what ``router.whatif`` (estimates), ``router.history`` (reading
 the logs through the store), the priors and memory (learning from the log) and the dashboard share.
-``pair_routes`` is **the** pairing in Python (``analytics.queries._with_route`` in SQL): by ``task_id``, each
+``pair_routes`` is **the** pairing in Python (``analytics.query_scope.with_route`` in SQL): by ``task_id``, each
 outcome with the task's latest route before it. For estimates (``logged_sample``) manual choices
 (``router == "manual"``, an `override` for the task, or an outcome for another model) are left out and every
 left-out route is counted under a reason; learning (``learned_outcomes``) takes every scored outcome.
@@ -55,7 +55,7 @@ GONE_EVENT = "line_gone"
 def decode_events(events: Any) -> Iterable[dict[str, Any]]:
     """Events as dicts, from a Polars frame or any iterable of dicts.
 
-    A frame with a ``raw`` JSON column (``analytics.queries.range_events``) is decoded, and an outcome
+    A frame with a ``raw`` JSON column (``analytics.event_queries.range_events``) is decoded, and an outcome
     logged without a cost takes the store's derived ``cost`` (tokens x prices) when there is one.
     """
     if hasattr(events, "to_dicts") and hasattr(events, "columns"):

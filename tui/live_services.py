@@ -99,37 +99,37 @@ class LiveServices:
     # -- dashboard ---------------------------------------------------------------------------------
     def ingest(self) -> FeedData:
         """Ingest what was appended since the last call (never re-reading the file) and read the feed."""
-        from analytics import queries
+        from analytics import event_queries
 
         with self._lock:
             result = self._poll()
-            recent = queries.recent_events(self._store, limit=RECENT_LIMIT * 4)
+            recent = event_queries.recent_events(self._store, limit=RECENT_LIMIT * 4)
         learned = self.router.learn_new_outcomes() if result.new_events else 0
         return FeedData(recent=recent.filter(pl.col("event").is_in(FEED_EVENTS)).head(RECENT_LIMIT),
                         new_events=result.new_events, new_malformed=result.new_malformed, learned=learned)
 
     def aggregates(self) -> DashboardData:
         """Totals, win rates, Perf/$ and spend over everything ingested so far."""
-        from analytics import queries
+        from analytics import run_queries, spend_queries
 
         self.open()
         with self._lock:
             store = self._store
-            spend = queries.spend_by_day(store)
+            spend = spend_queries.spend_by_day(store)
             return DashboardData(
-                totals=totals_view(queries.totals(store)),
-                win_rates=queries.dimension_model_stats(store),
-                perf=perf_bars(queries.model_stats(store)),
+                totals=totals_view(run_queries.totals(store)),
+                win_rates=run_queries.dimension_model_stats(store),
+                perf=perf_bars(run_queries.model_stats(store)),
                 spend=spend,
             )
 
     def route_detail(self, task_id: str) -> RouteDetail:
         """Everything the log holds about one task, read back from the log lines themselves."""
-        from analytics import queries
+        from analytics import event_queries
 
         self.open()
         with self._lock:
-            detail = queries.route_detail(self._store, task_id)
+            detail = event_queries.route_detail(self._store, task_id)
         if detail is None:
             raise ServiceError(f"{task_id}: no such task in the followed logs")
         task = detail["task"] or ""
@@ -151,11 +151,11 @@ class LiveServices:
 
     def regret(self) -> RegretData:
         """Cumulative regret, oracle or estimated; the series is thinned to what a chart can show."""
-        from analytics import queries
+        from analytics import regret_queries
 
         self.open()
-        frame = queries.regret_over_time(self._store)
-        summary = queries.regret_summary(frame)
+        frame = regret_queries.regret_over_time(self._store)
+        summary = regret_queries.regret_summary(frame)
         step = max(1, frame.height // CHART_POINTS)
         series = (frame.select(pl.int_range(1, frame.height + 1).alias("task"), pl.col("cumulative").alias("cum_regret"))
                   .gather_every(step))
@@ -165,11 +165,11 @@ class LiveServices:
 
     def policy_events(self, since: date | datetime | None = None, until: date | None = None) -> pl.DataFrame:
         """The raw route/override/outcome records the what-if estimators read."""
-        from analytics import queries
+        from analytics import event_queries
 
         self._poll()
         with self._lock:
-            frame = queries.range_events(self._store, since=since, until=until)
+            frame = event_queries.range_events(self._store, since=since, until=until)
         return frame.filter(pl.col("event").is_in(["route", "override", "outcome"])).select(
             "event", "task_id", "ts", "raw", "raw_error")
 
@@ -210,22 +210,22 @@ class LiveServices:
     def sprint(self, key: str, start: str | None = None, end: str | None = None,
                sprint_days: int = DEFAULT_SPRINT_DAYS) -> SprintData:
         """Every table of the review for one range of whole UTC days."""
-        from analytics import queries
+        from analytics import event_queries, regret_queries, run_queries, spend_queries
 
         self._poll()
         with self._lock:
             store = self._store
-            latest = queries.totals(store).row(0, named=True).get("last_run")
+            latest = run_queries.totals(store).row(0, named=True).get("last_run")
             first, last, label = review_range(key, start, end, self.clock(), latest, sprint_days)
             since, until = first, last  # a date `until` includes that whole day
-            regret = queries.regret_summary(queries.regret_over_time(store, since=since, until=until))
-            totals = totals_view(queries.totals(store, since=since, until=until), regret)
-            by_model = queries.model_stats(store, since=since, until=until)
-            by_dimension = queries.spend_by_dimension(store, since=since, until=until)
-            by_project = queries.spend_by_project(store, since=since, until=until)
+            regret = regret_queries.regret_summary(regret_queries.regret_over_time(store, since=since, until=until))
+            totals = totals_view(run_queries.totals(store, since=since, until=until), regret)
+            by_model = run_queries.model_stats(store, since=since, until=until)
+            by_dimension = spend_queries.spend_by_dimension(store, since=since, until=until)
+            by_project = spend_queries.spend_by_project(store, since=since, until=until)
             usage = usage_by_day(store, since, until)
-            expensive = queries.most_expensive_tasks(store, since=since, until=until, limit=EXPENSIVE_LIMIT)
-            events = queries.totals(store, since=since, until=until)["events"][0]
+            expensive = event_queries.most_expensive_tasks(store, since=since, until=until, limit=EXPENSIVE_LIMIT)
+            events = run_queries.totals(store, since=since, until=until)["events"][0]
         always = pl.DataFrame(whatif.always_model_estimates(self.policy_events(since, until)))
         return SprintData(
             label=label, since=first.isoformat(), until=last.isoformat(), totals=totals,
@@ -238,12 +238,12 @@ class LiveServices:
 
     def export(self, data: SprintData, folder: Path, fmt: str) -> list[Path]:
         """The review's tables as shown (one file each) and, apart, the range's events; time-zone-aware (UTC)."""
-        from analytics import queries
+        from analytics import event_queries
 
         stem = f"review-{data.since}-to-{data.until}"
         written = [write_export(utc_aware(getattr(data, name)), folder / f"{stem}-{name}", fmt) for name in EXPORT_TABLES]
         with self._lock:
-            events = queries.range_events(self._store, since=data.since, until=data.until)
+            events = event_queries.range_events(self._store, since=data.since, until=data.until)
         written.append(write_export(utc_aware(events), folder / f"{stem}-events", fmt))
         return written
 
@@ -251,8 +251,8 @@ class LiveServices:
 
 def usage_by_day(store: Any, since: date, until: date) -> pl.DataFrame:
     """Tokens and cost per UTC day and model (ccusage's daily view), the query `codex-router report daily` uses."""
-    from analytics import queries
+    from analytics import spend_queries
 
-    frame = queries.usage_by_period(store, period="day", since=since, until=until)
+    frame = spend_queries.usage_by_period(store, period="day", since=since, until=until)
     return frame.select("period", "model", "input", "cached_input", "cache_write", "output", "reasoning",
                         "total_tokens", "cost_usd")

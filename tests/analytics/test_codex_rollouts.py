@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from analytics import queries as q
+from analytics import run_queries, spend_queries
 from analytics.ingest import LogIngester
-from analytics.rollouts import RolloutIngester, _wanted_lines, parse_rollout
+from analytics.rollout_ingest import RolloutIngester
+from analytics.rollout_lines import wanted_lines
+from analytics.rollout_sessions import parse_rollout
 from analytics.store import Store
 
 
@@ -70,18 +72,18 @@ def test_sessions_are_ingested_and_priced(tmp_path: Path, compress: bool) -> Non
         assert (result.files_read, result.sessions, result.errors) == (1, 1, [])
         assert store.execute("SELECT session_id, cwd, cli_version, source, model FROM sessions").fetchall() == [
             ("sess-a", "/p/gamma", "0.150.0", "exec", "glm-5")]
-        days = q.spend_by_day(store).to_dicts()
+        days = spend_queries.spend_by_day(store).to_dicts()
         gpt = (1200 * 2.5 + 300 * 0.25 + 150 * 15) / 1e6
         glm_price = store.execute("SELECT input_per_mtok, output_per_mtok FROM prices WHERE model = 'glm-5'")
         glm_in, glm_out = glm_price.fetchall()[0]
         assert [(str(d["day"]), d["model"]) for d in days] == [("2026-11-03", "gpt-5.4"), ("2026-11-04", "glm-5")]
         assert days[0]["cost_usd"] == pytest.approx(gpt)
         assert days[1]["cost_usd"] == pytest.approx((1000 * glm_in + 100 * glm_out) / 1e6)
-        total = q.totals(store).row(0, named=True)
+        total = run_queries.totals(store).row(0, named=True)
         assert total["runs"] == 0 and total["avg_perf"] is None  # sessions never count toward AvgPerf
         assert total["codex_sessions"] == 1 and total["codex_cost_usd"] == pytest.approx(sum(
             d["cost_usd"] for d in days))
-        assert q.spend_by_project(store).row(0, named=True)["project"] == "/p/gamma"
+        assert spend_queries.spend_by_project(store).row(0, named=True)["project"] == "/p/gamma"
         assert RolloutIngester(store, home).poll().files_read == 0  # unchanged files are not re-read
 
 
@@ -103,7 +105,7 @@ def test_session_that_went_through_the_router_is_not_counted_twice(tmp_path: Pat
     with Store(tmp_path / "db.duckdb") as store:
         RolloutIngester(store, home).poll()
         LogIngester(store, [fixture_log]).poll()
-        assert q.totals(store).row(0, named=True)["codex_sessions"] == 0
+        assert run_queries.totals(store).row(0, named=True)["codex_sessions"] == 0
 
 
 def test_misshapen_lines_are_read_as_the_json_module_reads_them(tmp_path: Path) -> None:
@@ -147,4 +149,4 @@ def test_lines_codex_writes_without_usage_are_passed_over_unread() -> None:
              b'{"timestamp":"2026-11-03T09:00:01Z","type":"event_msg","payload":{"type":"token_count"}}',
              b'{"type":"response_item","name":"token_count"}',
              b'{"timestamp":"2026-11-03T09:00:02Z","type":"turn_context","payload":{"model":"m"}}']
-    assert list(_wanted_lines(b"\n".join(lines) + b"\n")) == lines[2:]
+    assert list(wanted_lines(b"\n".join(lines) + b"\n")) == lines[2:]

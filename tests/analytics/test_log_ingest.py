@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from routing_fixtures import line, write
 
+from analytics.event_queries import range_events
 from analytics.ingest import LogIngester
-from analytics.queries import range_events
 from analytics.store import Store, StoreCorruptError, StoreLockedError
 
 
@@ -289,7 +289,7 @@ def test_read_block_finds_line_ends_and_stops_where_the_file_does(tmp_path: Path
 
 
 def test_store_usable_from_a_worker_thread(loaded: Store) -> None:
-    from analytics.queries import totals
+    from analytics.run_queries import totals
 
     out: dict = {}
     worker = threading.Thread(target=lambda: out.update(totals(loaded).row(0, named=True)))
@@ -405,7 +405,7 @@ def test_regret_inputs_agree_between_bulk_sql_and_python(tmp_path_factory, decis
 
 def test_default_path_and_read_only(tmp_path: Path, fixture_log: Path) -> None:
     from analytics.paths import default_db_path
-    from analytics.queries import totals
+    from analytics.run_queries import totals
     from analytics.store import StoreError
 
     with pytest.raises(StoreError, match="no database yet"):

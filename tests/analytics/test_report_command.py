@@ -134,14 +134,15 @@ def test_report_covers_only_the_logs_asked_for(capsys, fixture_log: Path, tmp_pa
 
 def test_report_rows_are_the_dashboard_frames(loaded) -> None:
     """The report asks the same queries as rows (no Polars); they hold what the dashboard's frames hold."""
-    from analytics import queries as q
+    from analytics import regret_queries, run_queries, spend_queries
     from analytics.malformed import malformed_lines
 
-    for ask in (q.totals, q.model_stats, q.dimension_model_stats, q.spend_by_day, q.unpriced_models, malformed_lines):
+    for ask in (run_queries.totals, run_queries.model_stats, run_queries.dimension_model_stats,
+                spend_queries.spend_by_day, spend_queries.unpriced_models, malformed_lines):
         assert ask(loaded, rows=True) == ask(loaded).to_dicts(), ask.__name__
     for since in (None, "2026-11-02"):
-        summary = q.regret_summary(q.regret_over_time(loaded, since=since))
-        totals = q.regret_totals(loaded, since=since)
+        summary = regret_queries.regret_summary(regret_queries.regret_over_time(loaded, since=since))
+        totals = regret_queries.regret_totals(loaded, since=since)
         assert totals == {**summary, "cumulative": pytest.approx(summary["cumulative"])} and totals["runs"] > 0
 
 

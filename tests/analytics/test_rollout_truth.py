@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 from genai_prices import Usage, calc_price
 
-from analytics import queries as q
+from analytics import run_queries
+from analytics.paths import repo_root
 from analytics.prices import PriceBook
+from analytics.rollout_ingest import RolloutIngester
+from analytics.rollout_lines import rollout_files
+from analytics.rollout_sessions import parse_rollout
 from analytics.rollout_tree import generate
-from analytics.rollouts import RolloutIngester, parse_rollout, rollout_files
 from analytics.store import Store
 
 
@@ -45,7 +48,7 @@ def test_generated_tree_matches_the_truth_per_model_and_day(tmp_path: Path, book
         assert got == dict(truth)
         writes = store.execute("SELECT sum(cache_write) FROM session_usage").fetchall()[0][0]
         assert writes == tree.totals()["cache_write"] > 0
-        total = q.totals(store).row(0, named=True)
+        total = run_queries.totals(store).row(0, named=True)
         assert total["codex_sessions"] == tree.sessions
         assert total["codex_cost_usd"] == pytest.approx(tree.cost(book), rel=1e-9)
 
@@ -108,28 +111,39 @@ def test_long_context_tier_applies_per_call(tmp_path: Path, book: PriceBook) -> 
     expected = sum(_genai("gpt-5.4", *call) for call in calls)
     assert sum(book.cost("gpt-5.4", *call) for call in calls) == pytest.approx(expected)
     with ingest(home, tmp_path / "db.duckdb", book) as store:
-        assert q.totals(store).row(0, named=True)["codex_cost_usd"] == pytest.approx(expected)
+        assert run_queries.totals(store).row(0, named=True)["codex_cost_usd"] == pytest.approx(expected)
+
+
+def test_a_parse_worker_imports_neither_duckdb_nor_polars() -> None:
+    """A spawned worker imports ``rollout_prefetch`` to find its task: what that pulls in, each worker pays."""
+    import subprocess
+    import sys
+
+    check = ("import sys, analytics.rollout_prefetch; "
+             "print(sorted({'duckdb', 'polars', 'pyarrow', 'numpy'} & set(sys.modules)))")
+    ran = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=repo_root())
+    assert ran.stdout.strip() == "[]"
 
 
 def test_a_new_cache_parsed_ahead_in_worker_processes_holds_the_same(tmp_path: Path, book: PriceBook,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """``RolloutPrefetch`` (what `report` starts for a new cache) in two spawned workers stores what the
     serial poll stores; a store that already holds files takes no prefetch."""
-    import analytics.rollouts as rollouts
+    import analytics.rollout_prefetch as prefetching
 
     tree = generate(tmp_path / "codex", sessions=30, seed=3)
-    monkeypatch.setattr(rollouts, "_BATCH_BYTES", 1)
-    monkeypatch.setattr(rollouts, "PARALLEL_BYTES", 0)
-    monkeypatch.setattr(rollouts.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(prefetching, "_BATCH_BYTES", 1)
+    monkeypatch.setattr(prefetching, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(prefetching.os, "cpu_count", lambda: 2)
     query = "SELECT * FROM session_usage ORDER BY ALL"
     with ingest(tree.home, tmp_path / "serial.duckdb", book) as store:
         serial = store.execute(query).fetchall()
-    prefetch = rollouts.RolloutPrefetch(tree.home)
+    prefetch = prefetching.RolloutPrefetch(tree.home)
     with Store(tmp_path / "ahead.duckdb") as store:
         result = RolloutIngester(store, tree.home, prices=book, prefetch=prefetch).poll()
         assert (result.files_read, result.errors) == (tree.files, [])
         assert store.execute(query).fetchall() == serial
-        again = rollouts.RolloutPrefetch(tree.home)
+        again = prefetching.RolloutPrefetch(tree.home)
         assert RolloutIngester(store, tree.home, prices=book, prefetch=again).poll().files_read == 0
         taken = again.take()  # not taken by the poll of a store that holds files
         assert taken is not None and len(taken[1]()) == tree.files and again.take() is None

@@ -1,5 +1,5 @@
 """ccusage-style usage views: tokens and cost per day/week/month/session and model, in a chosen time zone,
-over routed runs and Codex rollouts together (`queries.usage_by_period`, `codex-router report daily|...`)."""
+over routed runs and Codex rollouts together (`spend_queries.usage_by_period`, `codex-router report daily|...`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 from routing_fixtures import line, write
 
-from analytics import queries as q
+from analytics import spend_queries
 from analytics.ingest import LogIngester
-from analytics.rollouts import RolloutIngester
+from analytics.rollout_ingest import RolloutIngester
 from analytics.store import Store
 from hooks.cli import main
 
@@ -66,38 +66,39 @@ def by(frame: pl.DataFrame, *keys: str) -> dict:
 
 
 def test_days_follow_the_time_zone(usage_store: Store) -> None:
-    utc = by(q.usage_by_period(usage_store, "day"), "period", "model")
+    utc = by(spend_queries.usage_by_period(usage_store, "day"), "period", "model")
     assert {k for k in utc if k[1] == "glm-5"} == {("2026-11-01", "glm-5"), ("2026-11-02", "glm-5"),
                                                     ("2026-12-01", "glm-5")}
-    berlin = by(q.usage_by_period(usage_store, "day", tz="Europe/Berlin"), "period", "model")
+    berlin = by(spend_queries.usage_by_period(usage_store, "day", tz="Europe/Berlin"), "period", "model")
     both = berlin[("2026-11-02", "glm-5")]  # 00:30 and 01:30 in Berlin: one day
     # as ccusage counts: input without the cached part (the log says 100 + 200 with 10 + 20 cached)
     assert (both["input"], both["cached_input"], both["output"], both["reasoning"]) == (270, 30, 60, 15)
     assert both["total_tokens"] == 360 and both["runs"] == 2 and both["cost_usd"] == pytest.approx(0.03)
-    new_york = by(q.usage_by_period(usage_store, "day", tz="America/New_York"), "period", "model")
+    new_york = by(spend_queries.usage_by_period(usage_store, "day", tz="America/New_York"), "period", "model")
     assert new_york[("2026-11-01", "glm-5")]["runs"] == 2
     assert ("2026-11-30", "glm-5") in new_york  # 03:00 UTC on Dec 1 is 22:00 on Nov 30 in New York
-    kathmandu = by(q.usage_by_period(usage_store, "day", tz="Asia/Kathmandu"), "period", "model")  # UTC+5:45
+    # UTC+5:45
+    kathmandu = by(spend_queries.usage_by_period(usage_store, "day", tz="Asia/Kathmandu"), "period", "model")
     assert kathmandu[("2026-11-02", "glm-5")]["runs"] == 2 and ("2026-11-01", "glm-5") not in kathmandu
 
 
 def test_codex_sessions_and_routed_runs_count_together(usage_store: Store) -> None:
-    days = by(q.usage_by_period(usage_store, "day"), "period", "model")
+    days = by(spend_queries.usage_by_period(usage_store, "day"), "period", "model")
     codex = days[("2026-11-03", "gpt-5.4")]
     assert (codex["input"], codex["cached_input"], codex["output"], codex["reasoning"]) == (800, 200, 100, 40)
     assert (codex["runs"], codex["codex_sessions"], codex["total_tokens"]) == (0, 1, 1100)
     assert codex["cost_usd"] == pytest.approx((800 * 2.5 + 200 * 0.25 + 100 * 15) / 1e6)
     unpriced = days[("2026-11-02", "mystery-model")]
     assert unpriced["cost_usd"] is None and unpriced["unpriced"] and unpriced["input"] == 50
-    weeks = by(q.usage_by_period(usage_store, "week"), "period", "model")
+    weeks = by(spend_queries.usage_by_period(usage_store, "week"), "period", "model")
     assert weeks[("2026-10-26", "glm-5")]["runs"] == 1  # Sunday Nov 1 belongs to the week from Monday Oct 26
     assert weeks[("2026-11-02", "glm-5")]["runs"] == 1 and weeks[("2026-11-02", "gpt-5.4")]["codex_sessions"] == 1
-    months = by(q.usage_by_period(usage_store, "month", tz="America/New_York"), "period", "model")
+    months = by(spend_queries.usage_by_period(usage_store, "month", tz="America/New_York"), "period", "model")
     assert months[("2026-11-01", "glm-5")]["runs"] == 3 and months[("2026-11-01", "glm-5")]["input"] == 670
 
 
 def test_session_view(usage_store: Store, usage_log: Path) -> None:
-    sessions = by(q.usage_by_period(usage_store, "session", tz="Asia/Tokyo"), "session_id", "model")
+    sessions = by(spend_queries.usage_by_period(usage_store, "session", tz="Asia/Tokyo"), "session_id", "model")
     routed = sessions[("s-1", "glm-5")]
     assert (routed["source"], routed["directory"], routed["file"], routed["runs"]) == (
         "router", "/p/alpha", str(usage_log), 2)
@@ -110,7 +111,7 @@ def test_session_view(usage_store: Store, usage_log: Path) -> None:
 
 def test_since_until_are_days_in_the_zone(usage_store: Store, usage_log: Path, tmp_path: Path) -> None:
     def runs(**kw) -> int:
-        return int(q.usage_by_period(usage_store, "day", **kw)["runs"].sum())
+        return int(spend_queries.usage_by_period(usage_store, "day", **kw)["runs"].sum())
 
     assert runs(since="2026-11-02", until="2026-11-02") == 2  # t2, t3 in UTC
     assert runs(since="20261102", until="20261102", tz="Europe/Berlin") == 3  # t1 23:30 is Nov 2 there
@@ -118,9 +119,9 @@ def test_since_until_are_days_in_the_zone(usage_store: Store, usage_log: Path, t
     assert runs(until="2026-11-01T23:00", tz="Europe/Berlin") == 0  # a time without offset is Berlin's
     assert runs(logs=[tmp_path / "other.jsonl"]) == 0 and runs(logs=[usage_log]) == 4
     with pytest.raises(ValueError, match="time zone"):
-        q.usage_by_period(usage_store, "day", tz="Mars/Olympus")
+        spend_queries.usage_by_period(usage_store, "day", tz="Mars/Olympus")
     with pytest.raises(ValueError, match="period"):
-        q.usage_by_period(usage_store, "fortnight")
+        spend_queries.usage_by_period(usage_store, "fortnight")
 
 
 def report(capsys, *argv: str) -> tuple[int, str, str]:
@@ -214,10 +215,10 @@ def test_cache_writes_have_their_own_column_and_price(store: Store, tmp_path: Pa
     RolloutIngester(store, home).poll()
     LogIngester(store, [log]).poll()
     store.refresh_prices(PriceBook.load())
-    rows = by(q.usage_by_period(store, "day"), "model")
+    rows = by(spend_queries.usage_by_period(store, "day"), "model")
     routed, codex = rows[("house-model",)], rows[("gpt-5.4",)]
     assert (routed["input"], routed["cached_input"], routed["cache_write"], routed["output"]) == (600, 100, 300, 50)
     assert routed["total_tokens"] == 1050 and codex["total_tokens"] == 1100
     assert (codex["input"], codex["cached_input"], codex["cache_write"]) == (550, 200, 250)
     assert routed["cost_usd"] == pytest.approx((600 * 1 + 100 * 0.1 + 300 * 1.25 + 50 * 2) / 1e6)
-    assert by(q.usage_by_period(store, "session"), "model")[("gpt-5.4",)]["cache_write"] == 250
+    assert by(spend_queries.usage_by_period(store, "session"), "model")[("gpt-5.4",)]["cache_write"] == 250

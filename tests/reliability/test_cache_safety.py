@@ -118,7 +118,7 @@ def test_the_dashboard_does_not_show_another_logs_runs(capsys) -> None:
     """`report --log sample_logs/...` with the default cache, then a plain dashboard on an empty log of one's
     own: the dashboard's cache holds (and so shows) none of the sample's runs or spend."""
     from analytics.paths import default_log_path, sample_log_dir
-    from analytics.queries import totals
+    from analytics.run_queries import totals
     from tui.live_services import LiveServices
     from tui.session import resolve_paths
 

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from reliability_helpers import event, line
 
-from analytics.queries import range_events
+from analytics.event_queries import range_events
 
 
 def _assert_restart_is_idempotent(ingest) -> None:

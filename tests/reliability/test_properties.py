@@ -12,10 +12,10 @@ import polars as pl
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from analytics.event_queries import range_events
 from analytics.ingest import LogIngester
 from analytics.metrics import avg_perf, cumulative_regret, perf_per_dollar, regret, total_cost
 from analytics.prices import ModelPrice, PriceBook
-from analytics.queries import range_events
 from analytics.schema import CORE_KEYS, SchemaError, normalize
 from analytics.store import Store
 from router.baselines import make_baseline

@@ -1,0 +1,89 @@
+"""Parsing many rollout files at once: on every core when there is enough to read, and ahead of need.
+
+Why its own module: a worker is a fresh interpreter (``spawn``) that imports this module to find
+``_parse_batch``, so it must stay light: it pulls in the state machine and msgspec, never DuckDB or Polars.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from analytics.rollout_lines import rollout_entries
+from analytics.rollout_sessions import Session, parse_rollout
+
+PARALLEL_BYTES = 32 * 1024 * 1024  # below this, starting worker processes costs more than it saves
+_BATCH_BYTES = 8 * 1024 * 1024  # files handed to a worker at once
+
+
+def _parse_batch(paths: list[str]) -> list[tuple[Session | None, str | None]]:
+    """A worker's share: each file's session, or why it could not be read."""
+    out: list[tuple[Session | None, str | None]] = []
+    for name in paths:
+        try:
+            out.append((parse_rollout(name), None))
+        except (OSError, ValueError) as exc:  # zstd errors are ValueErrors
+            out.append((None, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+Parsed = list[tuple[Session | None, str | None]]
+
+
+def _start_parse(changed: list[tuple[str, os.stat_result]]) -> tuple[Callable[[], Parsed], Callable[[], None]]:
+    """Start parsing ``changed``, on every core when there is enough to read (a fresh interpreter per worker,
+    never a fork of a process holding DuckDB's threads): (collect the results in order, give them up)."""
+    total = sum(st.st_size for _, st in changed)
+    workers = min(os.cpu_count() or 1, 8)
+    if total < PARALLEL_BYTES or workers < 2:
+        return (lambda: _parse_batch([path for path, _ in changed])), (lambda: None)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    batches: list[list[str]] = [[]]
+    size = 0
+    for path, st in changed:
+        if size >= _BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(path)
+        size += st.st_size
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    results = pool.map(_parse_batch, batches)
+
+    def collect() -> Parsed:
+        with pool:
+            return [result for batch in results for result in batch]
+
+    return collect, lambda: pool.shutdown(wait=False, cancel_futures=True)
+
+
+class RolloutPrefetch:
+    """Every rollout file of ``codex_home``, their parse started at once: for a cache that does not exist yet,
+    whose first poll reads them all, so that the parse overlaps loading DuckDB and creating the cache. The
+    first poll of an empty cache takes the files and their results (a file that changed meanwhile is seen as
+    changed by the next poll); ``close()`` gives up what was not taken."""
+
+    def __init__(self, codex_home: Path) -> None:
+        self._entries = sorted(rollout_entries(Path(codex_home)))
+        self._collect: Callable[[], Parsed] | None
+        self._collect, self._cancel = _start_parse(self._entries)
+
+    def take(self) -> tuple[list[tuple[str, os.stat_result]], Callable[[], Parsed]] | None:
+        """(the files, collect their results), once."""
+        if self._collect is None:
+            return None
+        taken, self._collect = (self._entries, self._collect), None
+        return taken
+
+    def close(self) -> None:
+        if self._collect is not None:
+            self._collect = None
+            self._cancel()
+
+
+def parse_all(changed: list[tuple[str, os.stat_result]]) -> Parsed:
+    """Parse ``changed`` in order (see ``_start_parse``)."""
+    return _start_parse(changed)[0]()
+

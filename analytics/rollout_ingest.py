@@ -101,8 +101,8 @@ class RolloutIngester:
                                                                         ("sessions", sessions))}
         tables["session_usage"] = _joined([parsed.usage for _, parsed in keep.values()], USAGE_COLUMNS)
         try:
-            for name, document in tables.items():
-                _new_table(con, f"_new_{name}", document, _TYPES[name])
+            for name, columns in tables.items():
+                _new_table(con, f"_new_{name}", columns, _TYPES[name])
             con.execute("INSERT OR REPLACE INTO rollout_files SELECT * FROM _new_rollout_files")
             con.execute("DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM _new_sessions)")
             con.execute("DELETE FROM session_usage WHERE session_id IN (SELECT session_id FROM _new_sessions)")
@@ -122,27 +122,26 @@ _SESSION_COLUMNS = {"session_id": "VARCHAR", "file": "VARCHAR", "started_at": "T
 _TYPES = {"rollout_files": _FILE_COLUMNS, "sessions": _SESSION_COLUMNS, "session_usage": USAGE_COLUMNS}
 
 
-def _columns(rows: list[tuple], types: dict[str, str]) -> bytes:
-    """``rows`` as one JSON object of columns (what ``_new_table`` takes)."""
+def _columns(rows: list[tuple], types: dict[str, str]) -> list[bytes]:
+    """``rows`` as one JSON array per column (what ``_new_table`` takes)."""
     columns = map(list, zip(*rows, strict=True)) if rows else ([] for _ in types)
-    return msgspec.json.encode(dict(zip(types, columns, strict=True)))
+    return list(map(msgspec.json.encode, columns))
 
 
-def _joined(parts: list[tuple[bytes, ...]], types: dict[str, str]) -> bytes:
-    """Encoded column pieces (a worker's ``ParsedFile.usage``) joined into one JSON object of columns."""
-    columns = zip(*filter(None, parts), strict=True)
-    return b"{" + b",".join(b'"%s":[%s]' % (name.encode(), b",".join(pieces))
-                            for name, pieces in zip(types, columns, strict=True)) + b"}" if any(parts) \
-        else _columns([], types)
+def _joined(parts: list[tuple[bytes, ...]], types: dict[str, str]) -> list[bytes]:
+    """Encoded column pieces (a worker's ``ParsedFile.usage``) joined into one JSON array per column."""
+    columns = list(zip(*filter(None, parts), strict=True)) or [() for _ in types]
+    return [b"[" + b",".join(pieces) + b"]" for pieces in columns]
 
 
-def _new_table(con: Any, name: str, document: bytes, types: dict[str, str]) -> None:
-    """A temporary table of ``document``'s columns (one JSON object of column arrays), which DuckDB's
-    ``from_json`` unpacks (no row by row, and no pyarrow to load). A TIMESTAMP column arrives as microseconds
-    since the epoch and is stored as the naive UTC the tables hold."""
-    spec = msgspec.json.encode({column: ["BIGINT" if kind == "TIMESTAMP" else kind]
-                                for column, kind in types.items()}).decode()
-    picks = ", ".join(f'unnest(j."{column}") AS "{column}"' for column in types)
-    naive = ", ".join(f'make_timestamp("{c}") AS "{c}"' for c, kind in types.items() if kind == "TIMESTAMP")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *{f' REPLACE ({naive})' if naive else ''} "
-                f"FROM (SELECT {picks} FROM (SELECT from_json(?, ?) AS j))", [document.decode(), spec])
+def _new_table(con: Any, name: str, columns: list[bytes], types: dict[str, str]) -> None:
+    """A temporary table of ``columns`` (one JSON array each, in ``types``' order), which DuckDB's ``from_json``
+    unpacks column by column (no row by row, and no pyarrow to load; one array per column is read about twice
+    as fast as one object of arrays). A TIMESTAMP column arrives as microseconds since the epoch and is stored
+    as the naive UTC the tables hold."""
+    picks = []
+    for i, (column, kind) in enumerate(types.items(), start=1):
+        values = f"unnest(from_json(${i}, '[\"{'BIGINT' if kind == 'TIMESTAMP' else kind}\"]'))"
+        picks.append(f'{f"make_timestamp({values})" if kind == "TIMESTAMP" else values} AS "{column}"')
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(picks)}",
+                [column.decode() for column in columns])

@@ -7,7 +7,7 @@ Why its own module: a worker is a fresh interpreter (``spawn``) that imports thi
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -63,12 +63,13 @@ def _parse_batch(paths: list[str]) -> list[ParsedFile]:
     return list(map(parse_file, paths))
 
 
-Parsed = list[ParsedFile]
+Parsed = Iterable[ParsedFile]
 
 
 def _start_parse(changed: list[tuple[str, os.stat_result]]) -> tuple[Callable[[], Parsed], Callable[[], None]]:
     """Start parsing ``changed``, on every core when there is enough to read (a fresh interpreter per worker,
-    never a fork of a process holding DuckDB's threads): (collect the results in order, give them up)."""
+    never a fork of a process holding DuckDB's threads): (collect the results in order, give them up). The
+    results come as each batch is done, so the caller reads one batch while the workers parse the next."""
     total = sum(st.st_size for _, st in changed)
     workers = min(os.cpu_count() or 1, 8)
     if total < PARALLEL_BYTES or workers < 2:
@@ -89,7 +90,8 @@ def _start_parse(changed: list[tuple[str, os.stat_result]]) -> tuple[Callable[[]
 
     def collect() -> Parsed:
         with pool:
-            return [result for batch in results for result in batch]
+            for batch in results:
+                yield from batch
 
     return collect, lambda: pool.shutdown(wait=False, cancel_futures=True)
 

@@ -146,4 +146,4 @@ def test_a_new_cache_parsed_ahead_in_worker_processes_holds_the_same(tmp_path: P
         again = prefetching.RolloutPrefetch(tree.home)
         assert RolloutIngester(store, tree.home, prices=book, prefetch=again).poll().files_read == 0
         taken = again.take()  # not taken by the poll of a store that holds files
-        assert taken is not None and len(taken[1]()) == tree.files and again.take() is None
+        assert taken is not None and len(list(taken[1]())) == tree.files and again.take() is None

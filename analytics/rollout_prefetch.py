@@ -1,7 +1,9 @@
 """Parsing many rollout files at once: on every core when there is enough to read, and ahead of need.
 
-Why its own module: a worker is a fresh interpreter (``spawn``) that imports this module to find
-``_parse_batch``, so it must stay light: it pulls in the state machine and msgspec, never DuckDB or Polars.
+Workers are forks when this process runs a single thread (``report`` starts them before DuckDB is loaded:
+they start at once, with the parser imported); otherwise fresh interpreters (``spawn``, never a fork of a
+process holding DuckDB's or Textual's threads) that import this module to find ``_parse_batch``, so it must
+stay light: it pulls in the state machine and msgspec, never DuckDB or Polars.
 """
 
 from __future__ import annotations
@@ -66,10 +68,19 @@ def _parse_batch(paths: list[str]) -> list[ParsedFile]:
 Parsed = Iterable[ParsedFile]
 
 
+def _one_thread() -> bool:
+    """Whether this process runs a single thread (Linux tells; elsewhere assume not): only then may a worker
+    be a fork of it, which starts at once, with the parser already imported."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
 def _start_parse(changed: list[tuple[str, os.stat_result]]) -> tuple[Callable[[], Parsed], Callable[[], None]]:
-    """Start parsing ``changed``, on every core when there is enough to read (a fresh interpreter per worker,
-    never a fork of a process holding DuckDB's threads): (collect the results in order, give them up). The
-    results come as each batch is done, so the caller reads one batch while the workers parse the next."""
+    """Start parsing ``changed``, on every core when there is enough to read (forked or spawned workers, see
+    the module docstring): (collect the results in order, give them up). The results come as each batch is
+    done, so the caller reads one batch while the workers parse the next."""
     total = sum(st.st_size for _, st in changed)
     workers = min(os.cpu_count() or 1, 8)
     if total < PARALLEL_BYTES or workers < 2:
@@ -85,7 +96,8 @@ def _start_parse(changed: list[tuple[str, os.stat_result]]) -> tuple[Callable[[]
             size = 0
         batches[-1].append(path)
         size += st.st_size
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    start = "fork" if _one_thread() else "spawn"
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start))
     results = pool.map(_parse_batch, batches)
 
     def collect() -> Parsed:

@@ -125,13 +125,30 @@ def test_a_parse_worker_imports_neither_duckdb_nor_polars() -> None:
     assert ran.stdout.strip() == "[]"
 
 
+def test_workers_are_forked_only_from_a_single_thread() -> None:
+    """A fork of a process running other threads (DuckDB's, a Python thread) could inherit a held lock: the
+    workers are spawned then; a single-threaded process (``report`` before DuckDB loads) forks them."""
+    import subprocess
+    import sys
+
+    check = ("import threading, time, analytics.rollout_prefetch as p; alone = p._one_thread(); "
+             "import duckdb; con = duckdb.connect(); con.execute('SELECT 1'); with_duckdb = p._one_thread(); "
+             "con.close(); threading.Thread(target=time.sleep, args=(1,), daemon=True).start(); "
+             "print(alone, with_duckdb, p._one_thread())")
+    ran = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=repo_root())
+    assert ran.stdout.split() == ["True", "False", "False"]
+
+
+@pytest.mark.parametrize("one_thread", [True, False], ids=["forked", "spawned"])
 def test_a_new_cache_parsed_ahead_in_worker_processes_holds_the_same(tmp_path: Path, book: PriceBook,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """``RolloutPrefetch`` (what `report` starts for a new cache) in two spawned workers stores what the
-    serial poll stores; a store that already holds files takes no prefetch."""
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     one_thread: bool) -> None:
+    """``RolloutPrefetch`` (what `report` starts for a new cache) in two forked or spawned workers stores
+    what the serial poll stores; a store that already holds files takes no prefetch."""
     import analytics.rollout_prefetch as prefetching
 
     tree = generate(tmp_path / "codex", sessions=30, seed=3)
+    monkeypatch.setattr(prefetching, "_one_thread", lambda: one_thread)
     monkeypatch.setattr(prefetching, "_BATCH_BYTES", 1)
     monkeypatch.setattr(prefetching, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(prefetching.os, "cpu_count", lambda: 2)
@@ -146,4 +163,4 @@ def test_a_new_cache_parsed_ahead_in_worker_processes_holds_the_same(tmp_path: P
         again = prefetching.RolloutPrefetch(tree.home)
         assert RolloutIngester(store, tree.home, prices=book, prefetch=again).poll().files_read == 0
         taken = again.take()  # not taken by the poll of a store that holds files
-        assert taken is not None and len(taken[1]()) == tree.files and again.take() is None
+        assert taken is not None and len(list(taken[1]())) == tree.files and again.take() is None

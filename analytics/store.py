@@ -159,38 +159,39 @@ def _owner_marker(con: duckdb.DuckDBPyConnection) -> bool | None:
     return found.get("owner") == OWNER or bool(re.fullmatch(r"[0-4] \(duckdb [^)]+\)", str(found.get("store_version"))))
 
 
-def _registry() -> Path:
-    return data_dir() / "caches.json"
+def _registry(folder: Path | None) -> Path:
+    """The record of caches we created, in ``folder`` (a session's own data dir, e.g. a demo's) or the user's."""
+    return (folder or data_dir()) / "caches.json"
 
 
-def _created(path: Path) -> dict[str, int]:
+def _created(registry: Path) -> dict[str, int]:
     try:
-        found = json.loads(_registry().read_text(encoding="utf-8"))
+        found = json.loads(registry.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return found if isinstance(found, dict) else {}
 
 
-def _remember(path: Path) -> None:
+def _remember(path: Path, registry: Path) -> None:
     """Note a cache file we just created (path -> inode); entries of files gone since are dropped."""
-    known = {name: inode for name, inode in _created(path).items() if os.path.exists(name)}
+    known = {name: inode for name, inode in _created(registry).items() if os.path.exists(name)}
     known[str(path.absolute())] = path.stat().st_ino
     try:
-        atomic_write(_registry(), json.dumps(known, indent=0))
+        atomic_write(registry, json.dumps(known, indent=0))
     except OSError:
         pass  # only a later rebuild of this file after damage needs the note; the marker still works
 
 
-def _is_ours_by_record(path: Path) -> bool:
+def _is_ours_by_record(path: Path, registry: Path) -> bool:
     if is_default_db(path):
         return True
     try:
-        return _created(path).get(str(path.absolute())) == path.stat().st_ino
+        return _created(registry).get(str(path.absolute())) == path.stat().st_ino
     except OSError:
         return False
 
 
-def _check_ours(path: Path) -> None:
+def _check_ours(path: Path, registry: Path) -> None:
     """Refuse a path we must not write (see the module docstring); raise StoreCorruptError for our damaged cache.
 
     Probed read-only, so another program's file is never changed (DuckDB replays and checkpoints a WAL only
@@ -199,7 +200,7 @@ def _check_ours(path: Path) -> None:
         raise StoreRefusedError(f"{path}: is a directory; --db takes a database file path")
     if not path.exists():
         return
-    ours = _is_ours_by_record(path)
+    ours = _is_ours_by_record(path, registry)
     refuse = (f"{path}: exists and is not a codex-router-tui cache; refusing to overwrite it (choose another "
               "--db path)")
     if not path.is_file():
@@ -237,17 +238,22 @@ def _check_ours(path: Path) -> None:
 
 
 class Store:
-    """One DuckDB database (file or ``":memory:"``); ``db_path=None`` means ``default_db_path()``."""
+    """One DuckDB database (file or ``":memory:"``); ``db_path=None`` means ``default_db_path()``.
 
-    def __init__(self, db_path: str | Path | None = None, read_only: bool = False) -> None:
+    ``data_dir`` is where the record of caches we created lives (None: the user's data dir); a demo passes its
+    temporary folder so that it writes nothing of its own into the user's."""
+
+    def __init__(self, db_path: str | Path | None = None, read_only: bool = False,
+                 data_dir: Path | None = None) -> None:
         self.path = MEMORY if str(db_path) == MEMORY else Path(db_path or default_db_path())
+        registry = _registry(data_dir)
         self.read_only = read_only
         self.write_lock = threading.RLock()
         self._local = threading.local()
         if self.path != MEMORY:
             if read_only and not self.path.exists():
                 raise StoreError(f"{self.path}: no database yet (run an ingest or `codex-router report` first)")
-            _check_ours(self.path)
+            _check_ours(self.path, registry)
             try:
                 make_private_dir(self.path.parent)
             except OSError as exc:
@@ -257,7 +263,7 @@ class Store:
             self._con = duckdb.connect(str(self.path), read_only=read_only)
             if created:
                 os.chmod(self.path, 0o600)  # the cache holds task texts and project paths, like the log
-                _remember(self.path)
+                _remember(self.path, registry)
         except duckdb.Error as exc:
             if _is_lock_error(exc):
                 raise StoreLockedError(f"{self.path}: database is locked by another process ({exc})") from exc
@@ -286,25 +292,26 @@ class Store:
             raise duckdb.Error(f"store version {found}, expected {_VERSION}")
 
     @classmethod
-    def rebuild(cls, db_path: str | Path | None = None) -> Store:
+    def rebuild(cls, db_path: str | Path | None = None, data_dir: Path | None = None) -> Store:
         """Delete our database (and its WAL) and return an empty one; the next ingest re-reads every log.
         A file that is not our cache raises StoreRefusedError and is left as it is."""
         path = Path(db_path or default_db_path())
         try:
-            _check_ours(path)
+            _check_ours(path, _registry(data_dir))
         except StoreCorruptError:
             pass  # ours, damaged: exactly what rebuilding is for
         for victim in (path, path.with_name(path.name + ".wal")):
             victim.unlink(missing_ok=True)
-        return cls(path)
+        return cls(path, data_dir=data_dir)
 
     @classmethod
-    def open_or_rebuild(cls, db_path: str | Path | None = None) -> tuple[Store, bool]:
+    def open_or_rebuild(cls, db_path: str | Path | None = None,
+                        data_dir: Path | None = None) -> tuple[Store, bool]:
         """Open read-write; a corrupt file is rebuilt (the logs are the truth). Returns (store, rebuilt)."""
         try:
-            return cls(db_path), False
+            return cls(db_path, data_dir=data_dir), False
         except StoreCorruptError:
-            return cls.rebuild(db_path), True
+            return cls.rebuild(db_path, data_dir), True
 
     @classmethod
     def open_for_logs(cls, db_path: str | Path | None = None) -> tuple[Store, str | None]:

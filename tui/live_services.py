@@ -69,7 +69,7 @@ class LiveServices:
             if self._store is not None:
                 return
             try:
-                self._store, _rebuilt = Store.open_or_rebuild(self.session.db)
+                self._store, _rebuilt = Store.open_or_rebuild(self.session.db, self.session.data_dir)
             except StoreError as exc:
                 raise ServiceError(str(exc)) from None
             try:

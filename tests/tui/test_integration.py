@@ -213,3 +213,24 @@ def test_demo_caches_the_classifier_vectors_in_its_temp_folder(tmp_path: Path, e
         assert not (data_dir() / "embeddings").exists()
     finally:
         services.close()
+
+
+def test_demo_records_its_cache_in_its_temp_folder() -> None:
+    """The demo's DuckDB file is noted among the caches we created in the demo's folder, not in the user's list."""
+    import json
+
+    from analytics.paths import data_dir
+    from tui.session import resolve_paths
+
+    session = resolve_paths(None, None, None, demo=True)
+    services = LiveServices(session, clock=lambda: FIXED_NOW)
+    try:
+        services.open()
+        assert session.scratch is not None
+        recorded = json.loads((session.scratch / "data" / "caches.json").read_text(encoding="utf-8"))
+        assert str(session.db.absolute()) in recorded
+        users = data_dir() / "caches.json"
+        assert not users.exists() or str(session.db.absolute()) not in users.read_text(encoding="utf-8")
+    finally:
+        services.close()
+        shutil.rmtree(session.scratch, ignore_errors=True)

@@ -9,12 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from analytics.query_scope import (
-    Logs,
-    Moment,
-    connection,
-    with_route,
-)
+from analytics.query_scope import Logs, Moment, connection, with_route
 from analytics.query_scope import frame as _frame
 from analytics.query_scope import where_clause as _where
 

@@ -7,16 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from analytics.metrics import (
-    regret_sql,
-)
-from analytics.query_scope import (
-    RUN,
-    Logs,
-    Moment,
-    connection,
-    with_route,
-)
+from analytics.metrics import regret_sql
+from analytics.query_scope import RUN, Logs, Moment, connection, with_route
 from analytics.query_scope import frame as _frame
 from analytics.query_scope import where_clause as _where
 

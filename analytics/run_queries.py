@@ -27,12 +27,7 @@ from analytics.metrics import (
     points_per_usd_sql,
     win_rate_sql,
 )
-from analytics.query_scope import (
-    FAILED_START,
-    RUN,
-    Logs,
-    Moment,
-)
+from analytics.query_scope import FAILED_START, RUN, Logs, Moment
 from analytics.query_scope import frame as _frame
 from analytics.query_scope import where_clause as _where
 

@@ -10,17 +10,8 @@ from __future__ import annotations
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from analytics.metrics import (
-    MIN_RUNS,
-    points_per_usd_sql,
-)
-from analytics.query_scope import (
-    RUN,
-    Logs,
-    Moment,
-    date_range,
-    time_zone,
-)
+from analytics.metrics import MIN_RUNS, points_per_usd_sql
+from analytics.query_scope import RUN, Logs, Moment, date_range, time_zone
 from analytics.query_scope import frame as _frame
 from analytics.query_scope import where_clause as _where
 
